@@ -1,0 +1,28 @@
+"""Benchmark: load the legacy demo database at a given scale and print rows per second."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from tasks import demo, embedded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=10.0)
+    args = parser.parse_args()
+    server = embedded.start()
+    name = f"bench_demo_load_{int(time.time())}"
+    try:
+        result = demo.load(demo.create_database(server, name), args.scale)
+    finally:
+        demo.drop_database(server, name)
+    rows = sum(result["row_counts"].values())
+    print(f"scale {args.scale}: {rows:,} rows in {result['seconds']:.1f} s = {rows / result['seconds']:,.0f} rows/s")
+    for table, n in result["row_counts"].items():
+        print(f"  {table:<22}{n:>12,}")
+
+
+if __name__ == "__main__":
+    main()

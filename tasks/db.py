@@ -1,0 +1,96 @@
+"""Connections, DSN handling and the small catalog queries every module shares."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SQL_DIR = PROJECT_ROOT / "sql"
+LEGACY_TABLES = ("contacts", "messages", "orders", "campaigns", "campaign_subscribers")
+APPLICATION_NAME = "tenant-migrate"
+
+
+class MigrationError(Exception):
+    """An error the operator can act on; its message is one line and never holds a password."""
+
+
+def read_sql(relative_path: str) -> str:
+    """The text of a file under sql/."""
+    return (SQL_DIR / relative_path).read_text(encoding="utf-8")
+
+
+def describe(dsn: str) -> str:
+    """user@host:port/dbname for logs: never the password."""
+    try:
+        parts = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        raise MigrationError(f"invalid DSN: {first_line(exc)}") from None
+    host = parts.get("host") or "localhost"
+    port = parts.get("port") or "5432"
+    return f"{parts.get('user') or os.environ.get('PGUSER', '')}@{host}:{port}/{parts.get('dbname', '')}"
+
+
+def with_database(dsn: str, dbname: str) -> str:
+    """The same server and credentials, another database."""
+    return make_conninfo(dsn, dbname=dbname)
+
+
+def database_name(dsn: str) -> str:
+    return conninfo_to_dict(dsn).get("dbname") or ""
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def connect(dsn: str, *, autocommit: bool = True) -> psycopg.Connection:
+    """Open a connection, turning failures into a one-line MigrationError without the password."""
+    try:
+        return psycopg.connect(
+            dsn, autocommit=autocommit, connect_timeout=10, application_name=APPLICATION_NAME
+        )
+    except psycopg.OperationalError as exc:
+        reason = first_line(exc).removeprefix("connection failed: ")
+        raise MigrationError(f"cannot connect to {describe(dsn)}: {reason}") from None
+
+
+@contextmanager
+def connection(dsn: str, *, autocommit: bool = True) -> Iterator[psycopg.Connection]:
+    conn = connect(dsn, autocommit=autocommit)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def server_version_num(conn: psycopg.Connection) -> int:
+    return conn.info.server_version
+
+
+def row_counts(conn: psycopg.Connection, tables: tuple[str, ...] = LEGACY_TABLES) -> dict[str, int]:
+    """Exact row counts of the given public tables (missing tables are left out)."""
+    existing = {r[0] for r in conn.execute(read_sql("catalog/public_tables.sql")).fetchall()}
+    counts = {}
+    for table in tables:
+        if table in existing:
+            query = sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table))
+            counts[table] = conn.execute(query).fetchone()[0]
+    return counts
+
+
+def missing_legacy_tables(conn: psycopg.Connection) -> list[str]:
+    existing = {r[0] for r in conn.execute(read_sql("catalog/public_tables.sql")).fetchall()}
+    return [t for t in LEGACY_TABLES if t not in existing]
+
+
+def fingerprint(conn: psycopg.Connection) -> list[tuple]:
+    """The public schema's shape: tables, columns, types, nullability, defaults, constraints, indexes."""
+    return [tuple(r) for r in conn.execute(read_sql("catalog/fingerprint.sql")).fetchall()]
