@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import importlib
 import os
+import pkgutil
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+import tenant_migrate
 from tasks import demo, embedded
-from tasks.db import MigrationError, database_name, describe, with_database
-
-DEMO_DATABASE = "whatsapp_legacy"
+from tasks.db import database_name, describe, with_database
+from tenant_migrate.common import DEMO_DATABASE, JsonOption, counts_table, emit, fail_cleanly
 
 app = typer.Typer(
     help="Migrate a live single-tenant WhatsApp-automation PostgreSQL database to the multi-tenant "
@@ -25,46 +24,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Start or stop the embedded PostgreSQL server.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-DsnOption = Annotated[
-    str | None,
-    typer.Option("--dsn", help="PostgreSQL DSN of the target database (default: $DATABASE_URL, "
-                 "else the embedded server's demo database).", show_default=False),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON for scripts.")]
-
-
-def fail_cleanly(command: Callable) -> Callable:
-    """Turn a MigrationError into one line on stderr and exit code 1."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except MigrationError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def target_dsn(dsn: str | None, default_database: str = DEMO_DATABASE) -> str:
-    """The database to work on: --dsn, $DATABASE_URL, or the embedded server's demo database."""
-    chosen = dsn or os.environ.get("DATABASE_URL")
-    if chosen:
-        describe(chosen)  # a malformed DSN fails here, with one line
-        return chosen
-    return with_database(embedded.start(), default_database)
-
-
-def emit(result: Any, as_json: bool, text: str) -> None:
-    typer.echo(json.dumps(result, indent=2, default=str) if as_json else text)
-
-
-def counts_table(counts: dict[str, int]) -> str:
-    width = max(map(len, counts), default=5)
-    return "\n".join(f"  {table:<{width}}  {n:>12,}" for table, n in counts.items())
-
 
 @db_app.command("up")
 @fail_cleanly
@@ -116,6 +75,16 @@ def demo_run(
     result = demo.load(demo.create_database(server, DEMO_DATABASE), scale)
     emit(result, as_json, f"demo database {DEMO_DATABASE} (scale {scale}) loaded in {result['seconds']} s:\n"
          f"{counts_table(result['row_counts'])}\nDSN: {with_database(server, DEMO_DATABASE)}")
+
+
+def _register_command_modules() -> None:
+    """Each tenant_migrate/commands_*.py module adds its commands through register(app)."""
+    for module in sorted(pkgutil.iter_modules(tenant_migrate.__path__), key=lambda m: m.name):
+        if module.name.startswith("commands_"):
+            importlib.import_module(f"tenant_migrate.{module.name}").register(app)
+
+
+_register_command_modules()
 
 
 def main() -> None:
