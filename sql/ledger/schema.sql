@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS tenant_migrate.phase_runs (
     name text NOT NULL,
     direction text NOT NULL CHECK (direction IN ('up', 'down')),
     checksum text NOT NULL,
+    files jsonb NOT NULL DEFAULT '{}',
     status text NOT NULL CHECK (status IN ('running', 'applied', 'rolled_back', 'failed', 'interrupted')),
     started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at timestamptz,
@@ -25,7 +26,8 @@ CREATE TABLE IF NOT EXISTS tenant_migrate.phase_runs (
     approved_by text,
     approval_comment text,
     decided_at timestamptz,
-    flow_run_id text
+    flow_run_id text,
+    resumed_from bigint
 );
 CREATE INDEX IF NOT EXISTS phase_runs_phase_idx ON tenant_migrate.phase_runs (phase, id);
 

@@ -1,0 +1,123 @@
+"""The ledger: every phase run recorded in the target database's own schema `tenant_migrate`.
+
+All writes go through autocommit connections, except a batch's progress, which commits with its batch.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from tasks.db import read_sql
+
+RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
+              "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id"}
+
+
+def ensure(conn: psycopg.Connection) -> None:
+    conn.execute(read_sql("ledger/schema.sql"))
+
+
+def exists(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT to_regclass('tenant_migrate.phase_runs') IS NOT NULL").fetchone()[0]
+
+
+def latest_runs(conn: psycopg.Connection) -> dict[int, dict[str, Any]]:
+    """The newest run of each phase, by phase number."""
+    if not exists(conn):
+        return {}
+    rows = conn.cursor(row_factory=dict_row).execute(
+        "SELECT DISTINCT ON (phase) * FROM tenant_migrate.phase_runs ORDER BY phase, id DESC").fetchall()
+    return {r["phase"]: r for r in rows}
+
+
+def latest_run(conn: psycopg.Connection, phase: int, direction: str | None = None) -> dict[str, Any] | None:
+    if not exists(conn):
+        return None
+    query = "SELECT * FROM tenant_migrate.phase_runs WHERE phase = %s AND direction = coalesce(%s, direction) " \
+            "ORDER BY id DESC LIMIT 1"
+    return conn.cursor(row_factory=dict_row).execute(query, (phase, direction)).fetchone()
+
+
+def applied_phases(conn: psycopg.Connection) -> set[int]:
+    """Phases whose newest run is a completed apply."""
+    return {n for n, r in latest_runs(conn).items() if r["direction"] == "up" and r["status"] == "applied"}
+
+
+def start_run(conn: psycopg.Connection, *, phase: int, name: str, direction: str, checksum: str,
+              files: dict[str, str], runner: str, resumed_from: int | None) -> int:
+    """A new 'running' row; when resuming, finished steps, batch positions and the snapshot carry over."""
+    run_id = conn.execute(
+        "INSERT INTO tenant_migrate.phase_runs (phase, name, direction, checksum, files, status, runner, resumed_from)"
+        " VALUES (%s, %s, %s, %s, %s, 'running', %s, %s) RETURNING id",
+        (phase, name, direction, checksum, json.dumps(files), runner, resumed_from)).fetchone()[0]
+    if resumed_from is not None:
+        conn.execute("INSERT INTO tenant_migrate.step_progress (run_id, step, status, position, target) "
+                     "SELECT %s, step, status, position, target FROM tenant_migrate.step_progress "
+                     "WHERE run_id = %s", (run_id, resumed_from))
+        conn.execute("INSERT INTO tenant_migrate.row_counts (run_id, table_name, row_count, max_id, taken_at) "
+                     "SELECT %s, table_name, row_count, max_id, taken_at FROM tenant_migrate.row_counts "
+                     "WHERE run_id = %s", (run_id, resumed_from))
+    return run_id
+
+
+def update_run(conn: psycopg.Connection, run_id: int, **fields: Any) -> None:
+    """Set some of RUN_FIELDS on a run (dicts and lists are stored as JSON)."""
+    unknown = set(fields) - RUN_FIELDS
+    if unknown:
+        raise ValueError(f"not ledger fields: {sorted(unknown)}")
+    values = [json.dumps(v, default=str) if isinstance(v, dict | list) else v for v in fields.values()]
+    assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in fields)
+    conn.execute(sql.SQL("UPDATE tenant_migrate.phase_runs SET {} WHERE id = %s").format(assignments),
+                 [*values, run_id])
+
+
+def finish_run(conn: psycopg.Connection, run_id: int, status: str, *, notes: list[str],
+               error: str | None = None) -> None:
+    conn.execute(
+        "UPDATE tenant_migrate.phase_runs SET status = %s, error = %s, notes = %s, finished_at = clock_timestamp(),"
+        " duration_s = round(extract(epoch FROM clock_timestamp() - started_at)::numeric, 3) WHERE id = %s",
+        (status, error, json.dumps(notes), run_id))
+
+
+def mark_interrupted(conn: psycopg.Connection, run_id: int) -> None:
+    conn.execute(
+        "UPDATE tenant_migrate.phase_runs SET status = 'interrupted', finished_at = clock_timestamp(), "
+        "error = coalesce(error, 'the runner stopped before finishing (process killed or connection lost); "
+        "the next run resumed it') WHERE id = %s AND status = 'running'", (run_id,))
+
+
+def step_progress(conn: psycopg.Connection, run_id: int, step: str) -> dict[str, Any] | None:
+    return conn.cursor(row_factory=dict_row).execute(
+        "SELECT status, position, target FROM tenant_migrate.step_progress WHERE run_id = %s AND step = %s",
+        (run_id, step)).fetchone()
+
+
+def set_step(conn: psycopg.Connection, run_id: int, step: str, status: str,
+             position: int | None = None, target: int | None = None) -> None:
+    conn.execute(
+        "INSERT INTO tenant_migrate.step_progress (run_id, step, status, position, target) "
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status, "
+        "position = excluded.position, target = coalesce(excluded.target, step_progress.target), "
+        "updated_at = clock_timestamp()", (run_id, step, status, position, target))
+
+
+def snapshot_counts(conn: psycopg.Connection, run_id: int, counts: dict[str, tuple[int, int | None]]) -> None:
+    """Row count and max id of each table just before a phase is applied."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO tenant_migrate.row_counts (run_id, table_name, row_count, max_id) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (run_id, table_name) DO NOTHING",
+            [(run_id, table, n, max_id) for table, (n, max_id) in counts.items()])
+
+
+def history(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    if not exists(conn):
+        return []
+    return conn.cursor(row_factory=dict_row).execute(
+        "SELECT id, phase, name, direction, status, started_at, finished_at, duration_s, error, decision, "
+        "approved_by, backup_path, runner, resumed_from FROM tenant_migrate.phase_runs ORDER BY id").fetchall()

@@ -1,0 +1,182 @@
+"""The phase runner: order, exactly-once, resume, drift, one runner at a time, live writers, bad input."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from tasks import ledger, runner
+from tasks.db import MigrationError, connection, fingerprint, row_counts
+from tasks.plan import load_plan
+from tenant_migrate.cli import app
+
+LAST = len(load_plan())
+
+
+def state(dsn: str) -> tuple:
+    with connection(dsn) as conn:
+        return fingerprint(conn), row_counts(conn), ledger.exists(conn)
+
+
+def test_migrate_applies_every_phase_once_and_a_rerun_skips_them(legacy_db):
+    outcomes = runner.migrate(legacy_db)
+    assert list(range(1, LAST + 1)) == [o.phase for o in outcomes]
+    assert {"applied"} == {o.status for o in outcomes}
+    assert [] == runner.migrate(legacy_db)
+    assert all("applied" == row["state"] for row in runner.status(legacy_db))
+
+
+def test_rollback_to_zero_returns_the_legacy_schema_and_data(legacy_db):
+    before = state(legacy_db)[:2]
+    runner.migrate(legacy_db)
+    outcomes = runner.rollback(legacy_db, 0)
+    assert list(range(LAST, 0, -1)) == [o.phase for o in outcomes]
+    assert before == state(legacy_db)[:2]
+    assert all("rolled back" == row["state"] for row in runner.status(legacy_db))
+
+
+def test_a_phase_out_of_order_is_refused_and_changes_nothing(legacy_db):
+    before = state(legacy_db)
+    with pytest.raises(MigrationError, match="phase 3 cannot run before phase 1"):
+        runner.apply_phase(legacy_db, 3)
+    assert before == state(legacy_db)
+
+
+def test_only_the_newest_phase_can_be_rolled_back(legacy_db):
+    runner.migrate(legacy_db, to=2)
+    with pytest.raises(MigrationError, match="the newest applied phase is phase 2"):
+        runner.rollback_phase(legacy_db, 1)
+
+
+def test_a_second_runner_fails_at_once_naming_the_first(legacy_db):
+    with runner.migration_lock(legacy_db):
+        started = time.monotonic()
+        with pytest.raises(MigrationError, match="another migration is running .*pid \\d+"):
+            runner.migrate(legacy_db)
+        assert time.monotonic() - started < 5
+    assert runner.migrate(legacy_db, to=1)  # the lock is free again once its holder is gone
+
+
+def test_drift_of_an_applied_phase_is_refused_naming_the_file(legacy_db):
+    runner.migrate(legacy_db, to=1)
+    with connection(legacy_db) as conn:
+        path = next(iter(ledger.latest_run(conn, 1)["files"]))
+        conn.execute("UPDATE tenant_migrate.phase_runs SET files = jsonb_set(files, ARRAY[%s], '\"0\"') "
+                     "WHERE phase = 1", (path,))
+    with pytest.raises(MigrationError, match=f"drift: sql/{path} changed since phase 1 was applied"):
+        runner.migrate(legacy_db)
+
+
+def test_an_interrupted_backfill_resumes_where_it_stopped(legacy_db):
+    runner.migrate(legacy_db, to=3)
+    seen = []
+
+    def stop_after_three_batches(step: str, done: int, total: int) -> None:
+        seen.append((step, done))
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.migrate(legacy_db, to=4, settings=runner.Settings(batch_size=100, progress=stop_after_three_batches))
+    with connection(legacy_db) as conn:
+        assert "interrupted" == ledger.latest_run(conn, 4)["status"]
+    resumed = []
+    outcome, = runner.migrate(legacy_db, to=4, settings=runner.Settings(
+        batch_size=100, progress=lambda step, done, total: resumed.append((step, done))))
+    assert outcome.resumed_from is not None
+    assert resumed[0] == (seen[-1][0], seen[-1][1] + 100)  # the next batch, not the first
+    with connection(legacy_db) as conn:
+        assert 0 == conn.execute("SELECT count(*) FROM contacts WHERE user_id IS NULL").fetchone()[0]
+
+
+def test_a_stale_running_entry_is_explained_and_resumed(legacy_db):
+    runner.migrate(legacy_db, to=1)
+    with connection(legacy_db) as conn:
+        conn.execute("UPDATE tenant_migrate.phase_runs SET status = 'running', direction = 'up' "
+                     "WHERE id = (SELECT max(id) FROM tenant_migrate.phase_runs)")
+        conn.execute("DELETE FROM tenant_migrate.step_progress WHERE run_id = "
+                     "(SELECT max(id) FROM tenant_migrate.phase_runs)")
+    row = runner.status(legacy_db)[0]
+    assert ("interrupted", True) == (row["state"], "migrate resumes it" in row["explanation"])
+    assert 1 == runner.migrate(legacy_db, to=1)[0].phase
+    with connection(legacy_db) as conn:
+        statuses = [r["status"] for r in ledger.history(conn)]
+    assert ["interrupted", "applied"] == statuses
+
+
+def test_legacy_writers_keep_working_and_land_on_the_admin_tenant(legacy_db):
+    stop, written, failures = threading.Event(), [], []
+
+    def legacy_writer() -> None:
+        with psycopg.connect(legacy_db, autocommit=True) as conn:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                try:
+                    cid = conn.execute("INSERT INTO contacts (phone_number, thread_id) VALUES (%s, %s) RETURNING id",
+                                       (f"+1999{n:07d}", f"thread-{n}")).fetchone()[0]
+                    conn.execute("INSERT INTO messages (contact_id, message_id, direction, message_type, content_text, "
+                                 "status, sent_at) VALUES (%s, %s, 'incoming', 'text', 'hi', 'delivered', NOW())",
+                                 (cid, f"wamid.{n}"))
+                    written.append(cid)
+                except psycopg.Error as exc:
+                    failures.append(str(exc))
+                time.sleep(0.005)
+
+    before = state(legacy_db)[1]
+    writer = threading.Thread(target=legacy_writer)
+    writer.start()
+    try:
+        runner.migrate(legacy_db, settings=runner.Settings(batch_size=500))
+    finally:
+        stop.set()
+        writer.join()
+    assert [] == failures
+    assert len(written) > 10
+    with connection(legacy_db) as conn:
+        counts = row_counts(conn)
+        for table in ("contacts", "messages", "orders", "campaigns"):
+            nulls = conn.execute(f"SELECT count(*) FROM {table} WHERE user_id IS NULL OR chatbot_id IS NULL")
+            assert 0 == nulls.fetchone()[0], table
+    assert before["contacts"] + len(written) == counts["contacts"]
+    assert before["messages"] + len(written) == counts["messages"]
+
+
+def test_a_missing_legacy_table_stops_preflight_and_changes_nothing(legacy_db):
+    with connection(legacy_db) as conn:
+        conn.execute("DROP TABLE campaign_subscribers")
+    before = state(legacy_db)
+    with pytest.raises(MigrationError, match="preflight: legacy table campaign_subscribers is missing"):
+        runner.migrate(legacy_db)
+    assert before == state(legacy_db)
+
+
+def test_an_unexpected_tenant_column_stops_preflight_and_changes_nothing(legacy_db):
+    with connection(legacy_db) as conn:
+        conn.execute("ALTER TABLE contacts ADD COLUMN user_id text")
+    before = state(legacy_db)
+    with pytest.raises(MigrationError, match="contacts.user_id already exists \\(text\\)"):
+        runner.migrate(legacy_db)
+    assert before == state(legacy_db)
+
+
+def test_cli_migrate_status_rollback(legacy_db):
+    cli = CliRunner()
+    result = cli.invoke(app, ["migrate", "--dsn", legacy_db, "--to", "2"])
+    assert 0 == result.exit_code, result.output
+    assert "02_add_tenant_columns" in result.output
+    result = cli.invoke(app, ["status", "--dsn", legacy_db, "--json"])
+    assert 0 == result.exit_code
+    assert '"state": "applied"' in result.output
+    result = cli.invoke(app, ["rollback", "--dsn", legacy_db, "--to", "0"])
+    assert 0 == result.exit_code, result.output
+    result = cli.invoke(app, ["migrate", "--dsn", legacy_db, "--to", "99"])
+    assert (1, f"error: there is no phase 99: the plan has phases 1 to {LAST}\n") == (result.exit_code, result.output)
+
+
+def test_plan_prints_sql_and_locks_without_a_database():
+    result = CliRunner().invoke(app, ["plan", "--phase", "5"], env={"DATABASE_URL": "postgresql://nowhere:1/x"})
+    assert 0 == result.exit_code
+    assert "locks:" in result.output and "ON CONFLICT (phone_number)" in result.output
