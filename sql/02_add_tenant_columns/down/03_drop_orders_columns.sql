@@ -1,0 +1,14 @@
+-- 02_add_tenant_columns / down / 03_drop_orders_columns
+-- Requires: 03_create_admin_user rolled back (or never applied)
+-- mode: transaction
+-- DROP COLUMN is catalog-only (ACCESS EXCLUSIVE for about a millisecond, no rewrite); the columns'
+-- FKs, unique constraint and indexes go with them. IF EXISTS: safe after a partial up.
+
+-- squawk-ignore-file ban-drop-column -- rollback of this phase: it drops only the columns its up script added
+ALTER TABLE orders
+    DROP COLUMN IF EXISTS user_id,
+    DROP COLUMN IF EXISTS chatbot_id,
+    DROP COLUMN IF EXISTS order_number,
+    DROP COLUMN IF EXISTS total_amount,
+    DROP COLUMN IF EXISTS currency,
+    DROP COLUMN IF EXISTS payment_status;

@@ -1,0 +1,10 @@
+-- 02_add_tenant_columns / up / 09_validate_campaigns_fks
+-- Requires: 02_add_tenant_columns / up / 05_tenant_fks_not_valid
+-- mode: transaction
+-- VALIDATE scans campaigns under SHARE UPDATE EXCLUSIVE only: reads and writes continue. Validating an
+-- already validated constraint is a no-op, so the step is idempotent.
+
+-- squawk-ignore prefer-robust-stmts -- mode: transaction, the runner wraps the file in one transaction
+ALTER TABLE campaigns VALIDATE CONSTRAINT campaigns_user_id_fkey;
+-- squawk-ignore prefer-robust-stmts -- the same transaction as above
+ALTER TABLE campaigns VALIDATE CONSTRAINT campaigns_chatbot_id_fkey;

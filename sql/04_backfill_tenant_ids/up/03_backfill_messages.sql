@@ -1,0 +1,12 @@
+-- 04_backfill_tenant_ids / up / 03_backfill_messages
+-- Requires: 04_backfill_tenant_ids / up / 01_tenant_defaults
+-- mode: batched
+-- table: messages
+-- One primary-key range per short transaction: row locks on one batch only, no table lock beyond
+-- ROW EXCLUSIVE. Only rows still missing a tenant are touched, so a re-run is a no-op.
+-- squawk cannot parse the lo/hi placeholders: tests/test_squawk.py lints this statement
+-- with them replaced by numbers.
+
+UPDATE messages
+SET user_id = coalesce(user_id, 1), chatbot_id = coalesce(chatbot_id, 1)
+WHERE id >= %(lo)s AND id < %(hi)s AND (user_id IS NULL OR chatbot_id IS NULL);
