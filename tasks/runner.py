@@ -47,7 +47,7 @@ class Settings:
     admin_company_name: str = "SwiftReplies Admin"
     admin_whatsapp_number: str = "YOUR_WHATSAPP_NUMBER"
     runner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    progress: Callable[[str, int, int], None] | None = None  # (step, done, total) of a batched step
+    progress: Callable[[str, int, int], None] | None = None  # (step, id reached, last id + 1) of a batched step
 
 
 @dataclass
@@ -95,9 +95,11 @@ def check_drift(conn: psycopg.Connection) -> None:
                 "put the file back as it was applied, or roll the phase back before changing it")
 
 
-def preflight(conn: psycopg.Connection, first_phase: int) -> None:
+def preflight(conn: psycopg.Connection, number: int) -> None:
     """Read-only checks that stop a migration before it changes anything."""
-    problems = [r[0] for r in conn.execute(read_sql("catalog/preflight.sql"), {"phase": first_phase})]
+    previous = ledger.latest_run(conn, number)
+    resuming = bool(previous and previous["direction"] == "up" and previous["status"] != "applied")
+    problems = [r[0] for r in conn.execute(read_sql("catalog/preflight.sql"), {"phase": number, "resuming": resuming})]
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise MigrationError(f"preflight: {problems[0]}{more}")
@@ -185,7 +187,7 @@ def _run_batched(work: psycopg.Connection, lock_conn: psycopg.Connection, run_id
         if batches % settings.vacuum_every == 0:
             work.execute(sql.SQL("VACUUM (SKIP_LOCKED) public.{}").format(sql.Identifier(step.table)))
         if settings.progress:
-            settings.progress(step.name, min(position, target + 1) - start, target + 1 - start)
+            settings.progress(step.name, min(position, target + 1), target + 1)
         if time.monotonic() - last_report > 5:
             log.info("%s: id %s of %s (%d%%)", what, f"{position:,}", f"{target:,}",
                      100 * (position - start) // max(1, target + 1 - start))
