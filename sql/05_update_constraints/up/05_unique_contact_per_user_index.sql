@@ -1,0 +1,6 @@
+-- 05_update_constraints / up / 05_unique_contact_per_user_index
+-- Requires: 05_update_constraints / up / 04_drop_not_null_checks
+-- mode: autocommit
+-- Built CONCURRENTLY (SHARE UPDATE EXCLUSIVE: reads and writes continue); step 07 attaches it.
+
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS unique_contact_per_user ON contacts (user_id, phone_number);
