@@ -508,8 +508,15 @@ def _drop_database(conn: psycopg.Connection, name: str) -> None:
 
 
 def _pg_restore_into(dsn: str, path: Path, *, jobs: int = 1, exact: bool = True) -> None:
-    """pg_restore the archive into the (new, empty) database of `dsn`; stop at the first error."""
+    """pg_restore the archive into the (new, empty) database of `dsn`; stop at the first error.
+    `exact=False` (scratch restores) skips ownership and grants, so any role that can create a
+    database can test-restore."""
     manifest = read_manifest(path)
+    with connection(dsn) as conn:
+        if conn.info.server_version < 170000:
+            # pg_restore 17+ sends `SET transaction_timeout` even to older servers, which reject it
+            _replay_script(dsn, path, manifest, [], exact=exact)
+            return
     conninfo, env = _tool_env(dsn)
     args = [_pg_restore_for(manifest), "--exit-on-error", "--no-password", f"--dbname={conninfo}"]
     args += ["-j", str(jobs)] if jobs > 1 else ["--single-transaction"]
@@ -580,33 +587,42 @@ def _restore_in_place(dsn: str, path: Path, manifest: dict[str, Any]) -> None:
     owner, grants and comment, then runs the archive's script (pg_restore --single-transaction -f -).
     Any error, or an archive that ends early, rolls everything back."""
     pg_restore = _pg_restore_for(manifest)
-    psql = _sibling(pg_restore, "psql")
-    archive = _archive(path)
     with connection(dsn) as conn:
         public_state = [r[0] for r in conn.execute(read_sql("backup/public_schema_state.sql"))]
-        server = conn.info.server_version
-    schemas = list(dict.fromkeys(["tenant_migrate", *_schemas_in_archive(pg_restore, archive), "public"]))
-    preamble = ["\\set ON_ERROR_STOP on", "BEGIN;", "SET lock_timeout = '30s';"]
+    schemas = list(dict.fromkeys(["tenant_migrate", *_schemas_in_archive(pg_restore, _archive(path)), "public"]))
+    preamble = ["SET lock_timeout = '30s';"]
     preamble += [f"DROP SCHEMA IF EXISTS {sql.Identifier(s).as_string()} CASCADE;" for s in schemas]
     preamble += ["CREATE SCHEMA public;", *(f"{s};" for s in public_state)]
+    _replay_script(dsn, path, manifest, preamble)
+
+
+def _replay_script(dsn: str, path: Path, manifest: dict[str, Any], preamble: list[str], *,
+                   exact: bool = True) -> None:
+    """Run `preamble` and the archive's SQL script (pg_restore --single-transaction -f -) through psql
+    in one transaction: any error, or a script that ends before its COMMIT, rolls it all back."""
+    pg_restore = _pg_restore_for(manifest)
+    psql = _sibling(pg_restore, "psql")
+    with connection(dsn) as conn:
+        server = conn.info.server_version
     conninfo, env = _tool_env(dsn)
+    options = [] if exact else ["--no-owner", "--no-privileges"]
     with tempfile.TemporaryFile() as err:
         psql_proc = subprocess.Popen([psql, "--no-psqlrc", "--quiet", "--no-password", f"--dbname={conninfo}"],
                                      env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-        script = subprocess.Popen([pg_restore, "--single-transaction", "--exit-on-error", "-f", "-", str(archive)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        script = subprocess.Popen([pg_restore, "--single-transaction", "--exit-on-error", *options, "-f", "-",
+                                   str(_archive(path))], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         stderr_chunks: list[bytes] = []
         reader = threading.Thread(target=lambda: stderr_chunks.append(script.stderr.read()), daemon=True)
         reader.start()
         try:
-            psql_proc.stdin.write(("\n".join(preamble) + "\n").encode())
+            psql_proc.stdin.write(("\n".join(["\\set ON_ERROR_STOP on", "BEGIN;", *preamble]) + "\n").encode())
             _copy_script(script.stdout, psql_proc.stdin, drop_transaction_timeout=server < 170000)
         except BrokenPipeError:
             pass  # psql stopped at an error: its stderr says which
         finally:
             script.stdout.close()
             with contextlib.suppress(BrokenPipeError):
-                psql_proc.stdin.close()  # an archive that ended before its COMMIT rolls back here
+                psql_proc.stdin.close()  # a script that ended before its COMMIT rolls back here
         script.wait()
         reader.join()
         psql_proc.wait()
