@@ -1,0 +1,187 @@
+"""Each phase's SQL against a real legacy database: it applies, its objects are there, its rollback
+returns the exact schema it started from (the catalog fingerprint), and it applies again after that.
+Also: all the way up and down, and a legacy database whose unique constraints have other names.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tasks import runner
+from tasks.db import connection, fingerprint, row_counts
+from tasks.plan import load_plan
+
+TENANT_TABLES = ("contacts", "messages", "orders", "campaigns")
+SUPPORTING_TABLES = ("actions", "order_items", "products", "usage_tracking", "monthly_usage_summary",
+                     "analytics_events", "api_keys", "webhooks", "bot_knowledge_base", "conversation_instructions")
+
+
+def one(conn: psycopg.Connection, query: str, *params):
+    return conn.execute(query, params).fetchone()[0]
+
+
+def columns(conn: psycopg.Connection, table: str) -> dict[str, tuple[bool, str | None]]:
+    """column -> (NOT NULL, default) of a public table."""
+    rows = conn.execute(
+        "SELECT column_name, is_nullable = 'NO', column_default FROM information_schema.columns"
+        " WHERE table_schema = 'public' AND table_name = %s", (table,)).fetchall()
+    return {name: (not_null, default) for name, not_null, default in rows}
+
+
+def constraints(conn: psycopg.Connection, table: str) -> dict[str, tuple[str, bool, str]]:
+    """name -> (type, validated, definition) of a public table's constraints."""
+    rows = conn.execute(
+        "SELECT conname, contype::text, convalidated, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = to_regclass('public.' || quote_ident(%s))", (table,)).fetchall()
+    return {name: (kind, valid, definition) for name, kind, valid, definition in rows}
+
+
+def indexes(conn: psycopg.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+
+
+def single_column_uniques(conn: psycopg.Connection, column: str) -> list[str]:
+    """Unique indexes (of constraints or not) on contacts(<column>) alone."""
+    return [r[0] for r in conn.execute(
+        "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]"
+        " WHERE x.indrelid = 'public.contacts'::regclass AND x.indisunique AND x.indnkeyatts = 1"
+        " AND a.attname = %s", (column,))]
+
+
+def check_phase_1(conn, notes):
+    for table in ("users", "user_subscriptions", "chatbots"):
+        assert columns(conn, table), table
+    assert columns(conn, "users")["email"][0]
+    assert "UNIQUE (email)" in {c[2] for c in constraints(conn, "users").values()}
+    assert "UNIQUE (whatsapp_phone_number)" in {c[2] for c in constraints(conn, "chatbots").values()}
+    for table in ("user_subscriptions", "chatbots"):
+        fks = [c[2] for c in constraints(conn, table).values() if c[0] == "f"]
+        assert fks == ["FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE"], fks
+
+
+def check_phase_2(conn, notes):
+    for table in TENANT_TABLES:
+        cols = columns(conn, table)
+        assert cols["user_id"] == (False, None) and cols["chatbot_id"] == (False, None), cols
+        fks = {name: c for name, c in constraints(conn, table).items() if c[0] == "f"}
+        assert fks[f"{table}_user_id_fkey"][1:] == (True, "FOREIGN KEY (user_id) REFERENCES users(id)")
+        assert fks[f"{table}_chatbot_id_fkey"][1:] == (True, "FOREIGN KEY (chatbot_id) REFERENCES chatbots(id)")
+    assert {"tags", "custom_fields", "last_interaction"} <= set(columns(conn, "contacts"))
+    assert columns(conn, "messages")["is_from_human"] == (True, "false")
+    assert constraints(conn, "orders")["orders_order_number_key"][2] == "UNIQUE (order_number)"
+    assert "user_id" not in columns(conn, "campaign_subscribers")
+
+
+def check_phase_3(conn, notes):
+    assert one(conn, "SELECT email FROM users WHERE id = 1") == "admin@swiftreplies.ai"
+    assert one(conn, "SELECT daily_message_limit FROM user_subscriptions WHERE user_id = 1") == 999999
+    assert one(conn, "SELECT user_id FROM chatbots WHERE id = 1") == 1
+    for table in ("users", "user_subscriptions", "chatbots"):  # the next default id is past the explicit 1
+        assert one(conn, "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))", table) == 1
+
+
+def check_phase_4(conn, notes):
+    for table in TENANT_TABLES:
+        assert one(conn, f"SELECT count(*) FROM {table} WHERE user_id IS NULL OR chatbot_id IS NULL") == 0
+        cols = columns(conn, table)
+        assert cols["user_id"][1] == "1" and cols["chatbot_id"][1] == "1", cols
+
+
+def check_phase_5(conn, notes):
+    for table in TENANT_TABLES:
+        cols = columns(conn, table)
+        assert cols["user_id"][0] and cols["chatbot_id"][0], table
+        assert not [n for n in constraints(conn, table) if n.endswith("_not_null_check")]
+    contacts = constraints(conn, "contacts")
+    assert contacts["unique_contact_per_user"][2] == "UNIQUE (user_id, phone_number)"
+    assert contacts["unique_thread_per_user"][2] == "UNIQUE (user_id, thread_id)"
+    assert single_column_uniques(conn, "phone_number") == [] == single_column_uniques(conn, "thread_id")
+    assert one(conn, "SELECT count(*) FROM tenant_migrate.saved_objects WHERE phase = 5") == 2
+
+
+def check_phase_6(conn, notes):
+    for table in SUPPORTING_TABLES:
+        cols = columns(conn, table)
+        assert cols["user_id"][0], table
+        assert "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE" in {
+            c[2] for c in constraints(conn, table).values()}, table
+    uniques = {t: {c[2] for c in constraints(conn, t).values() if c[0] == "u"}
+               for t in ("products", "usage_tracking", "monthly_usage_summary")}
+    assert "UNIQUE (user_id, sku)" in uniques["products"]
+    assert "UNIQUE (user_id, tracking_date)" in uniques["usage_tracking"]
+    assert "UNIQUE (user_id, year, month)" in uniques["monthly_usage_summary"]
+    assert "api_key" not in columns(conn, "api_keys")
+    with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+        conn.execute("INSERT INTO api_keys (user_id, key_name, api_key_hash) VALUES (1, 'k', 'sk_live_plaintext')")
+    with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+        conn.execute("INSERT INTO actions (user_id, request_type, status) VALUES (1, 'refund', 'maybe')")
+
+
+def check_phase_7(conn, notes):
+    built = {"idx_messages_user_id", "idx_orders_user_id", "idx_campaigns_user_id", "idx_messages_sent_at",
+             "idx_actions_status", "idx_analytics_events_user_type", "idx_contacts_chatbot_id",
+             "idx_messages_chatbot_id", "idx_orders_chatbot_id", "idx_actions_user_status",
+             "idx_chatbots_user_active"}
+    skipped = {"idx_contacts_user_id", "idx_contacts_user_phone", "idx_contacts_user_thread",
+               "idx_usage_tracking_user_date", "idx_actions_user_id"}
+    assert built <= indexes(conn)
+    assert not skipped & indexes(conn)
+    assert "skipped idx_contacts_user_phone: covered by unique_contact_per_user" in notes
+    assert "skipped idx_actions_user_id: covered by idx_actions_user_status" in notes
+    assert one(conn, "SELECT count(*) FROM pg_index WHERE NOT indisvalid") == 0
+
+
+CHECKS = {1: check_phase_1, 2: check_phase_2, 3: check_phase_3, 4: check_phase_4, 5: check_phase_5,
+          6: check_phase_6, 7: check_phase_7}
+
+
+def test_every_phase_has_a_check():
+    assert sorted(CHECKS) == [p.number for p in load_plan()]
+
+
+@pytest.mark.parametrize("number", sorted(CHECKS))
+def test_phase_applies_rolls_back_to_the_same_fingerprint_and_applies_again(legacy_db, number):
+    if number > 1:
+        runner.migrate(legacy_db, to=number - 1)
+    with connection(legacy_db) as conn:
+        before, counts = fingerprint(conn), row_counts(conn)
+    [outcome] = runner.migrate(legacy_db, to=number)
+    with connection(legacy_db) as conn:
+        CHECKS[number](conn, outcome.notes)
+    runner.rollback(legacy_db, number - 1)
+    with connection(legacy_db) as conn:
+        assert fingerprint(conn) == before
+        assert row_counts(conn) == counts
+    [again] = runner.migrate(legacy_db, to=number)
+    assert again.status == "applied"
+    with connection(legacy_db) as conn:
+        CHECKS[number](conn, again.notes)
+
+
+def test_all_the_way_up_and_down_returns_the_legacy_schema_and_rows(legacy_db):
+    with connection(legacy_db) as conn:
+        before, counts = fingerprint(conn), row_counts(conn)
+    assert [o.phase for o in runner.migrate(legacy_db)] == sorted(CHECKS)
+    runner.rollback(legacy_db, 0)
+    with connection(legacy_db) as conn:
+        assert fingerprint(conn) == before
+        assert row_counts(conn) == counts
+
+
+def test_uniques_with_other_names_or_a_unique_index_are_found_by_column_and_restored(legacy_db):
+    with connection(legacy_db) as conn:
+        conn.execute('ALTER TABLE contacts RENAME CONSTRAINT contacts_phone_number_key TO "Phone Uniq"')
+        conn.execute("CREATE UNIQUE INDEX contacts_thread_uidx ON contacts (thread_id) WHERE thread_id <> ''")
+        conn.execute("ALTER TABLE contacts DROP CONSTRAINT contacts_thread_id_key")
+        before, counts = fingerprint(conn), row_counts(conn)
+    runner.migrate(legacy_db)
+    with connection(legacy_db) as conn:
+        check_phase_5(conn, [])
+        saved = dict(conn.execute("SELECT object_name, kind FROM tenant_migrate.saved_objects").fetchall())
+        assert saved == {"Phone Uniq": "constraint", "contacts_thread_uidx": "index"}
+    runner.rollback(legacy_db, 0)
+    with connection(legacy_db) as conn:
+        assert fingerprint(conn) == before
+        assert row_counts(conn) == counts
