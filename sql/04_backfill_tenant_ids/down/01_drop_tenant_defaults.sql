@@ -5,7 +5,7 @@
 -- DROP DEFAULT is catalog-only: ACCESS EXCLUSIVE for about a millisecond per table. IF EXISTS on the
 -- tables is not needed (phase 2 added the columns); DROP DEFAULT is a no-op when there is none.
 
--- squawk-ignore prefer-robust-stmts, ban-drop-default -- mode: transaction (the runner wraps the file); the default being dropped is phase 4's own DEFAULT 1
+-- squawk-ignore prefer-robust-stmts, ban-drop-default -- runner wraps the file; drops phase 4's own DEFAULT 1
 ALTER TABLE contacts ALTER COLUMN user_id DROP DEFAULT, ALTER COLUMN chatbot_id DROP DEFAULT;
 -- squawk-ignore prefer-robust-stmts, ban-drop-default -- as above
 ALTER TABLE messages ALTER COLUMN user_id DROP DEFAULT, ALTER COLUMN chatbot_id DROP DEFAULT;

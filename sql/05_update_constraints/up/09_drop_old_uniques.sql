@@ -39,7 +39,8 @@ UNION ALL
 SELECT
     CASE
         WHEN s.object_name IS NULL THEN NULL
-        WHEN o.kind = 'constraint' THEN format('ALTER TABLE public.contacts DROP CONSTRAINT IF EXISTS %I', o.object_name)
+        WHEN o.kind = 'constraint'
+            THEN format('ALTER TABLE public.contacts DROP CONSTRAINT IF EXISTS %I', o.object_name)
         ELSE format('DROP INDEX CONCURRENTLY IF EXISTS public.%I', o.object_name)
     END,
     CASE

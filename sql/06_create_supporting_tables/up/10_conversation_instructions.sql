@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS conversation_instructions (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- squawk-ignore require-concurrent-index-creation -- conversation_instructions was created empty in this same transaction
+-- squawk-ignore require-concurrent-index-creation -- the table was created empty in this same transaction
 CREATE INDEX IF NOT EXISTS conversation_instructions_contact_id_idx ON conversation_instructions (contact_id);
--- squawk-ignore require-concurrent-index-creation -- conversation_instructions was created empty in this same transaction
+-- squawk-ignore require-concurrent-index-creation -- the table was created empty in this same transaction
 CREATE INDEX IF NOT EXISTS conversation_instructions_user_id_idx ON conversation_instructions (user_id);
