@@ -1,0 +1,120 @@
+"""Validation time per phase: the phase's GX suite (tasks.validate) beside the same checks as raw SQL.
+
+    .venv/bin/python benchmarks/validation.py [--scale 10] [--repeat 3] [--server DSN] [--keep]
+
+Loads the legacy demo at --scale into a scratch database (on --server, default the embedded
+server), then for each phase: applies it with the runner, runs its suite through Great Expectations
+(validate_phase, no Data Docs) and the same checks as plain SQL over one psycopg connection, each
+--repeat times (median). Prints one row per phase; the GX import (once per process) is shown apart.
+Target: GX within 2x of raw SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tasks import demo, embedded  # noqa: E402
+from tasks.db import connection, describe, with_database  # noqa: E402
+from tasks.runner import migrate  # noqa: E402
+from tasks.validate import (  # noqa: E402
+    DEFAULT_ADMIN_EMAIL,
+    _gx,
+    params_query,
+    phase_names,
+    read_suite_file,
+    validate_phase,
+)
+
+DATABASE = "tm_bench_validation"
+
+
+def raw_checks(dsn: str, number: int) -> tuple[bool, int]:
+    """The suite's checks as plain SQL, each query run once; (all passed, number of checks)."""
+    data = read_suite_file(phase_names()[number])
+    params = f"({params_query(number, DEFAULT_ADMIN_EMAIL)}) AS subselect"
+    ok = True
+    with connection(dsn) as conn:
+        existing = {r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        for exp in data["expectations"]:
+            table, kwargs, kind = (exp.get("meta") or {}).get("table"), exp["kwargs"], exp["type"]
+            if table is not None and table not in existing:
+                ok = False
+                continue
+            if kind == "unexpected_rows_expectation":
+                query = kwargs["unexpected_rows_query"].format(batch=f"public.{table}" if table else params)
+                rows = conn.execute(query).fetchmany(200)
+                ok &= not rows
+            elif kind == "expect_column_values_to_not_be_null":
+                nulls = conn.execute(f"SELECT count(*) FROM public.{table} WHERE {kwargs['column']} IS NULL").fetchone()
+                ok &= nulls[0] == 0
+            elif kind == "expect_table_columns_to_match_set":
+                cols = {r[0] for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = %s", (table,))}
+                wanted = set(kwargs["column_set"])
+                ok &= wanted <= cols and (not kwargs.get("exact_match", True) or wanted == cols)
+            else:
+                raise SystemExit(f"no raw SQL form for {kind}: add one to benchmarks/validation.py")
+    return ok, len(data["expectations"])
+
+
+def timed(fn, repeat: int):
+    times, value = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=10.0, help="demo scale (10 = 1M messages)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--server", help="DSN of a server to create the scratch database on (default: embedded)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    server = args.server or embedded.start()
+    demo.drop_database(server, DATABASE)
+    started = time.perf_counter()
+    loaded = demo.load(demo.create_database(server, DATABASE), args.scale)
+    dsn = with_database(server, DATABASE)
+    print(f"database {describe(dsn)}, scale {args.scale}: {loaded['row_counts']} "
+          f"(loaded in {time.perf_counter() - started:.1f} s)")
+    started = time.perf_counter()
+    _gx()
+    print(f"import great_expectations: {time.perf_counter() - started:.2f} s (once per process, not counted below)")
+
+    rows = []
+    try:
+        for number, name in sorted(phase_names().items()):
+            started = time.perf_counter()
+            migrate(dsn, to=number)
+            applied = time.perf_counter() - started
+            raw_s, (raw_ok, checks) = timed(lambda n=number: raw_checks(dsn, n), args.repeat)
+            gx_s, result = timed(lambda n=number: validate_phase(dsn, n, docs=False), args.repeat)
+            rows.append((number, name, checks, applied, raw_s, gx_s, raw_ok, result["success"]))
+            print(f"  phase {number} applied in {applied:.1f} s; GX {gx_s:.2f} s, raw SQL {raw_s:.2f} s", flush=True)
+    finally:
+        if not args.keep:
+            demo.drop_database(server, DATABASE)
+
+    print(f"\nscale {args.scale}, median of {args.repeat}; GX = validate_phase(docs=False) after import")
+    print(f"{'phase':<30} {'checks':>6} {'apply s':>8} {'raw SQL s':>10} {'GX s':>8} {'GX/raw':>7}  passed(raw/GX)")
+    for number, name, checks, applied, raw_s, gx_s, raw_ok, gx_ok in rows:
+        print(f"{number} {name:<28} {checks:>6} {applied:>8.1f} {raw_s:>10.3f} {gx_s:>8.3f} "
+              f"{gx_s / raw_s:>6.1f}x  {raw_ok}/{gx_ok}")
+    total_raw, total_gx = sum(r[4] for r in rows), sum(r[5] for r in rows)
+    print(f"{'all phases':<30} {'':>6} {'':>8} {total_raw:>10.3f} {total_gx:>8.3f} {total_gx / total_raw:>6.1f}x")
+
+
+if __name__ == "__main__":
+    main()
