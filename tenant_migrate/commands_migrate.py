@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
-from typing import Annotated
+import urllib.request
+from typing import Annotated, Any
 
 import typer
 
 from tasks import runner
-from tasks.db import describe
+from tasks.db import MigrationError, describe
 from tasks.plan import load_plan, phase
 from tenant_migrate.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 
 BatchOption = Annotated[int, typer.Option(help="Rows per backfill transaction (phase 4).", min=100)]
-LockTimeoutOption = Annotated[int, typer.Option(
-    help="lock_timeout of every DDL statement, in ms; a statement that times out is retried with backoff.", min=10)]
+LockTimeoutOption = Annotated[
+    int,
+    typer.Option(
+        help="lock_timeout of every DDL statement, in ms; a statement that times out is retried with backoff.", min=10
+    ),
+]
 
 
 def show_logs() -> None:
@@ -37,51 +41,149 @@ def plan_command(
     """Print, per phase, the SQL it would run and the locks it takes. Touches no database."""
     phases = [phase(only)] if only else list(load_plan())
     direction = "down" if down else "up"
-    result = [{"phase": p.number, "name": p.name, "title": p.title, "risk": p.risk, "summary": p.summary,
-               "warning": p.warning, "steps": [{"step": s.name, "mode": s.mode, "table": s.table, "locks": s.locks,
-                                                "sql": s.sql} for s in p.steps(direction)]} for p in phases]
+    result = [
+        {
+            "phase": p.number,
+            "name": p.name,
+            "title": p.title,
+            "risk": p.risk,
+            "summary": p.summary,
+            "warning": p.warning,
+            "steps": [
+                {"step": s.name, "mode": s.mode, "table": s.table, "locks": s.locks, "sql": s.sql}
+                for s in p.steps(direction)
+            ],
+        }
+        for p in phases
+    ]
     text = []
     for p in result:
         text.append(f"== phase {p['phase']} {p['name']}: {p['title']} (risk {p['risk']})\n   {p['summary']}")
         if p["warning"]:
             text.append(f"   WARNING: {p['warning']}")
         for s in p["steps"]:
-            text.append(f"-- step {s['step']} [{s['mode']}{' on ' + s['table'] if s['table'] else ''}] "
-                        f"locks: {'; '.join(s['locks'])}\n{s['sql'].strip()}\n")
+            text.append(
+                f"-- step {s['step']} [{s['mode']}{' on ' + s['table'] if s['table'] else ''}] "
+                f"locks: {'; '.join(s['locks'])}\n{s['sql'].strip()}\n"
+            )
     emit(result, as_json, "\n".join(text))
+
+
+ApprovalOption = Annotated[
+    str,
+    typer.Option(
+        "--approval",
+        help="manual: each phase waits for go/no-go in the Prefect UI (needs a Prefect server, "
+        "PREFECT_API_URL); auto: approve automatically (rehearsals, the demo).",
+        case_sensitive=False,
+    ),
+]
+BackupDirOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backup-dir", help="Backup folder (default: $TENANT_MIGRATE_BACKUP_DIR, else ./backups).", show_default=False
+    ),
+]
+
+
+def require_prefect_server(approval: str) -> None:
+    """Manual approval needs a Prefect server whose UI the operator can open; say so before anything runs."""
+    if approval not in ("manual", "auto"):
+        raise MigrationError(f"--approval must be manual or auto, not {approval!r}")
+    if approval == "manual":
+        from prefect.settings import PREFECT_API_URL
+
+        url = PREFECT_API_URL.value()
+        if not url:
+            raise MigrationError(
+                "--approval manual needs a Prefect server to approve in: run `make ui` (or "
+                "`prefect server start`) and export PREFECT_API_URL=http://127.0.0.1:4200/api"
+            )
+        try:
+            urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5).close()  # noqa: S310 - the operator's own URL
+        except OSError as exc:
+            raise MigrationError(f"no Prefect server answers at {url} ({exc}): start it with `make ui`") from None
+
+
+def run_flow(flow_fn, **params) -> Any:  # noqa: ANN001 - a Prefect flow object
+    """Run a flow in this process and return its result, or raise its failure as one line."""
+    state = flow_fn(**params, return_state=True)
+    if not state.is_completed():
+        raise MigrationError(state.message or f"flow run ended {state.type.value.lower()}")
+    return state.result()
+
+
+def flow_table(rows: list[dict[str, Any]]) -> str:
+    header = f"  {'phase':<33} {'status':<12} {'seconds':>8}  {'decision':<9} {'checks':<7} backup"
+    lines = [
+        f"  {r['phase']} {r['name']:<31} {r['status']:<12} {r['seconds']:>8.1f}  {r['decision']:<9} "
+        f"{r['checks']:<7} {r['backup']}"
+        for r in rows
+    ]
+    return "\n".join([header, *lines]) if rows else "  nothing to apply: every phase is applied"
 
 
 def migrate_command(
     dsn: DsnOption = None,
     to: Annotated[int | None, typer.Option(help="Stop after this phase (default: the last).")] = None,
+    approval: ApprovalOption = "manual",
+    no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups (rehearsals only).")] = False,
+    backup_dir: BackupDirOption = None,
     batch_size: BatchOption = 10_000,
     lock_timeout_ms: LockTimeoutOption = 200,
-    admin_email: Annotated[str, typer.Option(help="Email of the admin tenant (user 1).")] = "admin@swiftreplies.ai",
-    admin_whatsapp_number: Annotated[str, typer.Option(help="WhatsApp number of the default chatbot (id 1).")]
-    = "YOUR_WHATSAPP_NUMBER",
     as_json: JsonOption = False,
 ) -> None:
-    """Apply the pending phases in order (applied ones are skipped, an interrupted one resumes)."""
-    show_logs()
+    """Run the migrate flow: each pending phase backed up, applied, validated, then gated."""
+    require_prefect_server(approval)
     target = target_dsn(dsn)
-    settings = runner.Settings(lock_timeout_ms=lock_timeout_ms, batch_size=batch_size,
-                               admin_email=admin_email, admin_whatsapp_number=admin_whatsapp_number)
-    outcomes = runner.migrate(target, to, settings)
-    emit([asdict(o) for o in outcomes], as_json, f"migrated {describe(target)}:\n{outcome_table(outcomes)}")
+    if to is not None:
+        phase(to)
+    from flows.migrate import migrate
+
+    rows = run_flow(
+        migrate,
+        database=target,
+        to=to,
+        approval=approval,
+        backups=not no_backup,
+        backup_dir=backup_dir,
+        batch_size=batch_size,
+        lock_timeout_ms=lock_timeout_ms,
+    )
+    emit(rows, as_json, f"migrated {describe(target)}:\n{flow_table(rows)}")
 
 
 def rollback_command(
     to: Annotated[int, typer.Option(help="Roll back every phase above this one (0 = the legacy schema).")],
     dsn: DsnOption = None,
-    batch_size: BatchOption = 10_000,
-    lock_timeout_ms: LockTimeoutOption = 200,
+    approval: ApprovalOption = "manual",
+    no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups before each step.")] = False,
+    backup_dir: BackupDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Revert phases newest first, each by its down script, down to phase --to."""
-    show_logs()
+    """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
+    require_prefect_server(approval)
     target = target_dsn(dsn)
-    outcomes = runner.rollback(target, to, runner.Settings(lock_timeout_ms=lock_timeout_ms, batch_size=batch_size))
-    emit([asdict(o) for o in outcomes], as_json, f"rolled back {describe(target)}:\n{outcome_table(outcomes)}")
+    from flows.rollback import rollback
+
+    rows = run_flow(rollback, database=target, to=to, approval=approval, backups=not no_backup, backup_dir=backup_dir)
+    lines = [f"  {r['phase']} {r['name']:<31} {r['status']:<12} {r['seconds']:>8.1f} s" for r in rows]
+    emit(rows, as_json, f"rolled back {describe(target)}:\n" + ("\n".join(lines) or "  nothing to roll back"))
+
+
+def dry_run_command(dsn: DsnOption = None, backup_dir: BackupDirOption = None, as_json: JsonOption = False) -> None:
+    """Rehearse on a staging copy: copy, migrate with auto approval, roll back, compare, drop the copy."""
+    target = target_dsn(dsn)
+    from flows.staging_dry_run import staging_dry_run
+
+    report = run_flow(staging_dry_run, database=target, backup_dir=backup_dir)
+    emit(
+        report,
+        as_json,
+        f"dry run of {report['source']} on copy {report['copy']}:\n{flow_table(report['phases'])}\n"
+        f"  rollback of every phase: {report['rollback_seconds']} s; schema restored: {report['schema_restored']}; "
+        f"rows restored: {report['row_counts_restored']}",
+    )
 
 
 def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
@@ -91,8 +193,10 @@ def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
     lines = [f"{describe(target)}", f"  {'phase':<34} {'state':<14} {'started':<20} {'seconds':>8}  approved by"]
     for r in rows:
         started = f"{r['started_at']:%Y-%m-%d %H:%M:%S}" if r["started_at"] else "-"
-        lines.append(f"  {r['phase']} {r['name']:<32} {r['state']:<14} {started:<20} "
-                     f"{r['duration_s'] if r['duration_s'] is not None else '-':>8}  {r['approved_by'] or '-'}")
+        lines.append(
+            f"  {r['phase']} {r['name']:<32} {r['state']:<14} {started:<20} "
+            f"{r['duration_s'] if r['duration_s'] is not None else '-':>8}  {r['approved_by'] or '-'}"
+        )
         if r["explanation"]:
             lines.append(f"      {r['explanation']}")
     emit(rows, as_json, "\n".join(lines))
@@ -102,4 +206,5 @@ def register(app: typer.Typer) -> None:
     app.command("plan")(fail_cleanly(plan_command))
     app.command("migrate")(fail_cleanly(migrate_command))
     app.command("rollback")(fail_cleanly(rollback_command))
+    app.command("dry-run")(fail_cleanly(dry_run_command))
     app.command("status")(fail_cleanly(status_command))

@@ -1,0 +1,19 @@
+"""Serve the flows locally without a work pool: `python -m flows.serve` (needs a Prefect server)."""
+
+from prefect import serve
+
+from flows.migrate import migrate
+from flows.rollback import rollback
+from flows.staging_dry_run import staging_dry_run
+
+
+def main() -> None:
+    serve(
+        migrate.to_deployment(name="migrate-production", concurrency_limit=1),
+        rollback.to_deployment(name="rollback", concurrency_limit=1),
+        staging_dry_run.to_deployment(name="staging-dry-run", cron="0 3 * * *", concurrency_limit=1),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""The migrate flow under a real (test) Prefect API: auto approval, a manual gate approved and rejected."""
+
+import threading
+import time
+
+import pytest
+from prefect import resume_flow_run
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.migrate import migrate
+from tasks import ledger
+from tasks.db import connection, fingerprint
+from tasks.plan import load_plan
+
+pytestmark = [pytest.mark.flow, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_api():
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+def paused_run_id(timeout: float = 120) -> str:
+    paused = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["PAUSED"])))
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(flow_run_filter=paused)
+            if runs:
+                return runs[0].id
+            time.sleep(0.3)
+    raise AssertionError("no paused flow run")
+
+
+def run_in_thread(**params) -> tuple[threading.Thread, dict]:
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(state=migrate(**params, return_state=True)))
+    thread.start()
+    return thread, out
+
+
+def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
+    state = migrate(database=legacy_db, approval="auto", backup_dir=str(tmp_path), return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    assert list(range(1, len(load_plan()) + 1)) == [row["phase"] for row in summary]
+    assert {"auto"} == {row["decision"] for row in summary}
+    with connection(legacy_db) as conn:
+        runs = ledger.latest_runs(conn)
+    assert all(r["backup_sha256"] and r["validation"]["success"] for r in runs.values())
+
+
+def test_a_manual_gate_approved_in_the_api_goes_on_and_records_the_approver(legacy_db):
+    thread, out = run_in_thread(database=legacy_db, to=2, approval="manual", backups=False, poll_interval=1)
+    resume_flow_run(paused_run_id(), run_input={"approve": True, "approver": "dba on call", "comment": "looks good"})
+    resume_flow_run(paused_run_id(), run_input={"approve": True, "approver": "dba on call"})
+    thread.join(timeout=300)
+    assert out["state"].is_completed(), out["state"].message
+    with connection(legacy_db) as conn:
+        first = ledger.latest_runs(conn)[1]
+    assert ("approved", "dba on call", "looks good") == (first["decision"], first["approved_by"],
+                                                        first["approval_comment"])
+
+
+def test_a_rejected_gate_rolls_the_phase_back_and_stops(legacy_db):
+    with connection(legacy_db) as conn:
+        before = fingerprint(conn)
+    thread, out = run_in_thread(database=legacy_db, to=3, approval="manual", backups=False, poll_interval=1)
+    resume_flow_run(paused_run_id(), run_input={"approve": False, "approver": "lead", "comment": "not today"})
+    thread.join(timeout=300)
+    assert out["state"].is_failed()
+    assert "rejected by lead" in out["state"].message
+    with connection(legacy_db) as conn:
+        assert before == fingerprint(conn)
+        runs = ledger.history(conn)
+    assert [("up", "applied", "rejected"), ("down", "rolled_back", None)] == \
+        [(r["direction"], r["status"], r["decision"]) for r in runs]
+
+
+def test_an_approval_timeout_is_a_rejection_said_as_a_timeout(legacy_db):
+    state = migrate(database=legacy_db, to=1, approval="manual", approval_timeout_s=2, poll_interval=1,
+                    backups=False, return_state=True)
+    assert state.is_failed()  # Prefect words a timed-out pause itself ("never resumed")
+    with connection(legacy_db) as conn:
+        runs = ledger.history(conn)
+    assert [("up", "applied", "timed_out"), ("down", "rolled_back", None)] == \
+        [(r["direction"], r["status"], r["decision"]) for r in runs]
+
+
+def test_a_dsn_with_a_password_is_refused_as_a_parameter():
+    state = migrate(database="postgresql://u:hunter2@127.0.0.1:1/x", approval="auto", return_state=True)
+    assert state.is_failed()
+    assert "hunter2" not in state.message and "Prefect Secret block" in state.message
