@@ -66,15 +66,23 @@ def demo_run(
     scale: Annotated[float, typer.Option(help="Size of the demo data (1 = 100k messages).")] = 1.0,
     as_json: JsonOption = False,
 ) -> None:
-    """The main job on the embedded default: start the server, (re)create the demo database, load it.
+    """The main job on the embedded default: (re)create the demo database and migrate it, auto-approved.
 
     Only ever touches the embedded server's demo database, which it drops and recreates.
     """
+    from flows.migrate import migrate
+    from tenant_migrate.commands_migrate import flow_table, run_flow
+
     server = embedded.start()
+    target = with_database(server, DEMO_DATABASE)
     demo.drop_database(server, DEMO_DATABASE)
-    result = demo.load(demo.create_database(server, DEMO_DATABASE), scale)
-    emit(result, as_json, f"demo database {DEMO_DATABASE} (scale {scale}) loaded in {result['seconds']} s:\n"
-         f"{counts_table(result['row_counts'])}\nDSN: {with_database(server, DEMO_DATABASE)}")
+    loaded = demo.load(demo.create_database(server, DEMO_DATABASE), scale)
+    typer.echo(f"demo database {DEMO_DATABASE} (scale {scale}) loaded in {loaded['seconds']} s:\n"
+               f"{counts_table(loaded['row_counts'])}", err=as_json)
+    rows = run_flow(migrate, database=target, approval="auto")
+    emit({"loaded": loaded, "phases": rows}, as_json, f"migrated {describe(target)} (approval auto):\n"
+         f"{flow_table(rows)}\nDSN: {target}\nnext: `tenant-migrate status`, `tenant-migrate rollback --to 0 "
+         "--approval auto`")
 
 
 def _register_command_modules() -> None:

@@ -162,18 +162,27 @@ def test_an_unexpected_tenant_column_stops_preflight_and_changes_nothing(legacy_
     assert before == state(legacy_db)
 
 
+@pytest.mark.flow
 def test_cli_migrate_status_rollback(legacy_db):
     cli = CliRunner()
-    result = cli.invoke(app, ["migrate", "--dsn", legacy_db, "--to", "2"])
+    result = cli.invoke(app, ["migrate", "--dsn", legacy_db, "--to", "2", "--approval", "auto", "--no-backup"])
     assert 0 == result.exit_code, result.output
     assert "02_add_tenant_columns" in result.output
     result = cli.invoke(app, ["status", "--dsn", legacy_db, "--json"])
     assert 0 == result.exit_code
     assert '"state": "applied"' in result.output
-    result = cli.invoke(app, ["rollback", "--dsn", legacy_db, "--to", "0"])
+    result = cli.invoke(app, ["rollback", "--dsn", legacy_db, "--to", "0", "--approval", "auto", "--no-backup"])
     assert 0 == result.exit_code, result.output
-    result = cli.invoke(app, ["migrate", "--dsn", legacy_db, "--to", "99"])
+    result = cli.invoke(app, ["migrate", "--dsn", legacy_db, "--to", "99", "--approval", "auto"])
     assert (1, f"error: there is no phase 99: the plan has phases 1 to {LAST}\n") == (result.exit_code, result.output)
+
+
+def test_manual_approval_without_a_prefect_server_is_a_clear_error(legacy_db, monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = CliRunner().invoke(app, ["migrate", "--dsn", legacy_db, "--approval", "manual"],
+                                env={"PREFECT_API_URL": ""})
+    assert 1 == result.exit_code
+    assert result.output.startswith("error: --approval manual needs a Prefect server")
 
 
 def test_plan_prints_sql_and_locks_without_a_database():
