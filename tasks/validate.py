@@ -3,7 +3,7 @@
 Plain functions; the runner/flow and the CLI call them. Great Expectations takes ~3 s to import,
 so it is imported lazily, once per process, by the first validation (never at CLI startup).
 
-How a suite runs (see expectations/README.md):
+How a suite runs:
 - An ephemeral GX context (nothing written next to the suites), progress bars off.
 - Expectations whose meta names a "table" run against that public table (built-ins such as
   expect_column_values_to_not_be_null, and GROUP BY ... HAVING duplicate checks).
