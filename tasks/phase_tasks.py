@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from tasks import backup, ledger, runner, validate
-from tasks.db import MigrationError
+from tasks.db import MigrationError, database_name
 from tasks.plan import phase
 
 TRANSIENT = (psycopg.OperationalError, *runner.TRANSIENT_ERRORS)
@@ -117,7 +117,9 @@ def validate_task(
     dsn: str, lock_conn: psycopg.Connection, number: int, run_id: int, admin_email: str
 ) -> dict[str, Any]:
     """Run the phase's Great Expectations suite; a failure stops the flow before the gate."""
-    result = validate.validate_phase(dsn, number, admin_email=admin_email)
+    # one Data Docs site per ledger run: a shared site re-renders every result ever stored on each build
+    result = validate.validate_phase(dsn, number, admin_email=admin_email,
+                                     reports_dir=validate.reports_dir_default() / f"{database_name(dsn)}-run-{run_id}")
     ledger.update_run(lock_conn, run_id, validation=result)
     failures = [
         {"failing expectation": validate.failure_text(f) if isinstance(f, dict) else str(f)} for f in result["failed"]

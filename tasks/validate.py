@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import time
-import tomllib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,8 @@ from typing import Any
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from tasks.db import PROJECT_ROOT, SQL_DIR, MigrationError, connection, describe, first_line
+from tasks.db import PROJECT_ROOT, MigrationError, connection, describe, first_line
+from tasks.plan import load_plan, phase
 
 log = logging.getLogger("tenant_migrate.validate")
 
@@ -56,17 +56,12 @@ def _gx() -> Any:
 # --- the plan and the suite files -------------------------------------------------------------------
 
 def phase_names() -> dict[int, str]:
-    """Phase number -> name, from sql/plan.toml (the only source of phase order)."""
-    with open(SQL_DIR / "plan.toml", "rb") as fh:
-        plan = tomllib.load(fh)
-    return {int(p["number"]): p["name"] for p in plan["phases"]}
+    """Phase number -> name, from the plan."""
+    return {p.number: p.name for p in load_plan()}
 
 
 def phase_name(number: int) -> str:
-    names = phase_names()
-    if number not in names:
-        raise MigrationError(f"no phase {number} in sql/plan.toml: choose 1 to {max(names)}")
-    return names[number]
+    return phase(number).name
 
 
 def suite_path(name: str) -> Path:
@@ -322,6 +317,7 @@ def validate_phase(dsn: str, number: int, *, reports_dir: str | Path | None = No
                 else:
                     failed.append(_failure(r, table))
 
+    datasource.get_engine().dispose()  # GX keeps a connection pool per datasource: close it, or it leaks
     result = {"phase": number, "name": name, "success": not failed and evaluated == len(data["expectations"]),
               "evaluated": evaluated, "passed": passed, "failed": failed,
               "seconds": round(time.perf_counter() - started, 3), "data_docs": docs_path}

@@ -28,6 +28,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_output_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Backups and Data Docs of the tests go to temp folders, never to the project's."""
+    os.environ["TENANT_MIGRATE_BACKUP_DIR"] = str(tmp_path_factory.mktemp("backups"))
+    os.environ["TENANT_MIGRATE_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
+
+
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """DSN of the session's server, connected to its maintenance database."""

@@ -99,6 +99,11 @@ def check_phase_5(conn, notes):
     assert contacts["unique_thread_per_user"][2] == "UNIQUE (user_id, thread_id)"
     assert single_column_uniques(conn, "phone_number") == [] == single_column_uniques(conn, "thread_id")
     assert one(conn, "SELECT count(*) FROM tenant_migrate.saved_objects WHERE phase = 5") == 2
+    conn.execute("SET enable_seqscan = off")  # at test scale the planner would scan anyway
+    for column in ("phone_number", "thread_id"):  # the legacy lookups keep an index led by their column
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM contacts WHERE {column} = 'x'"))
+        assert f"idx_contacts_{column}" in plan, plan
+    conn.execute("RESET enable_seqscan")
 
 
 def check_phase_6(conn, notes):

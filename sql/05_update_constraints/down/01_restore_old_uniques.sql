@@ -1,7 +1,7 @@
 -- 05_update_constraints / down / 01_restore_old_uniques
 -- Requires: 05_update_constraints (applied or partly applied)
 -- mode: generated
--- Recreates each unique that up step 09 dropped, from tenant_migrate.saved_objects, under its original
+-- Recreates each unique that up step 11 dropped, from tenant_migrate.saved_objects, under its original
 -- name and without blocking writes: CREATE UNIQUE INDEX CONCURRENTLY (SHARE UPDATE EXCLUSIVE), then
 -- for a constraint ADD CONSTRAINT <name> UNIQUE USING INDEX <name> (catalog-only, brief ACCESS
 -- EXCLUSIVE). Only objects missing from the catalog (or left INVALID, which the runner drops before

@@ -1,5 +1,5 @@
--- 05_update_constraints / up / 09_drop_old_uniques
--- Requires: 05_update_constraints / up / 08_save_old_uniques
+-- 05_update_constraints / up / 11_drop_old_uniques
+-- Requires: 05_update_constraints / up / 10_thread_id_lookup_index
 -- mode: generated
 -- Drops the single-column uniques on contacts(phone_number) / contacts(thread_id), found BY COLUMN
 -- (same criteria as step 08) and only if step 08 saved them: a constraint by ALTER TABLE ... DROP
