@@ -319,3 +319,18 @@ def test_cli_bad_input_is_one_line_and_exit_1(cli, legacy_db, backup_dir, monkey
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
     assert PASSWORD not in result.output
     assert nothing_in(backup_dir)
+
+
+def test_in_place_restore_of_an_archive_that_ends_early_rolls_back(legacy_db, backup_dir):
+    """Even past verification, the drops and the replay are one transaction: a truncated archive
+    (pg_restore fails halfway through the data) leaves the database exactly as it was."""
+    path = Path(bk.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"])
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE TABLE chatbots (id serial PRIMARY KEY, contact_id integer REFERENCES contacts (id))")
+        conn.execute("DELETE FROM orders WHERE id % 3 = 0")
+    before = snapshot(legacy_db)
+    archive = path / bk.CUSTOM_FILE
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size * 2 // 3])
+    with pytest.raises(MigrationError, match="rolled back, nothing changed"):
+        bk._restore_in_place(legacy_db, path, bk.read_manifest(path))
+    assert snapshot(legacy_db) == before
