@@ -109,7 +109,7 @@ def approve(target: Phase, evidence: dict[str, Any], mode: str, timeout_s: int, 
 
 
 def run_phase_subflow(
-    dsn: str, lock_conn, number: int, settings: runner.Settings, backup_dir: Path | None
+    dsn: str, lock_conn, number: int, settings: runner.Settings, backup_dir: Path | None, data_docs: bool
 ) -> dict[str, Any]:
     """One phase: preflight, backup (+ verify), apply, validate. Returns the gate's evidence."""
 
@@ -125,7 +125,7 @@ def run_phase_subflow(
             )
         context = get_run_context()
         ledger.update_run(lock_conn, outcome.run_id, flow_run_id=str(context.flow_run.id))
-        validation = validate_task(dsn, lock_conn, number, outcome.run_id, settings.admin_email)
+        validation = validate_task(dsn, lock_conn, number, outcome.run_id, settings.admin_email, data_docs)
         counts_after = row_counts(lock_conn)
         create_table_artifact(
             [{"table": t, "before": counts_before.get(t), "after": n} for t, n in counts_after.items()],
@@ -164,12 +164,13 @@ def migrate_phases(
     backup_folder: Path | None,
     settings: runner.Settings,
     poll_interval: int,
+    data_docs: bool = True,
 ) -> list[dict[str, Any]]:
     """The body of `migrate`, also run by the staging dry run: pending phases in order, each gated."""
     summary = []
     with runner.migration_lock(dsn) as lock_conn:
         for target in runner.pending_phases(lock_conn, to):
-            evidence = run_phase_subflow(dsn, lock_conn, target.number, settings, backup_folder)
+            evidence = run_phase_subflow(dsn, lock_conn, target.number, settings, backup_folder, data_docs)
             try:
                 decision = approve(target, evidence, approval, approval_timeout_s, poll_interval)
                 verdict = "auto" if approval == "auto" else ("approved" if decision.approve else "rejected")
@@ -222,6 +223,7 @@ def migrate(
     batch_size: int = 10_000,
     lock_timeout_ms: int = 200,
     poll_interval: int = 5,
+    data_docs: bool = True,
 ) -> list[dict[str, Any]]:
     """Apply the pending phases up to `to`, each gated; `database` is a DSN or a Prefect Secret block name."""
     dsn = resolve_dsn(database or os.environ.get("DATABASE_URL", ""))
@@ -234,4 +236,5 @@ def migrate(
         backup_folder=backup.backup_root(backup_dir) if backups else None,
         settings=runner.Settings(batch_size=batch_size, lock_timeout_ms=lock_timeout_ms),
         poll_interval=poll_interval,
+        data_docs=data_docs,
     )

@@ -6,8 +6,12 @@ timeout, a serialization failure); every task is safe to re-run because the ledg
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from prefect import task
@@ -36,6 +40,19 @@ def only_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's r
     except Exception:  # noqa: BLE001 - any other failure is final
         return False
     return False
+
+
+def progress_reporter(key: str, description: str, every_s: float = 2.0) -> tuple[Callable[[float], None], UUID]:
+    """A progress artifact and a function that updates it at most every `every_s` (an API call each)."""
+    artifact = create_progress_artifact(0.0, key=key, description=description)
+    last = [time.monotonic()]
+
+    def report(percent: float) -> None:
+        if percent >= 100 or time.monotonic() - last[0] >= every_s:
+            last[0] = time.monotonic()
+            update_progress_artifact(artifact, min(100.0, percent))
+
+    return report, artifact
 
 
 def artifact_key(text: str) -> str:
@@ -74,14 +91,14 @@ def preflight_task(dsn: str, lock_conn: psycopg.Connection, number: int, backup_
 def backup_task(dsn: str, number: int, backup_dir: Path, database_size_bytes: int = 0) -> dict[str, Any]:
     """pg_dump the database and verify the dump (sha256 + pg_restore --list); progress in an artifact."""
     estimate = max(1, database_size_bytes // 4)  # the custom format compresses about 4x
-    progress = create_progress_artifact(0.0, key=f"backup-phase-{number}", description="pg_dump progress")
+    report, _ = progress_reporter(f"backup-phase-{number}", "pg_dump progress")
     manifest = backup.backup(
         dsn,
         phase=number,
         backup_dir=backup_dir,
-        progress=lambda written: update_progress_artifact(progress, min(99.0, 100 * written / estimate)),
+        progress=lambda written: report(min(99.0, 100 * written / estimate)),
     )
-    update_progress_artifact(progress, 100.0)
+    report(100.0)
     get_run_logger().info("backup %s verified (sha256 %s)", manifest["path"], manifest["sha256"][:12])
     return {
         "path": manifest["path"],
@@ -95,10 +112,10 @@ def backup_task(dsn: str, number: int, backup_dir: Path, database_size_bytes: in
 @task(name="apply", cache_policy=NO_CACHE)
 def apply_task(dsn: str, lock_conn: psycopg.Connection, number: int, settings: runner.Settings) -> runner.PhaseOutcome:
     """Run the phase's up steps (resuming an interrupted run) and record it in the ledger."""
-    progress = create_progress_artifact(0.0, key=f"apply-phase-{number}", description="batched steps progress")
-    settings.progress = lambda step, done, total: update_progress_artifact(progress, 100.0 * done / max(1, total))
-    outcome = runner.run_phase(dsn, lock_conn, phase(number), "up", settings)
-    update_progress_artifact(progress, 100.0)
+    report, _ = progress_reporter(f"apply-phase-{number}", "batched steps progress")
+    with_progress = replace(settings, progress=lambda step, done, total: report(100.0 * done / max(1, total)))
+    outcome = runner.run_phase(dsn, lock_conn, phase(number), "up", with_progress)
+    report(100.0)
     for note in outcome.notes:
         get_run_logger().info("phase %d: %s", number, note)
     return outcome
@@ -114,11 +131,11 @@ def rollback_task(
 
 @task(name="validate", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, retry_condition_fn=only_transient)
 def validate_task(
-    dsn: str, lock_conn: psycopg.Connection, number: int, run_id: int, admin_email: str
+    dsn: str, lock_conn: psycopg.Connection, number: int, run_id: int, admin_email: str, data_docs: bool = True
 ) -> dict[str, Any]:
     """Run the phase's Great Expectations suite; a failure stops the flow before the gate."""
     # one Data Docs site per ledger run: a shared site re-renders every result ever stored on each build
-    result = validate.validate_phase(dsn, number, admin_email=admin_email,
+    result = validate.validate_phase(dsn, number, admin_email=admin_email, docs=data_docs,
                                      reports_dir=validate.reports_dir_default() / f"{database_name(dsn)}-run-{run_id}")
     ledger.update_run(lock_conn, run_id, validation=result)
     failures = [

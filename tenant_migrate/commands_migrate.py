@@ -129,6 +129,7 @@ def migrate_command(
     approval: ApprovalOption = "manual",
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups (rehearsals only).")] = False,
     backup_dir: BackupDirOption = None,
+    no_docs: Annotated[bool, typer.Option("--no-docs", help="Skip the Data Docs HTML (about 5 s a phase).")] = False,
     batch_size: BatchOption = 10_000,
     lock_timeout_ms: LockTimeoutOption = 200,
     as_json: JsonOption = False,
@@ -147,6 +148,7 @@ def migrate_command(
         approval=approval,
         backups=not no_backup,
         backup_dir=backup_dir,
+        data_docs=not no_docs,
         batch_size=batch_size,
         lock_timeout_ms=lock_timeout_ms,
     )

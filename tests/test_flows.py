@@ -1,17 +1,21 @@
 """The migrate flow under a real (test) Prefect API: auto approval, a manual gate approved and rejected."""
 
+import importlib
+import inspect
 import threading
 import time
 
 import pytest
+import yaml
 from prefect import resume_flow_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.migrate import migrate
+from flows.staging_dry_run import staging_dry_run
 from tasks import ledger
-from tasks.db import connection, fingerprint
+from tasks.db import PROJECT_ROOT, connection, fingerprint, row_counts
 from tasks.plan import load_plan
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
@@ -54,7 +58,8 @@ def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
 
 
 def test_a_manual_gate_approved_in_the_api_goes_on_and_records_the_approver(legacy_db):
-    thread, out = run_in_thread(database=legacy_db, to=2, approval="manual", backups=False, poll_interval=1)
+    thread, out = run_in_thread(database=legacy_db, to=2, approval="manual", backups=False,
+                                poll_interval=1, data_docs=False)
     resume_flow_run(paused_run_id(), run_input={"approve": True, "approver": "dba on call", "comment": "looks good"})
     resume_flow_run(paused_run_id(), run_input={"approve": True, "approver": "dba on call"})
     thread.join(timeout=300)
@@ -68,7 +73,8 @@ def test_a_manual_gate_approved_in_the_api_goes_on_and_records_the_approver(lega
 def test_a_rejected_gate_rolls_the_phase_back_and_stops(legacy_db):
     with connection(legacy_db) as conn:
         before = fingerprint(conn)
-    thread, out = run_in_thread(database=legacy_db, to=3, approval="manual", backups=False, poll_interval=1)
+    thread, out = run_in_thread(database=legacy_db, to=3, approval="manual", backups=False,
+                                poll_interval=1, data_docs=False)
     resume_flow_run(paused_run_id(), run_input={"approve": False, "approver": "lead", "comment": "not today"})
     thread.join(timeout=300)
     assert out["state"].is_failed()
@@ -82,7 +88,7 @@ def test_a_rejected_gate_rolls_the_phase_back_and_stops(legacy_db):
 
 def test_an_approval_timeout_is_a_rejection_said_as_a_timeout(legacy_db):
     state = migrate(database=legacy_db, to=1, approval="manual", approval_timeout_s=2, poll_interval=1,
-                    backups=False, return_state=True)
+                    backups=False, data_docs=False, return_state=True)
     assert state.is_failed()  # Prefect words a timed-out pause itself ("never resumed")
     with connection(legacy_db) as conn:
         runs = ledger.history(conn)
@@ -94,3 +100,30 @@ def test_a_dsn_with_a_password_is_refused_as_a_parameter():
     state = migrate(database="postgresql://u:hunter2@127.0.0.1:1/x", approval="auto", return_state=True)
     assert state.is_failed()
     assert "hunter2" not in state.message and "Prefect Secret block" in state.message
+
+
+def test_the_staging_dry_run_rehearses_everything_and_never_writes_to_the_source(legacy_db, tmp_path):
+    with connection(legacy_db) as conn:
+        before = (fingerprint(conn), row_counts(conn), ledger.exists(conn))
+    state = staging_dry_run(database=legacy_db, backup_dir=str(tmp_path), return_state=True)
+    assert state.is_completed(), state.message
+    report = state.result()
+    assert report["schema_restored"] and report["row_counts_restored"]
+    assert list(range(1, len(load_plan()) + 1)) == [row["phase"] for row in report["phases"]]
+    with connection(legacy_db) as conn:
+        assert before == (fingerprint(conn), row_counts(conn), ledger.exists(conn))
+        copies = conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (report["copy"],)).fetchone()[0]
+    assert 0 == copies
+
+
+def test_prefect_yaml_deployments_match_their_flows():
+    config = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())
+    names = {d["name"] for d in config["deployments"]}
+    assert {"migrate-production", "rollback", "staging-dry-run"} == names
+    for deployment in config["deployments"]:
+        path, name = deployment["entrypoint"].split(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        parameters = inspect.signature(getattr(module, name).fn).parameters
+        assert set(deployment["parameters"]) <= set(parameters), deployment["name"]
+        assert 1 == deployment["concurrency_limit"]["limit"]
+    assert config["deployments"][2]["schedules"][0]["cron"]
