@@ -13,8 +13,9 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, Fl
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.migrate import migrate
+from flows.rollback import rollback
 from flows.staging_dry_run import staging_dry_run
-from tasks import ledger
+from tasks import ledger, runner
 from tasks.db import PROJECT_ROOT, connection, fingerprint, row_counts
 from tasks.plan import load_plan
 
@@ -127,3 +128,16 @@ def test_prefect_yaml_deployments_match_their_flows():
         assert set(deployment["parameters"]) <= set(parameters), deployment["name"]
         assert 1 == deployment["concurrency_limit"]["limit"]
     assert config["deployments"][2]["schedules"][0]["cron"]
+
+
+def test_the_rollback_flow_backs_up_and_reverts_each_phase_newest_first(legacy_db, tmp_path):
+    with connection(legacy_db) as conn:
+        legacy = (fingerprint(conn), row_counts(conn))
+    runner.migrate(legacy_db, to=3)
+    state = rollback(database=legacy_db, to=0, approval="auto", backup_dir=str(tmp_path), return_state=True)
+    assert state.is_completed(), state.message
+    assert [3, 2, 1] == [row["phase"] for row in state.result()]
+    assert 3 == len(list(tmp_path.glob("*phase*")))
+    with connection(legacy_db) as conn:
+        assert legacy == (fingerprint(conn), row_counts(conn))
+        assert all(r["backup_path"] for r in ledger.history(conn) if r["direction"] == "down")
