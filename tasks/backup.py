@@ -48,6 +48,7 @@ from tasks.db import (
     connection,
     database_name,
     describe,
+    drop_database,
     first_line,
     read_sql,
     row_counts,
@@ -502,11 +503,6 @@ def _create_database(conn: psycopg.Connection, name: str, manifest: dict[str, An
         raise MigrationError(f"cannot create database {name!r}: {first_line(exc)}") from None
 
 
-def _drop_database(conn: psycopg.Connection, name: str) -> None:
-    force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
-    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
-
-
 def _pg_restore_into(dsn: str, path: Path, *, jobs: int = 1, exact: bool = True) -> None:
     """pg_restore the archive into the (new, empty) database of `dsn`; stop at the first error.
     `exact=False` (scratch restores) skips ownership and grants, so any role that can create a
@@ -545,7 +541,7 @@ def verify_restore(dsn: str, path: str | Path, *, jobs: int = 1) -> dict[str, An
             with connection(scratch_dsn) as conn:
                 counts = row_counts(conn, LEGACY_TABLES)
         finally:
-            _drop_database(admin, scratch)
+            drop_database(admin, scratch)
     if counts != manifest["row_counts"]:
         diff = ", ".join(f"{t} {manifest['row_counts'].get(t)} -> {counts.get(t)}"
                          for t in sorted(set(counts) | set(manifest["row_counts"]))
@@ -701,7 +697,7 @@ def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None =
             try:
                 _pg_restore_into(target, path, jobs=max(1, int(manifest.get("jobs") or 1)))
             except BaseException:
-                _drop_database(admin, new_database)
+                drop_database(admin, new_database)
                 raise
     else:
         _restore_in_place(dsn, path, manifest)

@@ -71,6 +71,11 @@ def connection(dsn: str, *, autocommit: bool = True) -> Iterator[psycopg.Connect
         conn.close()
 
 
+def drop_database(conn: psycopg.Connection, name: str) -> None:
+    """Drop a database if it exists, disconnecting its sessions (PostgreSQL 13+)."""
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def server_version_num(conn: psycopg.Connection) -> int:
     return conn.info.server_version
 

@@ -6,6 +6,7 @@ import time
 
 from psycopg import sql
 
+from tasks import db
 from tasks.db import LEGACY_TABLES, MigrationError, connection, describe, read_sql, row_counts, with_database
 
 
@@ -23,7 +24,7 @@ def create_database(server_dsn: str, name: str) -> str:
 
 def drop_database(server_dsn: str, name: str) -> None:
     with connection(server_dsn) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        db.drop_database(conn, name)
 
 
 def load(dsn: str, scale: float) -> dict[str, object]:
