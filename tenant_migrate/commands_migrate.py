@@ -109,7 +109,9 @@ def run_flow(flow_fn, **params) -> Any:  # noqa: ANN001 - a Prefect flow object
     """Run a flow in this process and return its result, or raise its failure as one line."""
     state = flow_fn(**params, return_state=True)
     if not state.is_completed():
-        raise MigrationError(state.message or f"flow run ended {state.type.value.lower()}")
+        message = state.message or f"flow run ended {state.type.value.lower()}"
+        message = message.removeprefix("Flow run encountered an exception: ").removeprefix("MigrationError: ")
+        raise MigrationError(message)
     return state.result()
 
 
@@ -165,6 +167,8 @@ def rollback_command(
 ) -> None:
     """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
     require_prefect_server(approval)
+    if not 0 <= to <= len(load_plan()):
+        raise MigrationError(f"cannot roll back to phase {to}: choose 0 (legacy schema) to {len(load_plan())}")
     target = target_dsn(dsn)
     from flows.rollback import rollback
 
