@@ -300,10 +300,14 @@ def pending_phases(conn: psycopg.Connection, to: int | None) -> list[Phase]:
     return [p for p in plan if p.number <= to and p.number not in applied]
 
 
-def phases_to_roll_back(conn: psycopg.Connection, to: int) -> list[Phase]:
-    """Phases above `to` that are applied or partly applied, newest first."""
+def check_rollback_target(to: int) -> None:
     if not 0 <= to <= len(load_plan()):
         raise MigrationError(f"cannot roll back to phase {to}: choose 0 (legacy schema) to {len(load_plan())}")
+
+
+def phases_to_roll_back(conn: psycopg.Connection, to: int) -> list[Phase]:
+    """Phases above `to` that are applied or partly applied, newest first."""
+    check_rollback_target(to)
     latest = ledger.latest_runs(conn)
     touched = [n for n, r in latest.items()
                if n > to and not (r["direction"] == "down" and r["status"] == "rolled_back")]

@@ -167,8 +167,7 @@ def rollback_command(
 ) -> None:
     """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
     require_prefect_server(approval)
-    if not 0 <= to <= len(load_plan()):
-        raise MigrationError(f"cannot roll back to phase {to}: choose 0 (legacy schema) to {len(load_plan())}")
+    runner.check_rollback_target(to)
     target = target_dsn(dsn)
     from flows.rollback import rollback
 
