@@ -26,6 +26,19 @@ def test_demo_data_is_realistic(legacy_db):
         assert days > 300
 
 
+def test_every_foreign_key_of_the_demo_data_holds(legacy_db):
+    orphans = """SELECT (SELECT count(*) FROM messages m
+                         WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id))
+                      + (SELECT count(*) FROM orders o
+                         WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = o.contact_id)
+                            OR NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = o.message_id))
+                      + (SELECT count(*) FROM campaign_subscribers s
+                         WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = s.campaign_id)
+                            OR NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = s.contact_id))"""
+    with connection(legacy_db) as conn:
+        assert 0 == conn.execute(orphans).fetchone()[0]
+
+
 def test_demo_data_is_deterministic(empty_db, legacy_db):
     demo.load(empty_db, 0.05)
     checksum = "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM messages AS m"
