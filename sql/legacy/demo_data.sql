@@ -59,7 +59,7 @@ SELECT i + 1,
 FROM (SELECT greatest(1, (50 * current_setting('demo.scale')::numeric)::int) AS campaigns,
              (10000 * current_setting('demo.scale')::numeric)::int AS contacts) AS n,
      generate_series(0, least((50000 * current_setting('demo.scale')::numeric)::int,
-                              n.campaigns * n.contacts) - 1) AS i;
+                              n.campaigns::bigint * n.contacts) - 1) AS i;
 
 SELECT setval(pg_get_serial_sequence('contacts', 'id'), (SELECT max(id) FROM contacts));
 SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages));
