@@ -36,8 +36,12 @@ DATABASE = "tm_bench_validation"
 
 def raw_checks(dsn: str, number: int) -> tuple[bool, int]:
     """The suite's checks as plain SQL, each query run once; (all passed, number of checks)."""
+    from great_expectations.expectations.metrics.query_metric_provider import (  # noqa: PLC0415
+        _query_has_join_clause,  # private: GX's own rule for how {batch} is substituted
+    )
+
     data = read_suite_file(phase_names()[number])
-    params = f"({params_query(number, DEFAULT_ADMIN_EMAIL)}) AS subselect"
+    params = f"({params_query(number, DEFAULT_ADMIN_EMAIL)})"
     ok = True
     with connection(dsn) as conn:
         existing = {r[0] for r in conn.execute(
@@ -47,8 +51,13 @@ def raw_checks(dsn: str, number: int) -> tuple[bool, int]:
             if table is not None and table not in existing:
                 ok = False
                 continue
-            if kind == "unexpected_rows_expectation":
-                query = kwargs["unexpected_rows_query"].format(batch=f"public.{table}" if table else params)
+            if kind == "expect_query_to_return_no_rows":
+                query = kwargs["unexpected_rows_query"]
+                # as GX does: a table as public.<name>; the parameters query bare in a query with a
+                # JOIN (the suite aliases it there), else aliased AS subselect
+                batch = f"public.{table}" if table else params if _query_has_join_clause(query) \
+                    else f"{params} AS subselect"
+                query = query.format(batch=batch)
                 rows = conn.execute(query).fetchmany(200)
                 ok &= not rows
             elif kind == "expect_column_values_to_not_be_null":
@@ -66,12 +75,13 @@ def raw_checks(dsn: str, number: int) -> tuple[bool, int]:
 
 
 def timed(fn, repeat: int):
+    """(median seconds, first run's seconds, last value)."""
     times, value = [], None
     for _ in range(repeat):
         started = time.perf_counter()
         value = fn()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), value
+    return statistics.median(times), times[0], value
 
 
 def main() -> None:
@@ -99,21 +109,26 @@ def main() -> None:
             started = time.perf_counter()
             migrate(dsn, to=number)
             applied = time.perf_counter() - started
-            raw_s, (raw_ok, checks) = timed(lambda n=number: raw_checks(dsn, n), args.repeat)
-            gx_s, result = timed(lambda n=number: validate_phase(dsn, n, docs=False), args.repeat)
-            rows.append((number, name, checks, applied, raw_s, gx_s, raw_ok, result["success"]))
-            print(f"  phase {number} applied in {applied:.1f} s; GX {gx_s:.2f} s, raw SQL {raw_s:.2f} s", flush=True)
+            raw_s, _, (raw_ok, checks) = timed(lambda n=number: raw_checks(dsn, n), args.repeat)
+            gx_s, gx_first, result = timed(lambda n=number: validate_phase(dsn, n, docs=False), args.repeat)
+            rows.append((number, name, checks, applied, raw_s, gx_s, raw_ok, result["success"], gx_first))
+            print(f"  phase {number} applied in {applied:.1f} s; GX {gx_s:.2f} s (first {gx_first:.2f} s), "
+                  f"raw SQL {raw_s:.2f} s", flush=True)
     finally:
         if not args.keep:
             demo.drop_database(server, DATABASE)
 
-    print(f"\nscale {args.scale}, median of {args.repeat}; GX = validate_phase(docs=False) after import")
-    print(f"{'phase':<30} {'checks':>6} {'apply s':>8} {'raw SQL s':>10} {'GX s':>8} {'GX/raw':>7}  passed(raw/GX)")
-    for number, name, checks, applied, raw_s, gx_s, raw_ok, gx_ok in rows:
+    print(f"\nscale {args.scale}, median of {args.repeat}; GX = validate_phase(docs=False) after import. "
+          "GX 1st = the phase's first validation in the process (builds its GX suites and checkpoints; "
+          "what the migrate flow pays), later ones reuse them")
+    print(f"{'phase':<30} {'checks':>6} {'apply s':>8} {'raw SQL s':>10} {'GX s':>8} {'GX/raw':>7} "
+          f"{'GX 1st s':>9} {'1st/raw':>8}  passed(raw/GX)")
+    for number, name, checks, applied, raw_s, gx_s, raw_ok, gx_ok, gx_first in rows:
         print(f"{number} {name:<28} {checks:>6} {applied:>8.1f} {raw_s:>10.3f} {gx_s:>8.3f} "
-              f"{gx_s / raw_s:>6.1f}x  {raw_ok}/{gx_ok}")
-    total_raw, total_gx = sum(r[4] for r in rows), sum(r[5] for r in rows)
-    print(f"{'all phases':<30} {'':>6} {'':>8} {total_raw:>10.3f} {total_gx:>8.3f} {total_gx / total_raw:>6.1f}x")
+              f"{gx_s / raw_s:>6.1f}x {gx_first:>9.3f} {gx_first / raw_s:>7.1f}x  {raw_ok}/{gx_ok}")
+    total_raw, total_gx, total_first = (sum(r[i] for r in rows) for i in (4, 5, 8))
+    print(f"{'all phases':<30} {'':>6} {'':>8} {total_raw:>10.3f} {total_gx:>8.3f} {total_gx / total_raw:>6.1f}x "
+          f"{total_first:>9.3f} {total_first / total_raw:>7.1f}x")
 
 
 if __name__ == "__main__":

@@ -274,3 +274,50 @@ def test_data_docs_are_written_without_the_password(at_phase: Callable[[int], st
         if path.is_file() and path.suffix in (".html", ".json"):
             assert "pw-never-shown" not in path.read_text(errors="replace")
     assert "pw-never-shown" not in json.dumps(result)
+
+
+# --- GX setup reused within the process ----------------------------------------------------------
+
+def _connections(dsn: str) -> int:
+    with connection(dsn) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()").fetchone()[0]
+
+
+def test_reused_setup_sees_changes_between_runs_and_leaks_no_connection(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(5)
+    assert run(dsn, 5)["success"]
+    assert _connections(dsn) == 0
+    execute(dsn, "ALTER TABLE orders ALTER COLUMN chatbot_id DROP NOT NULL")
+    result = run(dsn, 5)  # same database, same phase: the cached GX objects must not hide the breakage
+    assert failing(result, "constraints", "NOT NULL")["unexpected_rows"] == [{"tbl": "orders", "col": "chatbot_id"}]
+    assert not result["success"]
+    assert _connections(dsn) == 0
+    execute(dsn, "ALTER TABLE campaigns DROP COLUMN message_template")  # a schema change of a cached table asset
+    result = run(dsn, 5)
+    assert any(f.get("table") == "campaigns" for f in result["failed"]), result["failed"]
+    assert _connections(dsn) == 0
+
+
+def test_query_expectation_runs_its_query_once_and_caps_the_count_at_200(at_phase: Callable[[int], str]) -> None:
+    import great_expectations as gx
+
+    from tasks.validate import _unexpected_rows_expectation_class
+
+    assert not [e for n in PHASES.values() for e in read_suite_file(n)["expectations"]
+                if e["type"] == "unexpected_rows_expectation"]  # GX's own runs each query twice
+    cls = _unexpected_rows_expectation_class(gx)
+    assert cls.metric_dependencies == ("unexpected_rows_query.table",)
+    context = gx.get_context(mode="ephemeral")
+    datasource = context.data_sources.add_postgres(name="t", connection_string=sqlalchemy_url(at_phase(1)))
+    batch = datasource.add_query_asset(name="q", query="SELECT 1 AS one").add_batch_definition_whole_table("w") \
+        .get_batch()
+    try:
+        many = batch.validate(cls(unexpected_rows_query="SELECT g FROM generate_series(1, 300) AS g CROSS JOIN "
+                                                        "{batch} AS b"), result_format="COMPLETE")
+        none = batch.validate(cls(unexpected_rows_query="SELECT one FROM {batch} WHERE one <> 1"))
+    finally:
+        datasource.get_execution_engine().engine.dispose()
+    assert not many.success and many.result["observed_value"] == 200
+    assert len(many.result["details"]["unexpected_rows"]) == 200
+    assert none.success and none.result["observed_value"] == 0
