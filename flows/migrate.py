@@ -113,7 +113,7 @@ def run_phase_subflow(
 ) -> dict[str, Any]:
     """One phase: preflight, backup (+ verify), apply, validate. Returns the gate's evidence."""
 
-    @flow(name=phase(number).name, log_prints=True)
+    @flow(name=phase(number).name)
     def phase_flow() -> dict[str, Any]:
         checks = preflight_task(dsn, lock_conn, number, backup_dir)
         backup_info = backup_task(dsn, number, backup_dir, checks.get("database_size_bytes", 0)) if backup_dir else None
@@ -212,7 +212,7 @@ def migrate_phases(
     return summary
 
 
-@flow(name="migrate", log_prints=True)
+@flow(name="migrate")
 def migrate(
     database: str = "",
     to: int | None = None,

@@ -14,7 +14,7 @@ from tasks.db import MigrationError, describe
 from tasks.phase_tasks import backup_task, rollback_task
 
 
-@flow(name="rollback", log_prints=True)
+@flow(name="rollback")
 def rollback(
     database: str = "",
     to: int = 0,

@@ -16,7 +16,7 @@ from tasks import backup, demo, runner
 from tasks.db import connection, database_name, describe, fingerprint, row_counts, with_database
 
 
-@flow(name="staging-dry-run", log_prints=True)
+@flow(name="staging-dry-run")
 def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy: bool = False) -> dict[str, Any]:
     """Copy the source, migrate the copy with auto approval, roll it all back, compare, report."""
     source = resolve_dsn(database)

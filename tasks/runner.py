@@ -123,6 +123,10 @@ def _with_lock_retries(work: psycopg.Connection, attempt: Callable[[], Any], wha
                     f"({first_line(exc)}); longest open transactions: {_oldest_transactions(work)}") from None
             log.warning("%s: %s; retrying in %.2f s (attempt %d of %d)", what, first_line(exc), delay,
                         number + 1, settings.lock_attempts)
+            if isinstance(exc, errors.LockNotAvailable):
+                for pid, query, _ in work.execute(read_sql("catalog/cancel_autovacuum.sql")).fetchall():
+                    log.warning("%s: cancelled autovacuum pid %s (%s), which PostgreSQL itself would cancel "
+                                "for a lock waiter after deadlock_timeout", what, pid, query)
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
