@@ -117,15 +117,12 @@ def run_phase_subflow(
     def phase_flow() -> dict[str, Any]:
         checks = preflight_task(dsn, lock_conn, number, backup_dir)
         backup_info = backup_task(dsn, number, backup_dir, checks.get("database_size_bytes", 0)) if backup_dir else None
-        counts_before = row_counts(lock_conn)
         outcome = apply_task(dsn, lock_conn, number, settings)
-        if backup_info:
-            ledger.update_run(
-                lock_conn, outcome.run_id, backup_path=str(backup_info["path"]), backup_sha256=backup_info["sha256"]
-            )
-        context = get_run_context()
-        ledger.update_run(lock_conn, outcome.run_id, flow_run_id=str(context.flow_run.id))
+        backup_fields = {"backup_path": str(backup_info["path"]), "backup_sha256": backup_info["sha256"]} \
+            if backup_info else {}
+        ledger.update_run(lock_conn, outcome.run_id, flow_run_id=str(get_run_context().flow_run.id), **backup_fields)
         validation = validate_task(dsn, lock_conn, number, outcome.run_id, settings.admin_email, data_docs)
+        counts_before = ledger.snapshot(lock_conn, outcome.run_id)  # taken by the runner just before apply
         counts_after = row_counts(lock_conn)
         create_table_artifact(
             [{"table": t, "before": counts_before.get(t), "after": n} for t, n in counts_after.items()],

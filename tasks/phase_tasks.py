@@ -62,10 +62,7 @@ def artifact_key(text: str) -> str:
 @task(name="preflight", cache_policy=NO_CACHE)
 def preflight_task(dsn: str, lock_conn: psycopg.Connection, number: int, backup_dir: Path | None) -> dict[str, Any]:
     """Previous phase applied and validated, ledger consistent, no drift, schema as expected, room to back up."""
-    target = runner.check_next(lock_conn, number)
-    runner.preflight(lock_conn, number)
-    ledger.ensure(lock_conn)
-    runner.check_drift(lock_conn)
+    target = runner.ready_to_apply(lock_conn, number)
     previous = ledger.latest_run(lock_conn, number - 1, "up") if number > 1 else None
     previous_valid = previous is None or bool((previous.get("validation") or {}).get("success", True))
     if not previous_valid:

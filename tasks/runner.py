@@ -331,6 +331,15 @@ def check_next(conn: psycopg.Connection, number: int) -> Phase:
     return target
 
 
+def ready_to_apply(lock_conn: psycopg.Connection, number: int) -> Phase:
+    """Every check before phase `number` is applied: order, read-only preflight, ledger present, no drift."""
+    target = check_next(lock_conn, number)
+    preflight(lock_conn, number)
+    ledger.ensure(lock_conn)
+    check_drift(lock_conn)
+    return target
+
+
 def apply_phase(dsn: str, number: int, settings: Settings | None = None,
                 lock_conn: psycopg.Connection | None = None) -> PhaseOutcome:
     """Apply one phase, in order, under the migration lock (taken here unless the caller holds it)."""
@@ -338,11 +347,7 @@ def apply_phase(dsn: str, number: int, settings: Settings | None = None,
     if lock_conn is None:
         with migration_lock(dsn) as conn:
             return apply_phase(dsn, number, settings, conn)
-    target = check_next(lock_conn, number)
-    preflight(lock_conn, number)
-    ledger.ensure(lock_conn)
-    check_drift(lock_conn)
-    return run_phase(dsn, lock_conn, target, "up", settings)
+    return run_phase(dsn, lock_conn, ready_to_apply(lock_conn, number), "up", settings)
 
 
 def rollback_phase(dsn: str, number: int, settings: Settings | None = None,
