@@ -125,12 +125,12 @@ def check_phase_6(conn, notes):
 
 
 def check_phase_7(conn, notes):
-    built = {"idx_messages_user_id", "idx_orders_user_id", "idx_campaigns_user_id", "idx_messages_sent_at",
+    built = {"idx_messages_user_id", "idx_campaigns_user_id", "idx_messages_sent_at",
              "idx_actions_status", "idx_analytics_events_user_type", "idx_contacts_chatbot_id",
              "idx_messages_chatbot_id", "idx_orders_chatbot_id", "idx_actions_user_status",
-             "idx_chatbots_user_active"}
+             "idx_chatbots_user_active", "idx_orders_user_status_created"}
     skipped = {"idx_contacts_user_id", "idx_contacts_user_phone", "idx_contacts_user_thread",
-               "idx_usage_tracking_user_date", "idx_actions_user_id"}
+               "idx_usage_tracking_user_date", "idx_actions_user_id", "idx_orders_user_id"}
     assert built <= indexes(conn)
     assert not skipped & indexes(conn)
     assert "skipped idx_contacts_user_phone: covered by unique_contact_per_user" in notes
@@ -138,8 +138,27 @@ def check_phase_7(conn, notes):
     assert one(conn, "SELECT count(*) FROM pg_index WHERE NOT indisvalid") == 0
 
 
+def check_phase_8(conn, notes):
+    unprotected = conn.execute(
+        "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        " AND NOT (c.relrowsecurity AND c.relforcerowsecurity)").fetchall()
+    assert [] == unprotected  # every public table is a tenant table
+    assert "row-level security on public.contacts" in notes
+    assert one(conn, "SELECT provolatile FROM pg_proc WHERE proname = 'app_current_tenant'") == "s"
+    contacts = one(conn, "SELECT count(*) FROM contacts")
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE tenant_app")
+        assert 0 == one(conn, "SELECT count(*) FROM contacts")  # no tenant set: no rows
+        conn.execute("SELECT set_config('app.tenant_id', '1', true)")
+        assert contacts == one(conn, "SELECT count(*) FROM contacts")
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE tenant_legacy")
+        assert contacts == one(conn, "SELECT count(*) FROM contacts")  # the legacy default: tenant 1
+
+
 CHECKS = {1: check_phase_1, 2: check_phase_2, 3: check_phase_3, 4: check_phase_4, 5: check_phase_5,
-          6: check_phase_6, 7: check_phase_7}
+          6: check_phase_6, 7: check_phase_7, 8: check_phase_8}
 
 
 def test_every_phase_has_a_check():

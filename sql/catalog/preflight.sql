@@ -30,4 +30,21 @@ UNION ALL
 SELECT format('role %%s lacks the CREATE privilege on database %%s (needed for the ledger schema)',
               current_user, current_database())
 WHERE NOT has_database_privilege(current_database(), 'CREATE')
-  AND to_regnamespace('tenant_migrate') IS NULL;
+  AND to_regnamespace('tenant_migrate') IS NULL
+UNION ALL
+SELECT format('role %%s lacks CREATEROLE and role %%s does not exist (phase 8 creates tenant_app, tenant_legacy, '
+              'tenant_owner): run as a role with CREATEROLE, or have them created first', current_user, r.name)
+FROM unnest(ARRAY['tenant_app', 'tenant_legacy', 'tenant_owner']) AS r (name)
+WHERE %(phase)s = 8 AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.name)
+  AND NOT (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user)
+UNION ALL
+SELECT format('login role %%s can read public.contacts but has no tenant: under row-level security it would see '
+              'no rows. Before phase 8 run: CREATE ROLE tenant_legacy NOLOGIN; GRANT tenant_legacy TO %%I; '
+              '(legacy code, confined to tenant 1) or grant it tenant_app if it sets app.tenant_id per transaction',
+              r.rolname, r.rolname)
+FROM pg_roles AS r
+WHERE %(phase)s = 8 AND r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolbypassrls AND r.rolname <> current_user
+  AND r.rolname NOT LIKE 'pg\_%%'
+  AND has_table_privilege(r.oid, to_regclass('public.contacts'), 'SELECT')
+  AND NOT EXISTS (SELECT 1 FROM pg_roles AS g
+                  WHERE g.rolname IN ('tenant_legacy', 'tenant_app', 'tenant_owner') AND pg_has_role(r.oid, g.oid, 'USAGE'));

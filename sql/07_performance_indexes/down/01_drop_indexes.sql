@@ -12,7 +12,7 @@ FROM unnest(ARRAY[
     'idx_actions_user_id', 'idx_contacts_user_phone', 'idx_contacts_user_thread',
     'idx_usage_tracking_user_date', 'idx_messages_sent_at', 'idx_actions_status',
     'idx_analytics_events_user_type', 'idx_contacts_chatbot_id', 'idx_messages_chatbot_id',
-    'idx_orders_chatbot_id', 'idx_actions_user_status', 'idx_chatbots_user_active'
+    'idx_orders_chatbot_id', 'idx_actions_user_status', 'idx_chatbots_user_active', 'idx_orders_user_status_created'
 ]) WITH ORDINALITY AS u (name, ord)
 WHERE to_regclass(format('public.%I', name)) IS NOT NULL
 ORDER BY ord;

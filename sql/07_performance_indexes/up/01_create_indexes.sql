@@ -29,7 +29,9 @@ WITH wanted (ord, index_name, table_name, columns) AS (
         (13, 'idx_messages_chatbot_id', 'messages', ARRAY['chatbot_id']),
         (14, 'idx_orders_chatbot_id', 'orders', ARRAY['chatbot_id']),
         (15, 'idx_actions_user_status', 'actions', ARRAY['user_id', 'status']),
-        (16, 'idx_chatbots_user_active', 'chatbots', ARRAY['user_id', 'is_active'])
+        (16, 'idx_chatbots_user_active', 'chatbots', ARRAY['user_id', 'is_active']),
+        -- the phase-8 checklist's query "a tenant's orders by status, newest first" (tasks/checklist.py)
+        (17, 'idx_orders_user_status_created', 'orders', ARRAY['user_id', 'status', 'created_at'])
 ),
 existing AS (
     -- Key columns of each valid, non-partial btree index of the public schema, in order; an
