@@ -1,0 +1,146 @@
+"""The backend contract: the database calls of the WhatsApp automation backend, before, during and after
+the migration.
+
+Every call takes the tenant as keyword arguments that default to the admin tenant (`user_id=1,
+chatbot_id=1`), so a legacy call site keeps working unchanged. Each call is one transaction (a
+savepoint when the caller already has one open) that first names its tenant in `app.tenant_id`, the
+setting phase 8's row-level security policies read, then runs the SQL form the schema needs: `legacy`
+while the tables have no tenant columns, `tenant` from then on (sql/backend/README.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from tasks.db import read_sql
+
+ADMIN_TENANT = 1
+
+
+class ContractError(Exception):
+    """A call the database cannot serve as asked (unknown tenant, a contact of another tenant, ...)."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: int
+    phone_number: str
+    thread_id: str | None
+    created: bool
+
+
+@contextmanager
+def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int | None) -> Iterator[str]:
+    """A transaction scoped to one tenant; yields the SQL form ("legacy" or "tenant") to use in it."""
+    with conn.transaction():
+        params = {"user_id": user_id, "chatbot_id": chatbot_id}
+        tenant_columns = conn.execute(read_sql("backend/session.sql"), params).fetchone()[1]
+        tenant_exists, chatbot_ok = conn.execute(read_sql("backend/tenant_ready.sql"), params).fetchone() \
+            if tenant_columns else (False, False)
+        if not tenant_exists and user_id != ADMIN_TENANT:
+            raise ContractError(f"tenant {user_id} does not exist" + (
+                "" if tenant_columns else ": this database is still single-tenant (phase 2 not applied)"))
+        if tenant_exists and not chatbot_ok:
+            raise ContractError(f"chatbot {chatbot_id} does not belong to tenant {user_id}")
+        # The admin tenant's rows are written without tenant ids until phase 3 creates it; phase 4 fills them in.
+        yield "tenant" if tenant_exists else "legacy"
+
+
+def _call(conn: psycopg.Connection, name: str, params: dict[str, Any], *, user_id: int,
+          chatbot_id: int | None = None) -> tuple | None:
+    """Run one contract statement in its tenant's transaction; the first row it returns, if any."""
+    with tenant_transaction(conn, user_id, chatbot_id) as form:
+        return conn.execute(read_sql(f"backend/{form}/{name}.sql"),
+                            {**params, "user_id": user_id, "chatbot_id": chatbot_id}).fetchone()
+
+
+def get_or_create_contact(conn: psycopg.Connection, phone_number: str, name: str | None = None, *,
+                          user_id: int = ADMIN_TENANT, chatbot_id: int = ADMIN_TENANT) -> Contact:
+    """The tenant's contact of this phone number, created if new (safe against a concurrent create)."""
+    params = {"phone_number": phone_number, "name": name, "user_id": user_id, "chatbot_id": chatbot_id}
+    with tenant_transaction(conn, user_id, chatbot_id) as form:
+        for statement, created in (("find_contact", False), ("insert_contact", True), ("find_contact", False)):
+            if row := conn.execute(read_sql(f"backend/{form}/{statement}.sql"), params).fetchone():
+                return Contact(*row, created=created)
+    raise ContractError(f"phone number {phone_number} is taken by another tenant's contact and this schema "
+                        "allows one contact per phone number (phase 5 not applied yet)")
+
+
+def log_message(conn: psycopg.Connection, contact_id: int, direction: str, content_text: str | None, *,
+                message_type: str = "text", message_id: str | None = None, status: str | None = None,
+                metadata: dict[str, Any] | None = None, user_id: int = ADMIN_TENANT,
+                chatbot_id: int = ADMIN_TENANT) -> int:
+    """Record an incoming or outgoing message; returns its id."""
+    row = _call(conn, "log_message", {
+        "contact_id": contact_id, "direction": direction, "content_text": content_text,
+        "message_type": message_type, "message_id": message_id, "status": status,
+        "metadata": Jsonb(metadata) if metadata is not None else None,
+    }, user_id=user_id, chatbot_id=chatbot_id)
+    return _found(row, f"contact {contact_id}", user_id)
+
+
+def create_order(conn: psycopg.Connection, contact_id: int, order_details: dict[str, Any], *,
+                 message_id: int | None = None, user_id: int = ADMIN_TENANT, chatbot_id: int = ADMIN_TENANT) -> int:
+    row = _call(conn, "create_order", {
+        "contact_id": contact_id, "order_details": Jsonb(order_details), "message_id": message_id,
+    }, user_id=user_id, chatbot_id=chatbot_id)
+    return _found(row, f"contact {contact_id}", user_id)
+
+
+def update_order_status(conn: psycopg.Connection, order_id: int, status: str, *, user_id: int = ADMIN_TENANT) -> None:
+    _found(_call(conn, "update_order_status", {"order_id": order_id, "status": status}, user_id=user_id),
+           f"order {order_id}", user_id)
+
+
+def order_status(conn: psycopg.Connection, order_id: int, *, user_id: int = ADMIN_TENANT) -> str | None:
+    row = _call(conn, "order_status", {"order_id": order_id}, user_id=user_id)
+    return row[0] if row else None
+
+
+def create_campaign(conn: psycopg.Connection, name: str, message_template: str, *,
+                    user_id: int = ADMIN_TENANT, chatbot_id: int = ADMIN_TENANT) -> int:
+    row = _call(conn, "create_campaign", {"name": name, "message_template": message_template},
+                user_id=user_id, chatbot_id=chatbot_id)
+    return _found(row, "campaign", user_id)
+
+
+def add_subscriber(conn: psycopg.Connection, campaign_id: int, contact_id: int, *,
+                   user_id: int = ADMIN_TENANT) -> bool:
+    """Subscribe a contact to a campaign of the same tenant; False if it was subscribed already."""
+    return _call(conn, "add_subscriber", {"campaign_id": campaign_id, "contact_id": contact_id},
+                 user_id=user_id) is not None
+
+
+def save_thread_id(conn: psycopg.Connection, contact_id: int, thread_id: str, *, user_id: int = ADMIN_TENANT) -> None:
+    """Keep the contact's LangGraph conversation thread."""
+    _found(_call(conn, "save_thread_id", {"contact_id": contact_id, "thread_id": thread_id}, user_id=user_id),
+           f"contact {contact_id}", user_id)
+
+
+def load_thread_id(conn: psycopg.Connection, contact_id: int, *, user_id: int = ADMIN_TENANT) -> str | None:
+    row = _call(conn, "load_thread_id", {"contact_id": contact_id}, user_id=user_id)
+    return row[0] if row else None
+
+
+def create_tenant(conn: psycopg.Connection, email: str, *, full_name: str | None = None,
+                  company_name: str | None = None, chatbot_name: str = "Default Bot") -> tuple[int, int]:
+    """Onboard a tenant (user, subscription, first chatbot) with ids from the sequences: (user_id, chatbot_id).
+
+    Onboarding is the platform's job: run it as the owner role, not as the application role.
+    """
+    with conn.transaction():
+        return conn.execute(read_sql("backend/create_tenant.sql"), {
+            "email": email, "full_name": full_name, "company_name": company_name, "chatbot_name": chatbot_name,
+        }).fetchone()
+
+
+def _found(row: tuple | None, what: str, user_id: int) -> int:
+    if row is None:
+        raise ContractError(f"{what} not found for tenant {user_id}")
+    return row[0]

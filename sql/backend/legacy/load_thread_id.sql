@@ -1,0 +1,1 @@
+SELECT thread_id FROM public.contacts WHERE id = %(contact_id)s

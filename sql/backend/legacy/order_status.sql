@@ -1,0 +1,1 @@
+SELECT status FROM public.orders WHERE id = %(order_id)s

@@ -1,0 +1,2 @@
+UPDATE public.orders SET status = %(status)s, updated_at = now() WHERE id = %(order_id)s
+RETURNING id

@@ -1,0 +1,3 @@
+UPDATE public.contacts SET thread_id = %(thread_id)s, updated_at = now()
+WHERE id = %(contact_id)s AND coalesce(user_id, 1) = %(user_id)s
+RETURNING id
