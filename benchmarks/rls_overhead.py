@@ -1,0 +1,83 @@
+"""Row-level security overhead on the tenant-scoped indexed queries (phase 8), at a realistic size.
+
+    .venv/bin/python benchmarks/rls_overhead.py [--scale 10] [--runs 2000] [--server DSN] [--keep]
+
+Loads the legacy demo at --scale into a scratch database (default: the embedded server), migrates it
+through every phase, then runs each query of the phase-8 checklist (sql/checklist/query_*.sql) plus a
+primary-key lookup --runs times in two ways, on one connection, alternating blocks of 100:
+- "owner": the migration role, which row-level security does not restrict (explicit WHERE user_id);
+- "tenant_app": the application role with app.tenant_id set per transaction, as the backend contract
+  does (the policy adds its own user_id condition to the same WHERE).
+Prints median and p95 latency and queries/s per query and the overhead in percent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tasks import demo, embedded, runner  # noqa: E402
+from tasks.checklist import PERFORMANCE_QUERIES, acting_as, percentile, timed  # noqa: E402
+from tasks.db import connection, describe, read_sql, with_database  # noqa: E402
+
+DATABASE = "tm_bench_rls"
+BLOCK = 100
+QUERIES = {**{name: read_sql(f"checklist/{file}.sql") for name, file in PERFORMANCE_QUERIES.items()},
+           "contact by primary key": "SELECT id, thread_id FROM public.contacts WHERE id = %(contact_id)s"}
+
+
+def measure(conn, role: str | None, query: str, params: list[dict]) -> list[float]:
+    """Latency of one block of queries, each in its own transaction as the backend runs them."""
+    ms = []
+    for p in params:
+        with conn.transaction(), acting_as(conn, role, 1):
+            ms.append(timed(lambda p=p: conn.execute(query, p).fetchall()))
+    return ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--server", help="DSN of a server to create the scratch database on")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database (and reuse it next time)")
+    args = parser.parse_args()
+    server = args.server or embedded.start()
+    dsn = with_database(server, DATABASE)
+    with connection(server) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+    if not (exists and args.keep):
+        demo.drop_database(server, DATABASE)
+        started = time.monotonic()
+        demo.load(demo.create_database(server, DATABASE), args.scale)
+        runner.migrate(dsn)
+        print(f"loaded scale {args.scale} and migrated {describe(dsn)} in {time.monotonic() - started:.0f} s")
+    try:
+        with connection(dsn) as conn:
+            conn.execute("VACUUM ANALYZE")
+            samples = conn.execute(read_sql("checklist/query_samples.sql"), {"user_id": 1, "n": BLOCK}).fetchall()
+            params = [{"user_id": 1, "contact_id": c, "phone_number": p, "status": s} for c, p, s in samples]
+            print(f"{'query (latency in ms)':<32}{'owner p50':>10}{'RLS p50':>10}{'owner p95':>10}{'RLS p95':>10}"
+                  f"{'owner q/s':>11}{'RLS q/s':>10}{'overhead':>10}")
+            for name, query in QUERIES.items():
+                timings: dict[str | None, list[float]] = {None: [], "tenant_app": []}
+                for _ in range(max(1, args.runs // BLOCK)):
+                    for role in timings:
+                        timings[role] += measure(conn, role, query, params)
+                owner, rls = timings[None], timings["tenant_app"]
+                qps = [len(t) / (sum(t) / 1000) for t in (owner, rls)]
+                print(f"{name:<32}{statistics.median(owner):>10.3f}{statistics.median(rls):>10.3f}"
+                      f"{percentile(owner, 95):>10.3f}{percentile(rls, 95):>10.3f}"
+                      f"{qps[0]:>11,.0f}{qps[1]:>10,.0f}{(qps[0] / qps[1] - 1) * 100:>9.1f}%")
+    finally:
+        if not args.keep:
+            demo.drop_database(server, DATABASE)
+
+
+if __name__ == "__main__":
+    main()
