@@ -20,7 +20,7 @@ from prefect.input import RunInput
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field
 
-from tasks import backup, ledger, runner
+from tasks import backup, checklist, faults, ledger, runner
 from tasks.db import MigrationError, describe, row_counts
 from tasks.phase_tasks import apply_task, artifact_key, backup_task, preflight_task, rollback_task, validate_task
 from tasks.plan import Phase, load_plan, phase
@@ -121,6 +121,7 @@ def run_phase_subflow(
         backup_fields = {"backup_path": str(backup_info["path"]), "backup_sha256": backup_info["sha256"]} \
             if backup_info else {}
         ledger.update_run(lock_conn, outcome.run_id, flow_run_id=str(get_run_context().flow_run.id), **backup_fields)
+        faults.checkpoint(f"phase{number}:applied")
         validation = validate_task(dsn, lock_conn, number, outcome.run_id, settings.admin_email, data_docs)
         counts_before = ledger.snapshot(lock_conn, outcome.run_id)  # taken by the runner just before apply
         counts_after = row_counts(lock_conn)
@@ -152,6 +153,27 @@ def run_phase_subflow(
     return phase_flow()
 
 
+def run_checklist_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]]:
+    """The plan's Phase 8 "Testing & Validation": every line measured, reported as a table; fails if one fails."""
+
+    @flow(name="plan-phase-8-checklist")
+    def checklist_flow() -> list[dict[str, Any]]:
+        lines = checklist.run_checklist(dsn, load_seconds=load_seconds)
+        verdict = checklist.summary(lines)
+        create_table_artifact(
+            [{"section": x["section"], "check": x["check"], "result": "pass" if x["ok"] else "FAIL",
+              "evidence": x["evidence"]} for x in lines],
+            key="phase-8-checklist",
+            description=verdict,
+        )
+        get_run_logger().info(verdict)
+        if not all(x["ok"] for x in lines):
+            raise MigrationError(verdict)
+        return lines
+
+    return checklist_flow()
+
+
 def migrate_phases(
     dsn: str,
     *,
@@ -162,8 +184,10 @@ def migrate_phases(
     settings: runner.Settings,
     poll_interval: int,
     data_docs: bool = True,
+    checklist_load_seconds: float = 5.0,
 ) -> list[dict[str, Any]]:
-    """The body of `migrate`, also run by the staging dry run: pending phases in order, each gated."""
+    """The body of `migrate`, also run by the staging dry run: pending phases in order, each gated, then
+    the plan's Phase 8 checklist once every phase is applied."""
     summary = []
     with runner.migration_lock(dsn) as lock_conn:
         for target in runner.pending_phases(lock_conn, to):
@@ -173,6 +197,7 @@ def migrate_phases(
                 verdict = "auto" if approval == "auto" else ("approved" if decision.approve else "rejected")
             except FlowPauseTimeout:
                 decision, verdict = PhaseApproval(approve=False, comment="approval timed out"), "timed_out"
+            faults.checkpoint(f"phase{target.number}:decided")
             ledger.update_run(
                 lock_conn,
                 evidence["run_id"],
@@ -201,11 +226,13 @@ def migrate_phases(
                 raise MigrationError(
                     f"phase {target.number} {target.name} {why}: it was rolled back; the migration stopped"
                 )
-    create_table_artifact(
-        summary or [{"phase": "-", "name": "nothing to apply"}],
-        key="migration-summary",
-        description="per-phase results",
-    )
+        create_table_artifact(
+            summary or [{"phase": "-", "name": "nothing to apply"}],
+            key="migration-summary",
+            description="per-phase results",
+        )
+        if not runner.pending_phases(lock_conn, None):
+            run_checklist_subflow(dsn, checklist_load_seconds)
     return summary
 
 
@@ -221,8 +248,10 @@ def migrate(
     lock_timeout_ms: int = 200,
     poll_interval: int = 5,
     data_docs: bool = True,
+    checklist_load_seconds: float = 5.0,
 ) -> list[dict[str, Any]]:
-    """Apply the pending phases up to `to`, each gated; `database` is a DSN or a Prefect Secret block name."""
+    """Apply the pending phases up to `to`, each gated, then run the plan's Phase 8 checklist when all are
+    applied; `database` is a DSN or a Prefect Secret block name."""
     dsn = resolve_dsn(database or os.environ.get("DATABASE_URL", ""))
     get_run_logger().info("migrating %s (approval %s)", describe(dsn), approval)
     return migrate_phases(
@@ -234,4 +263,5 @@ def migrate(
         settings=runner.Settings(batch_size=batch_size, lock_timeout_ms=lock_timeout_ms),
         poll_interval=poll_interval,
         data_docs=data_docs,
+        checklist_load_seconds=checklist_load_seconds,
     )

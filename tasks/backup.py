@@ -40,7 +40,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tasks import embedded
+from tasks import embedded, faults
 from tasks.db import (
     LEGACY_TABLES,
     PROJECT_ROOT,
@@ -238,6 +238,10 @@ def preflight(dsn: str, backup_dir: str | Path | None = None, *, pg_dump_candida
             f"({info['server_version']}) of {describe(dsn)}: install pg_dump {_version_text(server_major)} "
             "or newer, or set PG_DUMP to it")
     pg_restore = _sibling(tool["path"], "pg_restore")
+    if info["row_security"] == "restricted":
+        raise MigrationError(
+            f"row-level security hides rows of {describe(dsn)} from this role, so its backup would miss them: "
+            "back up as a superuser, a BYPASSRLS role or a member of tenant_owner")
     _check_writable(folder)
     needed = int(info["size_bytes"] * SPACE_FACTOR)
     free = _free_bytes(folder, free_bytes)
@@ -249,7 +253,7 @@ def preflight(dsn: str, backup_dir: str | Path | None = None, *, pg_dump_candida
     result = {"database": describe(dsn), "backup_dir": str(folder), "pg_dump": tool["path"],
               "pg_dump_version": tool["version"], "pg_restore": pg_restore,
               "server_version": info["server_version"], "database_size_bytes": info["size_bytes"],
-              "needed_bytes": needed, "free_bytes": free}
+              "needed_bytes": needed, "free_bytes": free, "row_security": info["row_security"]}
     log.info("backup preflight ok for %s: %s, %s free of %s needed", result["database"], tool["version"],
              _human(free), _human(needed))
     return result
@@ -370,10 +374,14 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
             fmt = ["-Fc"] if jobs == 1 else ["-Fd", "-j", str(jobs)]
             args = [checks["pg_dump"], *fmt, "--no-password", f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
                     f"--snapshot={snapshot}", f"--file={target}", f"--dbname={conninfo}"]
+            if checks["row_security"] == "owner_policy":  # the tenant_owner policy shows this role every row
+                args.append("--enable-row-security")
             log.info("backing up %s (phase %s) to %s: pg_dump %s", describe(dsn), phase, final, " ".join(fmt))
+            faults.checkpoint(f"backup:{label}:start")
             result = _run_with_progress(args, env, target, progress, progress_interval, f"pg_dump {db}")
             if result.returncode != 0:
                 raise MigrationError(f"pg_dump of {describe(dsn)} failed: {_tool_error('pg_dump', result.stderr, dsn)}")
+            faults.checkpoint(f"backup:{label}:dumped")
         files = {str(rel): {"sha256": _sha256(partial / rel), "bytes": (partial / rel).stat().st_size}
                  for rel in _dump_files(partial)}
         manifest = {

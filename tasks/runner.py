@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
-from tasks import ledger
+from tasks import faults, ledger
 from tasks.db import LEGACY_TABLES, MigrationError, connect, describe, first_line, read_sql
 from tasks.plan import Phase, Step, load_plan, phase
 
@@ -184,9 +184,11 @@ def _run_batched(work: psycopg.Connection, lock_conn: psycopg.Connection, run_id
                 work.execute("SELECT set_config('lock_timeout', %s, true)", (f"{settings.lock_timeout_ms}ms",))
                 changed = work.execute(step.sql, {"lo": low, "hi": high}).rowcount
                 ledger.set_step(work, run_id, step.name, "running", high, target)
+                faults.checkpoint(f"{what}:batch-uncommitted")
             return changed
 
         rows += _with_lock_retries(work, attempt, what, settings)
+        faults.checkpoint(f"{what}:batch-committed")
         position, batches = high, batches + 1
         if batches % settings.vacuum_every == 0:
             work.execute(sql.SQL("VACUUM (SKIP_LOCKED) public.{}").format(sql.Identifier(step.table)))
@@ -273,8 +275,10 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
             if done and done["status"] == "done":
                 log.info("%s/%s/%s: already done", target.name, direction, step.name)
                 continue
+            faults.checkpoint(f"{step.phase}/{direction}/{step.name}:before")
             _run_step(work, lock_conn, run_id, step, settings, notes)
             ledger.set_step(lock_conn, run_id, step.name, "done")
+            faults.checkpoint(f"{step.phase}/{direction}/{step.name}:done")
     except (MigrationError, psycopg.Error) as exc:
         where = f" at step {step.name}" if step else ""
         reason = f"phase {target.number} {target.name} {verb}{where} failed: {first_line(exc)}"

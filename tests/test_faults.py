@@ -1,0 +1,498 @@
+"""Crash anywhere: the migration is SIGKILLed (or its connections are terminated by the server) at named
+points across every phase, then a plain re-run must finish it with nothing lost.
+
+Each point runs the migration in a subprocess: the runner through a one-line Python entry (fast), or
+the `tenant-migrate migrate` command (the Prefect flow, against one shared test API) for the points
+only the flow has: backups, between apply and validate, the approval gate. A point kills either from
+inside (tasks/faults.py: $TENANT_MIGRATE_KILL_AT names a checkpoint) or from outside, when the test
+sees a condition in the server (pg_dump waiting, a CONCURRENTLY build waiting, a backfill batch
+waiting on a row lock, a run paused in the Prefect API). After the kill: `status` must explain a
+stale "running" run; the re-run must succeed; then row counts equal before plus what a legacy writer
+was acknowledged, no NULL tenant id, no invalid index, the schema of a clean migration, a consistent
+ledger, and the advisory lock free. The table of outcomes goes to reports/faults.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from tasks import demo, ledger, runner
+from tasks.db import LEGACY_TABLES, PROJECT_ROOT, connection, fingerprint, row_counts, with_database
+from tasks.faults import KILL_AT_ENV
+from tasks.plan import Step, load_plan, phase
+
+pytestmark = pytest.mark.faults
+
+BATCH = 100  # the CLI's minimum: 50 batches of messages at the test scale
+RUNNER_ENTRY = ("import logging, sys; from tasks import runner; "
+                "logging.basicConfig(level=logging.INFO, format='%(message)s'); "
+                "runner.migrate(sys.argv[1], settings=runner.Settings(batch_size=int(sys.argv[2])))")
+TENANT_TABLES = ("contacts", "messages", "orders", "campaigns")
+RUN_TIMEOUT_S = 120
+_names = itertools.count()
+OUTCOMES: list[dict[str, str]] = []
+
+
+# --- the points -----------------------------------------------------------------------------------
+
+
+def step(number: int, pick: Callable[[Step], bool], last: bool = False) -> Step:
+    """A step of phase `number` chosen by what it does, not by its file name."""
+    steps = [s for s in phase(number).steps("up") if pick(s)]
+    assert steps, f"phase {number} has no such step"
+    return steps[-1] if last else steps[0]
+
+
+def at(s: Step, where: str) -> str:
+    return f"{s.phase}/up/{s.name}:{where}"
+
+
+def concurrent(s: Step) -> bool:
+    return s.mode == "autocommit" and "CONCURRENTLY" in s.sql.upper()
+
+
+def backfill(table: str) -> Step:
+    return step(4, lambda s: s.mode == "batched" and s.table == table)
+
+
+@dataclass
+class Point:
+    name: str
+    how: str
+    kill_at: str | None = None  # a tasks/faults.py checkpoint
+    trigger: str | None = None  # outside: "sigkill", "terminate-all", "terminate-lock", "terminate-build"
+    when: str = ""  # the condition the trigger waits for: "build-waiting", "batch-waiting", "dump-waiting", "paused"
+    before: int = 0  # phases applied by the runner before the run that is killed
+    into_backfill: bool = False  # and phase `before + 1` interrupted at its first batch (its defaults are set)
+    writer: bool = False
+    flow_to: int | None = None  # run `tenant-migrate migrate --to N` (the flow) instead of the runner
+    flow_args: tuple[str, ...] = ("--no-backup",)
+    expect_rc: tuple[int, ...] = (-signal.SIGKILL,)
+    notes: list[str] = field(default_factory=list)
+
+
+def points() -> list[Point]:
+    last_phase = load_plan()[-1].number
+    last_step = phase(last_phase).steps("up")[-1]
+    messages = backfill("messages")
+    return [
+        Point("phase 1, before its first step", "checkpoint", at(phase(1).steps("up")[0], "before")),
+        Point("phase 1, first step committed", "checkpoint", at(phase(1).steps("up")[0], "done")),
+        Point("phase 2, before an FK VALIDATE", "checkpoint", at(step(2, lambda s: "validate" in s.name), "before")),
+        Point("phase 2, after its CONCURRENTLY index", "checkpoint", at(step(2, concurrent), "done")),
+        Point("phase 3, before the admin user", "checkpoint", at(phase(3).steps("up")[0], "before"), writer=True),
+        Point("phase 4, tenant defaults set", "checkpoint", at(phase(4).steps("up")[0], "done"), writer=True),
+        Point("phase 4, contacts batch 1 committed", "checkpoint", at(backfill("contacts"), "batch-committed#1"),
+              writer=True),
+        Point("phase 4, messages batch 20 committed", "checkpoint", at(messages, "batch-committed#20"), writer=True),
+        Point("phase 4, messages batch 7 written, not committed", "checkpoint", at(messages, "batch-uncommitted#7")),
+        Point("phase 4, last backfill done, run not finished", "checkpoint",
+              at(step(4, lambda s: s.mode == "batched", last=True), "done")),
+        Point("phase 5, NOT NULL checks validated", "checkpoint", at(step(5, lambda s: "validate" in s.name), "done")),
+        Point("phase 5, before the first CONCURRENTLY unique", "checkpoint", at(step(5, concurrent), "before")),
+        Point("phase 5, before ADD CONSTRAINT USING INDEX", "checkpoint",
+              at(step(5, lambda s: "USING INDEX" in s.sql.upper()), "before")),
+        Point("phase 5, last step done, run not finished", "checkpoint",
+              at(phase(5).steps("up")[-1], "done")),
+        Point("phase 6, before the api_keys table", "checkpoint",
+              at(step(6, lambda s: "api_keys" in s.name), "before")),
+        Point("phase 7, before its index builds", "checkpoint", at(phase(7).steps("up")[0], "before")),
+        Point(f"phase {last_phase}, last step done, run not finished", "checkpoint", at(last_step, "done")),
+        Point("phase 5, CONCURRENTLY unique waiting for an old snapshot", "SIGKILL from outside", trigger="sigkill",
+              when="build-waiting", before=4, writer=True),
+        Point("phase 7, CONCURRENTLY index waiting for an old snapshot", "pg_terminate_backend of the build",
+              trigger="terminate-build", when="build-waiting", before=6, expect_rc=(1,)),
+        Point("phase 2, CONCURRENTLY index waiting for an old snapshot", "pg_terminate_backend of all its sessions",
+              trigger="terminate-all", when="build-waiting", before=1, expect_rc=(1,)),
+        Point("phase 4, messages batch waiting on a row lock", "pg_terminate_backend of all its sessions",
+              trigger="terminate-all", when="batch-waiting", before=3, into_backfill=True, writer=True,
+              expect_rc=(1,)),
+        Point("phase 4, messages batch waiting on a row lock", "pg_terminate_backend of the lock session only",
+              trigger="terminate-lock", when="batch-waiting", before=3, into_backfill=True, expect_rc=(1,)),
+        Point("flow: backup of phase 1, pg_dump waiting for a lock", "SIGKILL of the process group from outside",
+              trigger="sigkill", when="dump-waiting", flow_to=1, flow_args=("--backup-dir", "{backups}"), writer=True),
+        Point("flow: backup of phase 1 dumped, manifest not written", "checkpoint", "backup:phase1:dumped",
+              flow_to=1, flow_args=("--backup-dir", "{backups}")),
+        Point("flow: phase 1 applied, not yet validated", "checkpoint", "phase1:applied", flow_to=1),
+        Point("flow: phase 1 paused for approval", "SIGKILL from outside", trigger="sigkill", when="paused",
+              flow_to=1, flow_args=("--no-backup", "--approval", "manual")),
+        Point("flow: phase 1 approved, decision not recorded", "checkpoint", "phase1:decided", flow_to=1),
+    ]
+
+
+POINTS = points()
+
+
+# --- fixtures and helpers -----------------------------------------------------------------------------
+
+
+def new_database(pg_server: str, template: str) -> str:
+    name = f"tm_fault_{os.getpid()}_{next(_names)}"
+    demo.drop_database(pg_server, name)
+    with connection(pg_server) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    return name
+
+
+@pytest.fixture(scope="module")
+def clean_schema(pg_server: str, legacy_template: str) -> list[tuple]:
+    """The public schema after an uninterrupted migration: what every recovered run must end with."""
+    name = new_database(pg_server, legacy_template)
+    dsn = with_database(pg_server, name)
+    try:
+        runner.migrate(dsn)
+        with connection(dsn) as conn:
+            return fingerprint(conn)
+    finally:
+        demo.drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_server(request, tmp_path_factory) -> Iterator[tuple[str, str] | None]:
+    """One Prefect server for every flow point (each subprocess would otherwise start its own, 5-10 s),
+    started with the module so that its start-up overlaps the runner points."""
+    if not any("flow:" in item.name for item in request.session.items):
+        yield None
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = str(tmp_path_factory.mktemp("prefect"))
+    env = os.environ | {"PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                        "PREFECT_UI_ENABLED": "false"}
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port",
+                               str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}/api", home
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@pytest.fixture(scope="module")
+def prefect_api(prefect_server: tuple[str, str]) -> tuple[str, str]:
+    """The server's API URL and PREFECT_HOME, once it answers."""
+    url, _ = prefect_server
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return prefect_server
+        time.sleep(0.3)
+    raise AssertionError("the Prefect server did not start")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def faults_report() -> Iterator[None]:
+    yield
+    if OUTCOMES:
+        write_report(PROJECT_ROOT / "reports" / "faults.md")
+
+
+def write_report(path: Path) -> None:
+    columns = ["#", "point", "how killed", "after the kill (`status`)", "re-run", "checks", "notes"]
+    lines = [f"# Fault injection: {len(OUTCOMES)} kill points",
+             "",
+             f"Generated by `tests/test_faults.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Checks after the re-run: "
+             "row counts = before + the legacy writer's acknowledged rows (where a writer ran), no NULL tenant id, "
+             "no invalid index, public schema identical to an uninterrupted migration, ledger consistent "
+             "(latest run of every phase applied, all its steps done, nothing left running, every interrupted "
+             "run explained and resumed), advisory lock free.",
+             "",
+             "| " + " | ".join(columns) + " |",
+             "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row.get(c, "").replace("|", "/") for c in columns) + " |" for row in OUTCOMES]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n" + "\n".join(lines))
+
+
+class LegacyWriter:
+    """The legacy backend: a contact and its first message per transaction, counted once committed."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn, self.acknowledged, self.failures = dsn, 0, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            for n in itertools.count(1):
+                if self._stop.is_set():
+                    return
+                try:
+                    with conn.transaction():
+                        cid = conn.execute("INSERT INTO contacts (phone_number, thread_id) VALUES (%s, %s) "
+                                           "RETURNING id", (f"+1888{n:07d}", f"fault-thread-{n}")).fetchone()[0]
+                        conn.execute("INSERT INTO messages (contact_id, message_id, direction, message_type, "
+                                     "content_text, status, sent_at) VALUES (%s, %s, 'incoming', 'text', 'hi', "
+                                     "'delivered', NOW())", (cid, f"wamid.fault.{n}"))
+                    self.acknowledged += 1
+                except psycopg.Error as exc:
+                    self.failures.append(str(exc))
+                time.sleep(0.01)
+
+    def __enter__(self) -> LegacyWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextlib.contextmanager
+def blocker(dsn: str, point: Point) -> Iterator[dict]:
+    """What holds the migration still long enough to be hit from outside: an open transaction of the
+    application, ended by state["release"]() (or at the end)."""
+    state: dict = {"release": lambda: None}
+    if point.when in ("", "paused"):
+        yield state
+        return
+    with psycopg.connect(dsn) as conn:
+        state["release"] = conn.rollback
+        if point.when == "build-waiting":  # CREATE INDEX CONCURRENTLY waits for older snapshots to end
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            conn.execute("SELECT 1")
+        elif point.when == "batch-waiting":  # one message row locked by a long application transaction
+            lo, hi = conn.execute("SELECT min(id), max(id) FROM messages").fetchone()
+            state["locked_id"] = conn.execute("SELECT id FROM messages WHERE id >= %s ORDER BY id LIMIT 1 FOR UPDATE",
+                                              ((lo + hi) // 2,)).fetchone()[0]
+        elif point.when == "dump-waiting":  # pg_dump waits for its ACCESS SHARE lock on every table
+            conn.execute("LOCK TABLE fault_blocker.held IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield state
+        finally:
+            conn.rollback()
+
+
+def condition_seen(conn: psycopg.Connection, point: Point, state: dict) -> list[int] | None:
+    """The backend pids to act on once the point's condition holds, else None."""
+    db = conn.info.dbname
+    if point.when == "build-waiting":
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = "
+                            "'tenant-migrate' AND query ILIKE '%%INDEX CONCURRENTLY%%' AND wait_event_type = 'Lock'",
+                            (db,)).fetchall()
+    elif point.when == "dump-waiting":
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'pg_dump' "
+                            "AND wait_event_type = 'Lock'", (db,)).fetchall()
+    elif point.when == "batch-waiting":
+        reached = conn.execute("SELECT max(p.position) FROM tenant_migrate.step_progress AS p WHERE p.step = %s",
+                               (backfill("messages").name,)).fetchone()[0] if ledger.exists(conn) else None
+        rows = [(0,)] if reached is not None and reached > state["locked_id"] - BATCH else []
+    elif point.when == "paused":
+        rows = [(0,)] if run_is_paused(conn, state["api"]) else []
+    else:
+        rows = []
+    return [r[0] for r in rows] or None
+
+
+def run_is_paused(conn: psycopg.Connection, api: str) -> bool:
+    """The phase subflow wrote its flow run id to the ledger; the gate pauses its parent, the `migrate` run."""
+    run = ledger.latest_run(conn, 1, "up") if ledger.exists(conn) else None
+    if not run or not run["flow_run_id"]:
+        return False
+    parent_task = httpx.get(f"{api}/flow_runs/{run['flow_run_id']}").json()["parent_task_run_id"]
+    parent = httpx.get(f"{api}/task_runs/{parent_task}").json()["flow_run_id"]
+    return "PAUSED" == httpx.get(f"{api}/flow_runs/{parent}").json()["state"]["type"]
+
+
+def act(conn: psycopg.Connection, point: Point, proc: subprocess.Popen, pids: list[int]) -> None:
+    db = conn.info.dbname
+    if point.trigger == "sigkill":
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner and its children (pg_dump): a pod eviction
+    elif point.trigger == "terminate-build":
+        for pid in pids:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    elif point.trigger == "terminate-all":
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                     "AND application_name = 'tenant-migrate' AND pid <> pg_backend_pid()", (db,))
+    elif point.trigger == "terminate-lock":
+        lock_pid = conn.execute("SELECT backend_pid FROM tenant_migrate.phase_runs ORDER BY id DESC LIMIT 1"
+                                ).fetchone()[0]
+        conn.execute("SELECT pg_terminate_backend(%s)", (lock_pid,))
+        time.sleep(0.3)
+        if runner.lock_is_free(conn) and proc.poll() is None:
+            point.notes.append("runner still alive without its advisory lock until its next ledger write")
+
+
+def command(point: Point, dsn: str, backups: Path) -> list[str]:
+    if point.flow_to is None:
+        return [sys.executable, "-c", RUNNER_ENTRY, dsn, str(BATCH)]
+    args = [a.format(backups=backups) for a in point.flow_args]
+    approval = [] if "--approval" in args else ["--approval", "auto"]
+    return [str(Path(sys.executable).with_name("tenant-migrate")), "migrate", "--dsn", dsn, "--to",
+            str(point.flow_to), "--no-docs", "--batch-size", str(BATCH), *approval, *args]
+
+
+def stop_at_first_batch(step: str, done: int, total: int) -> None:
+    raise KeyboardInterrupt  # the runner marks its run interrupted, as Ctrl-C would
+
+
+def run(cmd: list[str], env: dict[str, str], log: Path, point: Point | None = None, dsn: str = "",
+        state: dict | None = None) -> tuple[int, bool]:
+    """Run the migration; with a point that acts from outside, act when its condition holds.
+    Returns the exit code and whether it acted."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        deadline, acted = time.monotonic() + RUN_TIMEOUT_S, False
+        try:
+            with connection(dsn) if point and point.trigger else contextlib.nullcontext() as conn:
+                while proc.poll() is None and time.monotonic() < deadline:
+                    if conn is not None and not acted and (pids := condition_seen(conn, point, state)):
+                        if point.when == "batch-waiting":
+                            time.sleep(0.3)  # inside its lock_timeout retries
+                        act(conn, point, proc, pids)
+                        acted = True
+                        state["release"]()  # the application's transaction ends; a live runner goes on
+                    time.sleep(0.02)
+            return proc.wait(timeout=max(1.0, deadline - time.monotonic())), acted
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # leftovers of the killed group
+            proc.wait()
+
+
+def wait_until_lock_free(dsn: str, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    with connection(dsn) as conn:
+        while time.monotonic() < deadline:
+            if runner.lock_is_free(conn):
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def ledger_problems(conn: psycopg.Connection) -> list[str]:
+    problems = []
+    latest = ledger.latest_runs(conn)
+    for p in load_plan():
+        run = latest.get(p.number)
+        if not run or (run["direction"], run["status"]) != ("up", "applied"):
+            problems.append(f"phase {p.number} latest run is {run and (run['direction'], run['status'])}")
+            continue
+        done = {r[0] for r in conn.execute("SELECT step FROM tenant_migrate.step_progress WHERE run_id = %s "
+                                           "AND status = 'done'", (run["id"],))}
+        if missing := [s.name for s in p.steps("up") if s.name not in done]:
+            problems.append(f"phase {p.number} applied but steps not done: {missing}")
+    for r in ledger.history(conn):
+        if r["status"] == "running":
+            problems.append(f"run {r['id']} still running")
+        if r["status"] in ("interrupted", "failed") and not r["error"]:
+            problems.append(f"run {r['id']} {r['status']} without an explanation")
+    return problems
+
+
+# --- the test -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", POINTS, ids=[f"{i + 1:02d}-{p.name}" for i, p in enumerate(POINTS)])
+def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_server, legacy_template, clean_schema,
+                                                    tmp_path):
+    dbname = new_database(pg_server, legacy_template)
+    dsn = with_database(pg_server, dbname)
+    env = {k: v for k, v in os.environ.items() if k != KILL_AT_ENV}
+    api = ""
+    if point.flow_to is not None:
+        api, home = request.getfixturevalue("prefect_api")
+        env |= {"PREFECT_API_URL": api, "PREFECT_HOME": home}
+    backups, log = tmp_path / "backups", tmp_path / "migration.log"
+    try:
+        if point.before:
+            runner.migrate(dsn, to=point.before)
+        if point.into_backfill:  # a row lock taken before the defaults are set would block them, not a batch
+            with pytest.raises(KeyboardInterrupt):
+                runner.migrate(dsn, to=point.before + 1,
+                               settings=runner.Settings(batch_size=BATCH, progress=stop_at_first_batch))
+        if point.when == "dump-waiting":
+            with connection(dsn) as conn:
+                conn.execute("CREATE SCHEMA fault_blocker; CREATE TABLE fault_blocker.held (id int)")
+        with connection(dsn) as conn:
+            before = row_counts(conn)
+        cmd = command(point, dsn, backups)
+        with LegacyWriter(dsn) if point.writer else contextlib.nullcontext() as writer:
+            with blocker(dsn, point) as state:
+                state["api"] = api
+                rc, acted = run(cmd, env | ({KILL_AT_ENV: point.kill_at} if point.kill_at else {}), log, point, dsn,
+                                state)
+            output = log.read_text(errors="replace")
+            assert acted or not point.trigger, f"never saw {point.when}:\n{output[-3000:]}"
+            assert rc in point.expect_rc, f"exit {rc}, expected {point.expect_rc}:\n{output[-3000:]}"
+            if point.kill_at:
+                assert f"fault injection: SIGKILL at {point.kill_at}" in output
+            assert wait_until_lock_free(dsn), "the advisory lock outlived the killed runner"
+            with connection(dsn) as conn:
+                stale = [r["phase"] for r in ledger.history(conn) if r["status"] == "running"]
+            shown = {r["phase"]: r for r in runner.status(dsn)}
+            for number in stale:
+                assert "interrupted" == shown[number]["state"]
+                assert "migrate resumes it" in shown[number]["explanation"]
+            killed = [f"phase {n}: {shown[n]['state']}" for n in stale] or \
+                [f"phase {r['phase']}: {r['state']}" for r in shown.values() if r["state"] == "failed"] or \
+                ["no run left running"]
+            rerun_rc, _ = run(cmd, env, log)
+            assert 0 == rerun_rc, log.read_text(errors="replace")[-3000:]
+            if point.flow_to is not None:
+                runner.migrate(dsn)  # the phases after the flow's --to
+        with connection(dsn) as conn:
+            counts = row_counts(conn)
+            nulls = {t: conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE user_id IS NULL OR chatbot_id IS NULL")
+                                     .format(sql.Identifier(t))).fetchone()[0] for t in TENANT_TABLES}
+            invalid = [r[0] for r in conn.execute("SELECT indexrelid::regclass::text FROM pg_index "
+                                                  "WHERE NOT indisvalid")]
+            schema = fingerprint(conn)
+            problems = ledger_problems(conn)
+            lock_free = runner.lock_is_free(conn)
+            history = ledger.history(conn)
+            gate = ledger.latest_run(conn, point.flow_to or 1, "up")
+        written = writer.acknowledged if writer else 0
+        expected = {t: before[t] + (written if t in ("contacts", "messages") else 0) for t in LEGACY_TABLES}
+        resumed = {r["resumed_from"] for r in history if r["resumed_from"]}
+        unresumed = [r["id"] for r in history if r["status"] in ("interrupted", "failed") and r["id"] not in resumed]
+        if point.flow_to is not None:
+            point.notes.append(f"phase {gate['phase']} validation {'ran' if gate['validation'] else 'never ran'}, "
+                               f"decision {gate['decision'] or 'none recorded'}")
+            partial = list(backups.glob(".*.partial")) if backups.exists() else []
+            if partial:
+                point.notes.append(f"{len(partial)} unfinished backup folder left ({partial[0].name})")
+        checks = {"rows": expected == counts, "no NULL tenant": not any(nulls.values()),
+                  "no invalid index": not invalid, "schema": schema == clean_schema,
+                  "ledger": not problems and not unresumed, "lock free": lock_free,
+                  "writer ok": not (writer and writer.failures)}
+        OUTCOMES.append({
+            "#": str(POINTS.index(point) + 1), "point": point.name,
+            "how killed": point.how + (f" `{point.kill_at}`" if point.kill_at else ""),
+            "after the kill (`status`)": f"exit {rc}; " + ", ".join(killed),
+            "re-run": "exit 0" + (f", then runner for phases {point.flow_to + 1}+" if point.flow_to else "")
+            + ("; resumed run " + ", ".join(str(r["resumed_from"]) for r in history if r["resumed_from"])
+               if resumed else ""),
+            "checks": ", ".join(f"{k} {'ok' if ok else 'FAILED'}" for k, ok in checks.items())
+            + (f" ({written} writer rows)" if writer else ""),
+            "notes": "; ".join(point.notes)})
+        assert expected == counts
+        assert {t: 0 for t in TENANT_TABLES} == nulls
+        assert [] == invalid
+        assert clean_schema == schema
+        assert ([], []) == (problems, unresumed)
+        assert lock_free
+        assert not (writer and writer.failures), writer.failures[:3]
+    finally:
+        demo.drop_database(pg_server, dbname)
