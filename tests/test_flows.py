@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import json
 import threading
 import time
 
@@ -9,7 +10,13 @@ import pytest
 import yaml
 from prefect import resume_flow_run
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.migrate import migrate
@@ -48,7 +55,8 @@ def run_in_thread(**params) -> tuple[threading.Thread, dict]:
 
 
 def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
-    state = migrate(database=legacy_db, approval="auto", backup_dir=str(tmp_path), return_state=True)
+    state = migrate(database=legacy_db, approval="auto", backup_dir=str(tmp_path), checklist_load_seconds=1,
+                    return_state=True)
     assert state.is_completed(), state.message
     summary = state.result()
     assert list(range(1, len(load_plan()) + 1)) == [row["phase"] for row in summary]
@@ -56,6 +64,11 @@ def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
     with connection(legacy_db) as conn:
         runs = ledger.latest_runs(conn)
     assert all(r["backup_sha256"] and r["validation"]["success"] for r in runs.values())
+    with get_client(sync_client=True) as client:
+        key = ArtifactFilter(key=ArtifactFilterKey(any_=["phase-8-checklist"]))
+        report = client.read_artifacts(artifact_filter=key)
+    assert report and "ready for customer onboarding" in report[0].description
+    assert {"pass"} == {row["result"] for row in json.loads(report[0].data)}
 
 
 def test_a_manual_gate_approved_in_the_api_goes_on_and_records_the_approver(legacy_db):

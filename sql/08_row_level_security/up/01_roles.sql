@@ -5,8 +5,8 @@
 -- down script leaves them for the other databases that may use them):
 -- - tenant_app: the multi-tenant application; subject to row-level security; sees the tenant named
 --   by the transaction's app.tenant_id setting, and nothing when it is unset (fails closed);
--- - tenant_legacy: the legacy single-tenant backend; a member of tenant_app whose default tenant,
---   when app.tenant_id is unset, is the admin tenant 1 (see app_current_tenant);
+-- - tenant_legacy: the legacy single-tenant backend; same privileges as tenant_app, but its default
+--   tenant, when app.tenant_id is unset, is the admin tenant 1 (see app_current_tenant);
 -- - tenant_owner: the migration/owner roles; one policy per table lets it see every row.
 -- A role of these names that is superuser or BYPASSRLS would silently defeat the isolation: refused.
 -- The running role joins all three (unless superuser, which bypasses row-level security anyway), so
@@ -26,9 +26,6 @@ BEGIN
                 'ALTER ROLE % NOSUPERUSER NOBYPASSRLS, then retry', r, r;
         END IF;
     END LOOP;
-    IF NOT pg_has_role('tenant_legacy', 'tenant_app', 'MEMBER') THEN
-        GRANT tenant_app TO tenant_legacy;
-    END IF;
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         FOREACH r IN ARRAY ARRAY['tenant_owner', 'tenant_app', 'tenant_legacy'] LOOP
             IF NOT pg_has_role(current_user, r, 'MEMBER') THEN
