@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / down / 02_clear_contacts
--- Requires: 04_backfill_tenant_ids / down / 01_drop_tenant_defaults
+-- 04_backfill_tenant_ids / down / 05_clear_contacts
+-- Requires: 04_backfill_tenant_ids / down / 01-04 (defaults dropped)
 -- mode: batched
 -- table: contacts
 -- Back to the pre-phase state: tenant ids NULL. No row is deleted (rows written since phase 4 stay).

@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / down / 04_clear_orders
--- Requires: 04_backfill_tenant_ids / down / 01_drop_tenant_defaults
+-- 04_backfill_tenant_ids / down / 07_clear_orders
+-- Requires: 04_backfill_tenant_ids / down / 01-04 (defaults dropped)
 -- mode: batched
 -- table: orders
 -- Back to the pre-phase state: tenant ids NULL. No row is deleted (rows written since phase 4 stay).

@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / up / 03_backfill_messages
--- Requires: 04_backfill_tenant_ids / up / 01_tenant_defaults
+-- 04_backfill_tenant_ids / up / 06_backfill_messages
+-- Requires: 04_backfill_tenant_ids / up / 01-04 (the defaults)
 -- mode: batched
 -- table: messages
 -- One primary-key range per short transaction: row locks on one batch only, no table lock beyond

@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / up / 05_backfill_campaigns
--- Requires: 04_backfill_tenant_ids / up / 01_tenant_defaults
+-- 04_backfill_tenant_ids / up / 08_backfill_campaigns
+-- Requires: 04_backfill_tenant_ids / up / 01-04 (the defaults)
 -- mode: batched
 -- table: campaigns
 -- One primary-key range per short transaction: row locks on one batch only, no table lock beyond
