@@ -1,0 +1,217 @@
+"""Benchmark: phases 1-7 under a live legacy writer, ours against the plan run as a plain psql script.
+
+One legacy demo database is loaded; each run gets its own copy of it (CREATE DATABASE ... TEMPLATE)
+and the same legacy writer (benchmarks/legacy_writer.py, its own process, 100 calls/s by default):
+- baseline: sql/baseline/plan_as_script.sql by `psql -v ON_ERROR_STOP=1 -f` (plain ALTER TABLE, single
+  UPDATE, plain CREATE INDEX); a phase's time runs from its `\\echo PHASE n` line to the next one;
+- ours: the `migrate` flow up to phase 7, auto approval, backups off (--with-backups: once more with
+  backups on), Data Docs off; a phase's time is its apply in the ledger, the rest of the flow (preflight,
+  validation, backups) is reported as flow overhead.
+Prints a table, writes online_migration.json and online_migration.png (writer latency over time, phases
+shaded) into --out. Phase 8 (row-level security) is beyond the plan and has no baseline: not compared.
+
+    .venv/bin/python benchmarks/online_migration.py --scale 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import legacy_writer  # benchmarks/legacy_writer.py, beside this script
+from psycopg import sql
+
+from tasks import demo, embedded, ledger
+from tasks.db import PROJECT_ROOT, connection, describe, row_counts, with_database
+
+BASELINE_SCRIPT = PROJECT_ROOT / "sql" / "baseline" / "plan_as_script.sql"
+LAST_PHASE = 7
+SETTLE_S = 2.0  # the writer runs alone this long before a migration starts, and 1 s after it ends
+
+Span = tuple[str, float, float]  # phase number, wall-clock start, end
+
+
+def copy_database(server: str, source: str, name: str) -> str:
+    """A copy of `source` (nobody may be connected to it), by the server's file-level template copy."""
+    with connection(server) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(source)))
+    return with_database(server, name)
+
+
+def run_baseline(dsn: str) -> list[Span]:
+    """psql -f the plan-as-script; phase n runs from its `PHASE n` line to the next `PHASE` line."""
+    marks, output = [], []
+    args = [str(embedded.bin_path("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(BASELINE_SCRIPT), "-d", dsn]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as psql:
+        for line in psql.stdout:
+            if line.startswith("PHASE "):
+                marks.append((line.split()[1], time.time()))
+            elif line.strip():
+                output.append(line.strip())
+    if psql.returncode:
+        raise RuntimeError(f"baseline script failed in phase {marks[-1][0] if marks else '?'}: "
+                           f"{output[-1] if output else 'psql exit ' + str(psql.returncode)}")
+    return [(label, start, end) for (label, start), (_, end) in zip(marks, marks[1:], strict=False)]
+
+
+def run_ours(dsn: str, backups: bool) -> list[Span]:
+    """The migrate flow to phase 7 (auto approval, Data Docs off); phase spans from the ledger."""
+    from flows.migrate import migrate
+
+    with tempfile.TemporaryDirectory(prefix="bench-backups-") as folder:
+        state = migrate(database=dsn, to=LAST_PHASE, approval="auto", backups=backups, backup_dir=folder,
+                        data_docs=False, return_state=True)
+        if not state.is_completed():
+            raise RuntimeError(f"migrate flow ended {state.type.value}: {state.message}")
+    with connection(dsn) as conn:
+        runs = ledger.latest_runs(conn)
+    return [(str(n), r["started_at"].timestamp(), r["finished_at"].timestamp()) for n, r in sorted(runs.items())]
+
+
+def phase_at(spans: list[Span], moment: float) -> str:
+    return next((label for label, start, end in spans if start <= moment <= end), "between phases")
+
+
+def measure(server: str, source: str, name: str, migration: Callable[[str], list[Span]],
+            rate: float) -> tuple[dict, list[legacy_writer.Op], list[Span], float]:
+    """One run on a fresh copy: the writer, the migration, the writer's summary and the row-loss check."""
+    dsn = copy_database(server, source, name)
+    try:
+        writer = legacy_writer.start(dsn, rate)
+        time.sleep(SETTLE_S)
+        started = time.time()
+        try:
+            spans = migration(dsn)
+        finally:
+            ended = time.time()
+            time.sleep(1)
+            ops = legacy_writer.finish(writer)
+        writer_stats = legacy_writer.summarize(ops, started, ended)
+        stall_mid = started + writer_stats["longest_stall_at_s"] + writer_stats["longest_stall_ms"] / 2000
+        writer_stats["longest_stall_phase"] = phase_at(spans, stall_mid)
+        phases = {label: round(end - start, 2) for label, start, end in spans}
+        result = {
+            "wall_s": round(ended - started, 2),
+            "phases_s": phases,
+            "outside_phases_s": round(ended - started - sum(phases.values()), 2),
+            "writer": writer_stats,
+            "rows": legacy_writer.lost_rows(dsn, ops),
+        }
+        with connection(dsn) as conn:
+            result["row_counts_after"] = row_counts(conn)
+        return result, ops, spans, started
+    finally:
+        demo.drop_database(server, name)
+
+
+def plot(runs: dict[str, tuple[dict, list[legacy_writer.Op], list[Span], float]], path: Path) -> None:
+    """Writer latency over time, one panel per run on a shared time axis, phases shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(runs), 1, figsize=(12, 3.2 * len(runs)), sharex=True, squeeze=False)
+    for ax, (label, (result, ops, spans, started)) in zip(axes[:, 0], runs.items(), strict=True):
+        for i, (phase, start, end) in enumerate(spans):
+            ax.axvspan(start - started, end - started, color=("#dbe9f6", "#fde9d0")[i % 2], lw=0)
+            ax.text((start + end) / 2 - started, 1.02, phase, transform=ax.get_xaxis_transform(), ha="center",
+                    fontsize=8)
+        ok = [o for o in ops if o.error is None]
+        ax.scatter([o.at - started for o in ok], [max(o.latency * 1000, 0.1) for o in ok], s=3, color="#1f4e79")
+        failed = [o for o in ops if o.error]
+        if failed:
+            ax.scatter([o.at - started for o in failed], [max(o.latency * 1000, 0.1) for o in failed], s=12,
+                       marker="x", color="red", label=f"{len(failed)} failed")
+            ax.legend(loc="upper right")
+        w = result["writer"]
+        ax.set_title(f"{label}: {result['wall_s']:.1f} s; writer p99 {w['p99_ms']:.1f} ms, max {w['max_ms']:.0f} ms, "
+                     f"longest stall {w['longest_stall_ms']:.0f} ms, {w['failed']} failed", fontsize=10, pad=14)
+        ax.set_yscale("log")
+        ax.set_ylabel("write latency (ms)")
+        ax.axvline(result["wall_s"], color="grey", ls="--", lw=0.8)
+    axes[-1, 0].set_xlabel("seconds since the migration started (shaded: phases, numbered)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def report(results: dict[str, dict], ratios: dict[str, float]) -> str:
+    labels = list(results)
+    rows: list[tuple[str, list[str]]] = [("wall time (s)", [f"{r['wall_s']:.1f}" for r in results.values()])]
+    for phase in sorted({p for r in results.values() for p in r["phases_s"]}, key=int):
+        rows.append((f"  phase {phase} (s)", [f"{r['phases_s'].get(phase, 0):.1f}" for r in results.values()]))
+    rows.append(("  outside phases (s)", [f"{r['outside_phases_s']:.1f}" for r in results.values()]))
+    for key, title in (("attempted", "writer calls"), ("succeeded", "  succeeded"), ("failed", "  failed"),
+                       ("p50_ms", "latency p50 (ms)"), ("p99_ms", "latency p99 (ms)"), ("max_ms", "latency max (ms)"),
+                       ("longest_stall_ms", "longest stall (ms)"), ("longest_stall_phase", "  in phase")):
+        rows.append((title, [str(r["writer"][key]) for r in results.values()]))
+    rows.append(("rows lost / checked", [f"{r['rows']['lost']} / {r['rows']['checked']}" for r in results.values()]))
+    lines = [f"{'':<22}" + "".join(f"{label:>16}" for label in labels)]
+    lines += [f"{title:<22}" + "".join(f"{v:>16}" for v in values) for title, values in rows]
+    lines += [f"{name}: {value:.2f}" for name, value in ratios.items()]
+    return "\n".join(lines)
+
+
+def benchmark(server: str, scale: float, rate: float, out: Path, with_backups: bool = False) -> dict:
+    """Load, run baseline and ours (and ours with backups) on copies, write the JSON and the PNG."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:  # start an ephemeral Prefect API now, not inside a timing
+        client.hello()
+    source = f"bench_online_{int(time.time())}"
+    loaded = demo.load(demo.create_database(server, source), scale)
+    print(f"scale {scale}: {loaded['row_counts']['messages']:,} messages loaded in {loaded['seconds']} s "
+          f"on {describe(server)}", flush=True)
+    migrations: dict[str, Callable[[str], list[Span]]] = {
+        "baseline": run_baseline, "ours": lambda dsn: run_ours(dsn, backups=False)}
+    if with_backups:
+        migrations["ours+backups"] = lambda dsn: run_ours(dsn, backups=True)
+    runs = {}
+    try:
+        for label, migration in migrations.items():
+            print(f"{label} ...", flush=True)
+            runs[label] = measure(server, source, f"{source}_{label.replace('+', '_')}", migration, rate)
+    finally:
+        demo.drop_database(server, source)
+    results = {label: run[0] for label, run in runs.items()}
+    base = results["baseline"]
+    ratios = {}
+    for label in (k for k in results if k != "baseline"):
+        ratios[f"{label}/baseline wall time"] = results[label]["wall_s"] / base["wall_s"]
+        ratios[f"{label}/baseline longest stall"] = \
+            results[label]["writer"]["longest_stall_ms"] / max(base["writer"]["longest_stall_ms"], 0.001)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"scale": scale, "rate": rate, "rows_loaded": loaded["row_counts"], "load_s": loaded["seconds"],
+               "load_average_at_end": os.getloadavg(), "cpus": os.cpu_count(), "runs": results,
+               "ratios": {k: round(v, 3) for k, v in ratios.items()}}
+    (out / "online_migration.json").write_text(json.dumps(summary, indent=2) + "\n")
+    plot(runs, out / "online_migration.png")
+    print(report(results, ratios))
+    print(f"wrote {out / 'online_migration.json'} and {out / 'online_migration.png'}")
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=10.0, help="demo scale (1 = 100k messages)")
+    parser.add_argument("--rate", type=float, default=100.0, help="legacy writer calls per second")
+    parser.add_argument("--with-backups", action="store_true", help="also run ours with backups on")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
+    parser.add_argument("--server", help="maintenance DSN of the server to use (default: the embedded one)")
+    args = parser.parse_args()
+    # an ephemeral Prefect API starts slowly on a busy 2-core machine; its logs would drown the table
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    benchmark(args.server or embedded.start(), args.scale, args.rate, args.out, args.with_backups)
+
+
+if __name__ == "__main__":
+    main()

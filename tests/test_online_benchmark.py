@@ -1,0 +1,34 @@
+"""The online-migration benchmark harness works end to end at a tiny scale (no timing assertion).
+
+Runs benchmarks/online_migration.py as a user does, against the session's server, with its own
+ephemeral Prefect API in a temp PREFECT_HOME.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tasks.db import PROJECT_ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.flow]
+
+
+def test_baseline_and_ours_run_under_the_writer_and_lose_no_row(pg_server, tmp_path):
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": ""}
+    result = subprocess.run(
+        [sys.executable, "benchmarks/online_migration.py", "--scale", "0.05", "--out", str(tmp_path),
+         "--server", pg_server],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert 0 == result.returncode, result.stdout[-2000:] + result.stderr[-3000:]
+    summary = json.loads((tmp_path / "online_migration.json").read_text())
+    assert {"baseline", "ours"} == set(summary["runs"])
+    for run in summary["runs"].values():
+        assert [str(n) for n in range(1, 8)] == list(run["phases_s"])
+        assert 0 == run["rows"]["lost"] and run["rows"]["checked"] > 0  # checked: the writer's acknowledged writes
+    ours = summary["runs"]["ours"]["writer"]
+    assert ours["succeeded"] > 0 and 0 == ours["failed"]
+    assert set(summary["ratios"]) == {"ours/baseline wall time", "ours/baseline longest stall"}
+    assert (tmp_path / "online_migration.png").read_bytes().startswith(b"\x89PNG")
