@@ -62,3 +62,22 @@ CREATE TABLE IF NOT EXISTS tenant_migrate.saved_objects (
     saved_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (phase, object_name)
 );
+
+-- The tenant tables: what phase 8's row-level security protects and the phase-8 checklist checks.
+-- Every public table with a user_id column, plus users (its id is the tenant) and campaign_subscribers
+-- (a row belongs to the tenant of its campaign). tenant_rows is the condition "this row belongs to the
+-- tenant %s", for format().
+CREATE OR REPLACE VIEW tenant_migrate.tenant_tables AS
+SELECT c.relname::text AS table_name,
+       CASE c.relname
+           WHEN 'users' THEN 'id = %s'
+           WHEN 'campaign_subscribers'
+               THEN 'EXISTS (SELECT 1 FROM public.campaigns AS k WHERE k.id = campaign_id AND k.user_id = %s)'
+           ELSE 'user_id = %s'
+       END AS tenant_rows
+FROM pg_class AS c
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+    AND (c.relname IN ('users', 'campaign_subscribers')
+         OR EXISTS (SELECT 1 FROM pg_attribute AS a
+                    WHERE a.attrelid = c.oid AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped));
