@@ -109,17 +109,32 @@ def approve(target: Phase, evidence: dict[str, Any], mode: str, timeout_s: int, 
 
 
 def run_phase_subflow(
-    dsn: str, lock_conn, number: int, settings: runner.Settings, backup_dir: Path | None, data_docs: bool
+    dsn: str, lock_conn, number: int, settings: runner.Settings, backup_dir: Path | None, data_docs: bool,
+    applied: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One phase: preflight, backup (+ verify), apply, validate. Returns the gate's evidence."""
+    """One phase: preflight, backup (+ verify), apply, validate. Returns the gate's evidence.
+
+    `applied`: the ledger run of the last phase when it was applied by an earlier run that stopped before its
+    go/no-go (killed at the gate, or the plain runner); it is validated and gated again, not left unapproved.
+    """
 
     @flow(name=phase(number).name)
     def phase_flow() -> dict[str, Any]:
-        checks = preflight_task(dsn, lock_conn, number, backup_dir)
-        backup_info = backup_task(dsn, number, backup_dir, checks.get("database_size_bytes", 0)) if backup_dir else None
-        outcome = apply_task(dsn, lock_conn, number, settings)
-        backup_fields = {"backup_path": str(backup_info["path"]), "backup_sha256": backup_info["sha256"]} \
-            if backup_info else {}
+        if applied is None:
+            checks = preflight_task(dsn, lock_conn, number, backup_dir)
+            backup_info = backup_task(dsn, number, backup_dir, checks.get("database_size_bytes", 0)) \
+                if backup_dir else None
+            outcome = apply_task(dsn, lock_conn, number, settings)
+            backup_fields = {"backup_path": str(backup_info["path"]), "backup_sha256": backup_info["sha256"]} \
+                if backup_info else {}
+        else:
+            get_run_logger().warning("phase %d was applied by ledger run %d with no go/no-go decision: "
+                                     "validating it and asking again", number, applied["id"])
+            checks, backup_fields = {}, {}
+            backup_info = {"path": applied["backup_path"], "sha256": applied["backup_sha256"], "verified": True} \
+                if applied["backup_path"] else None
+            outcome = runner.PhaseOutcome(number, phase(number).name, "up", "applied", applied["id"],
+                                          float(applied["duration_s"] or 0), list(applied["notes"] or []))
         ledger.update_run(lock_conn, outcome.run_id, flow_run_id=str(get_run_context().flow_run.id), **backup_fields)
         faults.checkpoint(f"phase{number}:applied")
         validation = validate_task(dsn, lock_conn, number, outcome.run_id, settings.admin_email, data_docs)
@@ -190,8 +205,11 @@ def migrate_phases(
     the plan's Phase 8 checklist once every phase is applied."""
     summary = []
     with runner.migration_lock(dsn) as lock_conn:
-        for target in runner.pending_phases(lock_conn, to):
-            evidence = run_phase_subflow(dsn, lock_conn, target.number, settings, backup_folder, data_docs)
+        undecided = ledger.undecided_run(lock_conn, to)
+        regate = [phase(undecided["phase"])] if undecided else []
+        for target in regate + runner.pending_phases(lock_conn, to):
+            evidence = run_phase_subflow(dsn, lock_conn, target.number, settings, backup_folder, data_docs,
+                                         undecided if target in regate else None)
             try:
                 decision = approve(target, evidence, approval, approval_timeout_s, poll_interval)
                 verdict = "auto" if approval == "auto" else ("approved" if decision.approve else "rejected")

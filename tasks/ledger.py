@@ -35,6 +35,14 @@ def latest_runs(conn: psycopg.Connection) -> dict[int, dict[str, Any]]:
     return {r["phase"]: r for r in rows}
 
 
+def undecided_run(conn: psycopg.Connection, to: int | None = None) -> dict[str, Any] | None:
+    """The run of the last applied phase (up to `to`) if its go/no-go was never recorded: a flow that stopped
+    at its gate, or the plain runner. Only the last one can still be validated as it stood when applied."""
+    applied = [r for n, r in sorted(latest_runs(conn).items())
+               if r["direction"] == "up" and r["status"] == "applied" and (to is None or n <= to)]
+    return applied[-1] if applied and not applied[-1]["decision"] else None
+
+
 def latest_run(conn: psycopg.Connection, phase: int, direction: str | None = None) -> dict[str, Any] | None:
     if not exists(conn):
         return None

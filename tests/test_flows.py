@@ -154,3 +154,18 @@ def test_the_rollback_flow_backs_up_and_reverts_each_phase_newest_first(legacy_d
     with connection(legacy_db) as conn:
         assert legacy == (fingerprint(conn), row_counts(conn))
         assert all(r["backup_path"] for r in ledger.history(conn) if r["direction"] == "down")
+
+
+def test_a_phase_applied_without_a_decision_is_validated_and_gated_again(legacy_db):
+    """A run killed at its gate (or phases applied by the plain runner) never had a go/no-go: ask again."""
+    runner.migrate(legacy_db, to=2)
+    thread, out = run_in_thread(database=legacy_db, to=2, approval="manual", backups=False,
+                                poll_interval=1, data_docs=False)
+    resume_flow_run(paused_run_id(), run_input={"approve": False, "approver": "dba", "comment": "not yet"})
+    thread.join(timeout=300)
+    assert out["state"].is_failed() and "phase 2" in out["state"].message
+    with connection(legacy_db) as conn:
+        runs, gated = ledger.latest_runs(conn), ledger.latest_run(conn, 2, "up")
+    assert ("applied", None) == (runs[1]["status"], runs[1]["decision"])  # only the last phase can be re-validated
+    assert ("down", "rolled_back") == (runs[2]["direction"], runs[2]["status"])
+    assert ("rejected", "not yet") == (gated["decision"], gated["approval_comment"])
