@@ -51,15 +51,30 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+# What to do about a failed connection, by the words of libpq's message (first match wins).
+CONNECT_ADVICE = (
+    ("password authentication failed", "check the password (PGPASSWORD, ~/.pgpass or the Prefect Secret block)"),
+    ("no password supplied", "give the password in PGPASSWORD, ~/.pgpass or the Prefect Secret block"),
+    ('database "', "check the database name in the DSN"),
+    ('role "', "check the user name in the DSN"),
+    ("", "check the host and port in the DSN, and that the server is running and reachable from here"),
+)
+
+
 def connect(dsn: str, *, autocommit: bool = True) -> psycopg.Connection:
-    """Open a connection, turning failures into a one-line MigrationError without the password."""
+    """Open a connection, turning failures into a one-line MigrationError without the password:
+    what failed, then what to do."""
     try:
         return psycopg.connect(
             dsn, autocommit=autocommit, connect_timeout=10, application_name=APPLICATION_NAME
         )
     except psycopg.OperationalError as exc:
-        reason = first_line(exc).removeprefix("connection failed: ")
-        raise MigrationError(f"cannot connect to {describe(dsn)}: {reason}") from None
+        # libpq says 'connection to server at "h", port p failed: FATAL:  <reason>'; the reason is what matters
+        reason = first_line(exc).rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
+        if password := conninfo_to_dict(dsn).get("password"):
+            reason = reason.replace(str(password), "***")
+        advice = next(text for words, text in CONNECT_ADVICE if words in reason)
+        raise MigrationError(f"cannot connect to {describe(dsn)}: {reason}: {advice}") from None
 
 
 @contextmanager

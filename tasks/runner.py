@@ -30,6 +30,7 @@ log = logging.getLogger("tenant_migrate.runner")
 
 ADVISORY_LOCK_KEY = 0x74656E616E74  # "tenant"
 TRANSIENT_ERRORS = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure)
+STATEMENT_TIMEOUT_ATTEMPTS = 3  # a statement cut by statement_timeout may pass at a quieter moment, rarely later
 CONCURRENT_INDEX = re.compile(
     r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", re.IGNORECASE)
 
@@ -127,6 +128,19 @@ def _with_lock_retries(work: psycopg.Connection, attempt: Callable[[], Any], wha
                 for pid, query, _ in work.execute(read_sql("catalog/cancel_autovacuum.sql")).fetchall():
                     log.warning("%s: cancelled autovacuum pid %s (%s), which PostgreSQL itself would cancel "
                                 "for a lock waiter after deadlock_timeout", what, pid, query)
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        except errors.QueryCanceled as exc:
+            if "statement timeout" not in str(exc):
+                raise
+            timeout = work.execute("SHOW statement_timeout").fetchone()[0]
+            if number >= STATEMENT_TIMEOUT_ATTEMPTS:
+                raise MigrationError(
+                    f"{what}: cut by statement_timeout ({timeout}) {number} times: this step needs longer on "
+                    "this table; raise it for the migration (ALTER ROLE <role> SET statement_timeout = 0), "
+                    "or for a backfill lower --batch-size") from None
+            log.warning("%s: cut by statement_timeout (%s); retrying in %.2f s (attempt %d of %d)", what, timeout,
+                        delay, number + 1, STATEMENT_TIMEOUT_ATTEMPTS)
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
@@ -257,6 +271,7 @@ def _resumable_run(lock_conn: psycopg.Connection, number: int, direction: str) -
 def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction: str,
               settings: Settings) -> PhaseOutcome:
     """Apply (up) or revert (down) one phase; the caller holds the migration lock and checked order."""
+    ledger.ensure(lock_conn)
     resumed_from = _resumable_run(lock_conn, target.number, direction)
     run_id = ledger.start_run(lock_conn, phase=target.number, name=target.name, direction=direction,
                               checksum=target.checksum(), files=target.files(), runner=settings.runner,
@@ -336,10 +351,10 @@ def check_next(conn: psycopg.Connection, number: int) -> Phase:
 
 
 def ready_to_apply(lock_conn: psycopg.Connection, number: int) -> Phase:
-    """Every check before phase `number` is applied: order, read-only preflight, ledger present, no drift."""
+    """Every check before phase `number` is applied: order, read-only preflight, no drift. Writes nothing, so
+    that a refused phase leaves the database exactly as it was."""
     target = check_next(lock_conn, number)
     preflight(lock_conn, number)
-    ledger.ensure(lock_conn)
     check_drift(lock_conn)
     return target
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import urllib.request
 from typing import Annotated, Any
 
 import typer
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tasks import runner
 from tasks.db import MigrationError, describe
@@ -105,12 +107,36 @@ def require_prefect_server(approval: str) -> None:
             raise MigrationError(f"no Prefect server answers at {url} ({exc}): start it with `make ui`") from None
 
 
+def _without_operator_tracebacks(record: logging.LogRecord) -> bool:
+    """Prefect logs a failed run's exception with its traceback. A MigrationError is a message for the
+    operator (the command's last line says it), not a bug: the console shows its line, not the traceback;
+    the Prefect API has already received the full record."""
+    if record.exc_info and isinstance(record.exc_info[1], MigrationError):
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
+def flow_dsn(dsn: str) -> str:
+    """The DSN to give a flow, whose parameters Prefect stores: without its password, which goes to this
+    process's PGPASSWORD instead (libpq and pg_dump read it there)."""
+    parts = {k: v for k, v in conninfo_to_dict(dsn).items() if v is not None}
+    if "password" not in parts:
+        return dsn
+    os.environ["PGPASSWORD"] = str(parts.pop("password"))
+    return make_conninfo("", **parts)
+
+
 def run_flow(flow_fn, **params) -> Any:  # noqa: ANN001 - a Prefect flow object
     """Run a flow in this process and return its result, or raise its failure as one line."""
+    for handler in logging.getLogger().handlers:  # Prefect's console handler sits on the root logger
+        handler.addFilter(_without_operator_tracebacks)
     state = flow_fn(**params, return_state=True)
     if not state.is_completed():
         message = state.message or f"flow run ended {state.type.value.lower()}"
         message = message.removeprefix("Flow run encountered an exception: ").removeprefix("MigrationError: ")
+        if "never resumed" in message:  # Prefect's own words when a gate's pause timed out
+            message = ("approval timed out: no go/no-go before --approval-timeout, so the flow rolls the phase back "
+                       "and stops; `tenant-migrate status` shows the outcome")
         raise MigrationError(message)
     return state.result()
 
@@ -129,6 +155,10 @@ def migrate_command(
     dsn: DsnOption = None,
     to: Annotated[int | None, typer.Option(help="Stop after this phase (default: the last).")] = None,
     approval: ApprovalOption = "manual",
+    approval_timeout: Annotated[int | None, typer.Option(
+        "--approval-timeout", min=1, show_default=False,
+        help="Seconds each gate waits for go/no-go (default 24 h); no answer = no-go: the phase is rolled back.",
+    )] = None,
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups (rehearsals only).")] = False,
     backup_dir: BackupDirOption = None,
     no_docs: Annotated[bool, typer.Option("--no-docs", help="Skip the Data Docs HTML (about 5 s a phase).")] = False,
@@ -138,7 +168,7 @@ def migrate_command(
 ) -> None:
     """Run the migrate flow: each pending phase backed up, applied, validated, then gated."""
     require_prefect_server(approval)
-    target = target_dsn(dsn)
+    target = flow_dsn(target_dsn(dsn))
     if to is not None:
         phase(to)
     from flows.migrate import migrate
@@ -153,6 +183,7 @@ def migrate_command(
         data_docs=not no_docs,
         batch_size=batch_size,
         lock_timeout_ms=lock_timeout_ms,
+        **({"approval_timeout_s": approval_timeout} if approval_timeout else {}),
     )
     emit(rows, as_json, f"migrated {describe(target)}:\n{flow_table(rows)}")
 
@@ -168,7 +199,7 @@ def rollback_command(
     """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
     require_prefect_server(approval)
     runner.check_rollback_target(to)
-    target = target_dsn(dsn)
+    target = flow_dsn(target_dsn(dsn))
     from flows.rollback import rollback
 
     rows = run_flow(rollback, database=target, to=to, approval=approval, backups=not no_backup, backup_dir=backup_dir)
@@ -178,7 +209,7 @@ def rollback_command(
 
 def dry_run_command(dsn: DsnOption = None, backup_dir: BackupDirOption = None, as_json: JsonOption = False) -> None:
     """Rehearse on a staging copy: copy, migrate with auto approval, roll back, compare, drop the copy."""
-    target = target_dsn(dsn)
+    target = flow_dsn(target_dsn(dsn))
     from flows.staging_dry_run import staging_dry_run
 
     report = run_flow(staging_dry_run, database=target, backup_dir=backup_dir)

@@ -6,16 +6,23 @@ names another server; the tests create and drop their own databases on it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tasks import demo, embedded
-from tasks.db import connection, with_database
+from tasks.db import LEGACY_TABLES, connection, database_name, with_database
 
 TEST_SCALE = 0.05  # 500 contacts, 5,000 messages: every table has rows, every test stays fast
 TEMPLATE = "tm_test_legacy_template"
@@ -69,10 +76,103 @@ def empty_db(pg_server: str) -> Iterator[str]:
 @pytest.fixture
 def legacy_db(pg_server: str, legacy_template: str) -> Iterator[str]:
     """DSN of a fresh legacy database cloned from the template, dropped after the test."""
+    dsn = clone_legacy(pg_server, legacy_template)
+    yield dsn
+    demo.drop_database(pg_server, database_name(dsn))
+
+
+def clone_legacy(pg_server: str, legacy_template: str) -> str:
+    """DSN of a new legacy database cloned from the template (for fixtures that need several)."""
     name = f"tm_test_{os.getpid()}_{next(_counter)}"
     demo.drop_database(pg_server, name)
     with connection(pg_server) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(legacy_template)))
-    yield with_database(pg_server, name)
-    demo.drop_database(pg_server, name)
+    return with_database(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A Prefect server (no UI) for flows run in subprocesses, and the environment that points them at it.
+    Started here, not waited for (see prefect_api), so that a module can start it early."""
+    env = {"PREFECT_API_URL": f"http://127.0.0.1:{_free_port()}/api",
+           "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect")), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    port = env["PREFECT_API_URL"].split(":")[-1].removesuffix("/api")
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port",
+                               port], env=os.environ | env | {"PREFECT_UI_ENABLED": "false"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield env
+    server.terminate()
+    server.wait()
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_server: dict[str, str]) -> dict[str, str]:
+    """prefect_server, once it answers."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{prefect_server['PREFECT_API_URL']}/health", timeout=2).status_code == 200:
+                return prefect_server
+        time.sleep(0.3)
+    raise AssertionError("the Prefect server did not start")
+
+
+PASSWORD = "Tm-s3cret-Pa55-x9"  # the password of password_role's login role
+PASSWORD_GROUP = "tm_password_users"
+
+
+@pytest.fixture(scope="session")
+def password_auth(pg_server: str) -> Iterator[bool]:
+    """Whether members of tm_password_users must give their password (scram-sha-256): pg_hba.conf of the
+    test server is edited when it is a local file (the embedded server, CI's own cluster); elsewhere the
+    server's rules apply (possibly trust), and a test of a wrong password is skipped."""
+    with connection(pg_server) as conn:
+        conn.execute(f"DO $$ BEGIN CREATE ROLE {PASSWORD_GROUP} NOLOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])
+        if not (hba.is_file() and os.access(hba, os.W_OK)):
+            yield False
+            return
+        original = hba.read_text()
+        rules = "".join(f"host all +{PASSWORD_GROUP} {net} scram-sha-256\n" for net in ("127.0.0.1/32", "::1/128"))
+        hba.write_text(rules + original)
+        conn.execute("SELECT pg_reload_conf()")
+        time.sleep(0.2)  # the postmaster reloads asynchronously
+        try:
+            yield True
+        finally:
+            hba.write_text(original)
+            conn.execute("SELECT pg_reload_conf()")
+
+
+@pytest.fixture
+def password_role(legacy_db: str, password_auth: bool) -> Iterator[str]:
+    """DSN (with PASSWORD in it) of a LOGIN role that owns legacy_db and its tables and may run every phase."""
+    dsn = create_password_role(legacy_db)
+    yield dsn
+    drop_password_role(legacy_db, dsn)
+
+
+def create_password_role(dsn: str) -> str:
+    """A LOGIN role with PASSWORD, in tm_password_users, owning the database of `dsn` and its legacy tables,
+    member of phase 8's roles; returns its DSN, password included."""
+    db = database_name(dsn)
+    role = f"{db}_pw"
+    with connection(dsn) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+            sql.Identifier(role), sql.Literal(PASSWORD), sql.Identifier(PASSWORD_GROUP)))
+        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(role)))
+        for table in LEGACY_TABLES:
+            conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), sql.Identifier(role)))
+        for tenant_role in ("tenant_app", "tenant_legacy", "tenant_owner"):  # phase 8's roles, cluster-wide
+            conn.execute(f"DO $$ BEGIN CREATE ROLE {tenant_role} NOLOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+            conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(tenant_role), sql.Identifier(role)))
+    return make_conninfo(dsn, user=role, password=PASSWORD)
+
+
+def drop_password_role(dsn: str, role_dsn: str) -> None:
+    role = conninfo_to_dict(role_dsn)["user"]
+    with connection(dsn) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(sql.Identifier(database_name(dsn))))
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

@@ -18,7 +18,6 @@ import contextlib
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -165,38 +164,10 @@ def clean_schema(pg_server: str, legacy_template: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def prefect_server(request, tmp_path_factory) -> Iterator[tuple[str, str] | None]:
-    """One Prefect server for every flow point (each subprocess would otherwise start its own, 5-10 s),
-    started with the module so that its start-up overlaps the runner points."""
-    if not any("flow:" in item.name for item in request.session.items):
-        yield None
-        return
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    home = str(tmp_path_factory.mktemp("prefect"))
-    env = os.environ | {"PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                        "PREFECT_UI_ENABLED": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port",
-                               str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield f"http://127.0.0.1:{port}/api", home
-    finally:
-        server.terminate()
-        server.wait()
-
-
-@pytest.fixture(scope="module")
-def prefect_api(prefect_server: tuple[str, str]) -> tuple[str, str]:
-    """The server's API URL and PREFECT_HOME, once it answers."""
-    url, _ = prefect_server
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return prefect_server
-        time.sleep(0.3)
-    raise AssertionError("the Prefect server did not start")
+def start_prefect_early(request) -> None:
+    """Start the Prefect server of the flow points now, so that its start-up overlaps the runner points."""
+    if any("flow:" in item.name for item in request.session.items):
+        request.getfixturevalue("prefect_server")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -410,10 +381,8 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
     dbname = new_database(pg_server, legacy_template)
     dsn = with_database(pg_server, dbname)
     env = {k: v for k, v in os.environ.items() if k != KILL_AT_ENV}
-    api = ""
     if point.flow_to is not None:
-        api, home = request.getfixturevalue("prefect_api")
-        env |= {"PREFECT_API_URL": api, "PREFECT_HOME": home}
+        env |= request.getfixturevalue("prefect_api")
     backups, log = tmp_path / "backups", tmp_path / "migration.log"
     try:
         if point.before:
@@ -430,7 +399,7 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
         cmd = command(point, dsn, backups)
         with LegacyWriter(dsn) if point.writer else contextlib.nullcontext() as writer:
             with blocker(dsn, point) as state:
-                state["api"] = api
+                state["api"] = env.get("PREFECT_API_URL", "")
                 rc, acted = run(cmd, env | ({KILL_AT_ENV: point.kill_at} if point.kill_at else {}), log, point, dsn,
                                 state)
             output = log.read_text(errors="replace")

@@ -1,7 +1,8 @@
 -- catalog / preflight: one row per problem that must stop a migration before it changes anything.
 -- Reads only. %(phase)s is the phase about to be applied; %(resuming)s is true when an unfinished run of it
 -- is resumed (its own objects may then exist already).
-SELECT 'legacy table ' || t.name || ' is missing from the public schema' AS problem
+SELECT 'legacy table ' || t.name || ' is missing from the public schema: point --dsn at the legacy database, '
+       'or restore the table' AS problem
 FROM unnest(ARRAY['contacts', 'messages', 'orders', 'campaigns', 'campaign_subscribers']) AS t (name)
 WHERE to_regclass('public.' || t.name) IS NULL
 UNION ALL
