@@ -96,11 +96,15 @@ def measure(server: str, source: str, name: str, migration: Callable[[str], list
         stall_mid = started + writer_stats["longest_stall_at_s"] + writer_stats["longest_stall_ms"] / 2000
         writer_stats["longest_stall_phase"] = phase_at(spans, stall_mid)
         phases = {label: round(end - start, 2) for label, start, end in spans}
+        slowest = sorted(ops, key=lambda o: o.latency, reverse=True)[:5]
         result = {
             "wall_s": round(ended - started, 2),
             "phases_s": phases,
             "outside_phases_s": round(ended - started - sum(phases.values()), 2),
+            "phase_spans_s": {label: [round(a - started, 2), round(b - started, 2)] for label, a, b in spans},
             "writer": writer_stats,
+            "slowest_calls": [{"at_s": round(o.at - started, 2), "ms": round(o.latency * 1000, 1), "call": o.kind,
+                               "phase": phase_at(spans, o.at + o.latency / 2)} for o in slowest],
             "rows": legacy_writer.lost_rows(dsn, ops),
         }
         with connection(dsn) as conn:
