@@ -26,6 +26,7 @@ from pathlib import Path
 
 import legacy_writer  # benchmarks/legacy_writer.py, beside this script
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tasks import demo, embedded, ledger
 from tasks.db import PROJECT_ROOT, connection, describe, row_counts, with_database
@@ -47,8 +48,12 @@ def copy_database(server: str, source: str, name: str) -> str:
 def run_baseline(dsn: str) -> list[Span]:
     """psql -f the plan-as-script; phase n runs from its `PHASE n` line to the next `PHASE` line."""
     marks, output = [], []
-    args = [str(embedded.bin_path("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(BASELINE_SCRIPT), "-d", dsn]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as psql:
+    parts = conninfo_to_dict(dsn)
+    password = parts.pop("password", None)  # to psql by environment: never on a command line others can read
+    env = {**os.environ, "PGPASSWORD": password} if password else None
+    args = [str(embedded.bin_path("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(BASELINE_SCRIPT),
+            "-d", make_conninfo(**parts)]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as psql:
         for line in psql.stdout:
             if line.startswith("PHASE "):
                 marks.append((line.split()[1], time.time()))
