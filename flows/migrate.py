@@ -215,7 +215,6 @@ def migrate_phases(
                 verdict = "auto" if approval == "auto" else ("approved" if decision.approve else "rejected")
             except FlowPauseTimeout:
                 decision, verdict = PhaseApproval(approve=False, comment="approval timed out"), "timed_out"
-            faults.checkpoint(f"phase{target.number}:decided")
             ledger.update_run(
                 lock_conn,
                 evidence["run_id"],

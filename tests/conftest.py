@@ -176,3 +176,14 @@ def drop_password_role(dsn: str, role_dsn: str) -> None:
         conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(sql.Identifier(database_name(dsn))))
         conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
         conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def resume_gate(api: str, flow_run_id: str, run_input: dict) -> None:
+    """Answer a paused gate through the Prefect REST API, as the UI's Resume does. The test server's SQLite
+    is sometimes busy under load (503): try again a few times."""
+    for attempt in range(10):
+        response = httpx.post(f"{api}/flow_runs/{flow_run_id}/resume", json={"run_input": run_input})
+        if response.status_code < 500 or attempt == 9:
+            response.raise_for_status()
+            return
+        time.sleep(0.5)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import clone_legacy, create_password_role, drop_password_role
+from conftest import clone_legacy, create_password_role, drop_password_role, resume_gate
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -62,7 +62,7 @@ def answer_gate(api: str, dsn: str, run_input: dict | None) -> Callable[[], None
             paused = [r["id"] for r in runs.json() if r["parameters"].get("database") == dsn]
             if paused:
                 if run_input is not None:
-                    httpx.post(f"{api}/flow_runs/{paused[0]}/resume", json={"run_input": run_input}).raise_for_status()
+                    resume_gate(api, paused[0], run_input)
                 return
             time.sleep(0.3)
         raise AssertionError("the run never paused at its gate")

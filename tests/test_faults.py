@@ -23,17 +23,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from conftest import clone_legacy, resume_gate
 from psycopg import sql
 
 from tasks import demo, ledger, runner
-from tasks.db import LEGACY_TABLES, PROJECT_ROOT, connection, fingerprint, row_counts, with_database
+from tasks.db import LEGACY_TABLES, PROJECT_ROOT, connection, database_name, fingerprint, row_counts
 from tasks.faults import KILL_AT_ENV
 from tasks.plan import Step, load_plan, phase
 
@@ -45,7 +46,6 @@ RUNNER_ENTRY = ("import logging, sys; from tasks import runner; "
                 "runner.migrate(sys.argv[1], settings=runner.Settings(batch_size=int(sys.argv[2])))")
 TENANT_TABLES = ("contacts", "messages", "orders", "campaigns")
 RUN_TIMEOUT_S = 120
-_names = itertools.count()
 OUTCOMES: list[dict[str, str]] = []
 
 
@@ -132,7 +132,6 @@ def points() -> list[Point]:
         Point("flow: phase 1 applied, not yet validated", "checkpoint", "phase1:applied", flow_to=1),
         Point("flow: phase 1 paused for approval", "SIGKILL from outside", trigger="sigkill", when="paused",
               flow_to=1, flow_args=("--no-backup", "--approval", "manual")),
-        Point("flow: phase 1 approved, decision not recorded", "checkpoint", "phase1:decided", flow_to=1),
     ]
 
 
@@ -142,25 +141,16 @@ POINTS = points()
 # --- fixtures and helpers -----------------------------------------------------------------------------
 
 
-def new_database(pg_server: str, template: str) -> str:
-    name = f"tm_fault_{os.getpid()}_{next(_names)}"
-    demo.drop_database(pg_server, name)
-    with connection(pg_server) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
-    return name
-
-
 @pytest.fixture(scope="module")
 def clean_schema(pg_server: str, legacy_template: str) -> list[tuple]:
     """The public schema after an uninterrupted migration: what every recovered run must end with."""
-    name = new_database(pg_server, legacy_template)
-    dsn = with_database(pg_server, name)
+    dsn = clone_legacy(pg_server, legacy_template)
     try:
         runner.migrate(dsn)
         with connection(dsn) as conn:
             return fingerprint(conn)
     finally:
-        demo.drop_database(pg_server, name)
+        demo.drop_database(pg_server, database_name(dsn))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -269,25 +259,29 @@ def condition_seen(conn: psycopg.Connection, point: Point, state: dict) -> list[
                                (backfill("messages").name,)).fetchone()[0] if ledger.exists(conn) else None
         rows = [(0,)] if reached is not None and reached > state["locked_id"] - BATCH else []
     elif point.when == "paused":
-        rows = [(0,)] if run_is_paused(conn, state["api"]) else []
+        parent = paused_run(conn, state["api"])
+        rows = [(parent,)] if parent and parent != state.get("killed_run") else []
     else:
         rows = []
     return [r[0] for r in rows] or None
 
 
-def run_is_paused(conn: psycopg.Connection, api: str) -> bool:
-    """The phase subflow wrote its flow run id to the ledger; the gate pauses its parent, the `migrate` run."""
+def paused_run(conn: psycopg.Connection, api: str) -> str | None:
+    """The `migrate` run paused at phase 1's gate, if it is: the phase subflow wrote its own flow run id to
+    the ledger, and the gate pauses its parent."""
     run = ledger.latest_run(conn, 1, "up") if ledger.exists(conn) else None
     if not run or not run["flow_run_id"]:
-        return False
+        return None
     parent_task = httpx.get(f"{api}/flow_runs/{run['flow_run_id']}").json()["parent_task_run_id"]
     parent = httpx.get(f"{api}/task_runs/{parent_task}").json()["flow_run_id"]
-    return "PAUSED" == httpx.get(f"{api}/flow_runs/{parent}").json()["state"]["type"]
+    return parent if "PAUSED" == httpx.get(f"{api}/flow_runs/{parent}").json()["state"]["type"] else None
 
 
-def act(conn: psycopg.Connection, point: Point, proc: subprocess.Popen, pids: list[int]) -> None:
+def act(conn: psycopg.Connection, point: Point, proc: subprocess.Popen, pids: list, api: str) -> None:
     db = conn.info.dbname
-    if point.trigger == "sigkill":
+    if point.trigger == "approve":  # the operator answers the gate the re-run asks again
+        resume_gate(api, pids[0], {"approve": True, "approver": "operator after the crash"})
+    elif point.trigger == "sigkill":
         os.killpg(proc.pid, signal.SIGKILL)  # the runner and its children (pg_dump): a pod eviction
     elif point.trigger == "terminate-build":
         for pid in pids:
@@ -331,8 +325,8 @@ def run(cmd: list[str], env: dict[str, str], log: Path, point: Point | None = No
                     if conn is not None and not acted and (pids := condition_seen(conn, point, state)):
                         if point.when == "batch-waiting":
                             time.sleep(0.3)  # inside its lock_timeout retries
-                        act(conn, point, proc, pids)
-                        acted = True
+                        act(conn, point, proc, pids, state["api"])
+                        acted, state["acted_on"] = True, pids
                         state["release"]()  # the application's transaction ends; a live runner goes on
                     time.sleep(0.02)
             return proc.wait(timeout=max(1.0, deadline - time.monotonic())), acted
@@ -378,8 +372,7 @@ def ledger_problems(conn: psycopg.Connection) -> list[str]:
 @pytest.mark.parametrize("point", POINTS, ids=[f"{i + 1:02d}-{p.name}" for i, p in enumerate(POINTS)])
 def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_server, legacy_template, clean_schema,
                                                     tmp_path):
-    dbname = new_database(pg_server, legacy_template)
-    dsn = with_database(pg_server, dbname)
+    dsn = clone_legacy(pg_server, legacy_template)
     env = {k: v for k, v in os.environ.items() if k != KILL_AT_ENV}
     if point.flow_to is not None:
         env |= request.getfixturevalue("prefect_api")
@@ -417,7 +410,15 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
             killed = [f"phase {n}: {shown[n]['state']}" for n in stale] or \
                 [f"phase {r['phase']}: {r['state']}" for r in shown.values() if r["state"] == "failed"] or \
                 ["no run left running"]
-            rerun_rc, _ = run(cmd, env, log)
+            if point.when == "paused":  # the re-run asks again for the go/no-go that was never given
+                rerun_rc, approved = run(cmd, env, log, replace(point, trigger="approve", kill_at=None), dsn,
+                                         {"api": env["PREFECT_API_URL"], "release": lambda: None,
+                                          "killed_run": state["acted_on"][0]})  # it stays PAUSED in the API
+                assert approved, "the re-run never paused at the gate"
+                point.notes.append("the re-run asked the gate again and the operator approved; the killed run stays "
+                                   "Paused in the Prefect API")
+            else:
+                rerun_rc, _ = run(cmd, env, log)
             assert 0 == rerun_rc, log.read_text(errors="replace")[-3000:]
             if point.flow_to is not None:
                 runner.migrate(dsn)  # the phases after the flow's --to
@@ -445,7 +446,7 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
         checks = {"rows": expected == counts, "no NULL tenant": not any(nulls.values()),
                   "no invalid index": not invalid, "schema": schema == clean_schema,
                   "ledger": not problems and not unresumed, "lock free": lock_free,
-                  "writer ok": not (writer and writer.failures)}
+                  "writer": not (writer and writer.failures)}
         OUTCOMES.append({
             "#": str(POINTS.index(point) + 1), "point": point.name,
             "how killed": point.how + (f" `{point.kill_at}`" if point.kill_at else ""),
@@ -464,4 +465,4 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
         assert lock_free
         assert not (writer and writer.failures), writer.failures[:3]
     finally:
-        demo.drop_database(pg_server, dbname)
+        demo.drop_database(pg_server, database_name(dsn))

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from conftest import resume_gate
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tasks import backup, ledger, runner
@@ -51,8 +52,7 @@ def run(args: list[str], env: dict[str, str], api: str | None = None, block: str
             runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}})
             paused = [r["id"] for r in runs.json() if r["parameters"].get("database") == block]
             if paused:
-                httpx.post(f"{api}/flow_runs/{paused[0]}/resume",
-                           json={"run_input": {"approve": True, "approver": "security test"}}).raise_for_status()
+                resume_gate(api, paused[0], {"approve": True, "approver": "security test"})
                 break
             time.sleep(0.3)
     out, _ = proc.communicate(timeout=300)
