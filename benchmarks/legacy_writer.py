@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
-import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from multiprocessing.synchronize import Event
 
 import psycopg
 
+from tasks.checklist import percentile
 from tasks.db import connection, first_line
 
 ORDER_STATUSES = ("confirmed", "shipped", "delivered")
@@ -123,10 +123,6 @@ def finish(writer: tuple[mp.Process, Event, mp.Queue]) -> list[Op]:
                 raise RuntimeError(f"the legacy writer died (exit code {process.exitcode})") from None
     process.join()
     return ops
-
-
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (values or [0.0])[0]
 
 
 def summarize(ops: list[Op], start: float, end: float) -> dict:
