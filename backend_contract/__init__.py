@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from tasks.db import read_sql
-
 ADMIN_TENANT = 1
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "backend"
 
 
 class ContractError(Exception):
@@ -40,8 +41,8 @@ def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int |
     """A transaction scoped to one tenant; yields the SQL form ("legacy" or "tenant") to use in it."""
     with conn.transaction():
         params = {"user_id": user_id, "chatbot_id": chatbot_id}
-        tenant_columns = conn.execute(read_sql("backend/session.sql"), params).fetchone()[1]
-        tenant_exists, chatbot_ok = conn.execute(read_sql("backend/tenant_ready.sql"), params).fetchone() \
+        tenant_columns = conn.execute(read_sql("session.sql"), params).fetchone()[1]
+        tenant_exists, chatbot_ok = conn.execute(read_sql("tenant_ready.sql"), params).fetchone() \
             if tenant_columns else (False, False)
         if not tenant_exists and user_id != ADMIN_TENANT:
             raise ContractError(f"tenant {user_id} does not exist" + (
@@ -56,7 +57,7 @@ def _call(conn: psycopg.Connection, name: str, params: dict[str, Any], *, user_i
           chatbot_id: int | None = None) -> tuple | None:
     """Run one contract statement in its tenant's transaction; the first row it returns, if any."""
     with tenant_transaction(conn, user_id, chatbot_id) as form:
-        return conn.execute(read_sql(f"backend/{form}/{name}.sql"),
+        return conn.execute(read_sql(f"{form}/{name}.sql"),
                             {**params, "user_id": user_id, "chatbot_id": chatbot_id}).fetchone()
 
 
@@ -66,7 +67,7 @@ def get_or_create_contact(conn: psycopg.Connection, phone_number: str, name: str
     params = {"phone_number": phone_number, "name": name, "user_id": user_id, "chatbot_id": chatbot_id}
     with tenant_transaction(conn, user_id, chatbot_id) as form:
         for statement, created in (("find_contact", False), ("insert_contact", True), ("find_contact", False)):
-            if row := conn.execute(read_sql(f"backend/{form}/{statement}.sql"), params).fetchone():
+            if row := conn.execute(read_sql(f"{form}/{statement}.sql"), params).fetchone():
                 return Contact(*row, created=created)
     raise ContractError(f"phone number {phone_number} is taken by another tenant's contact and this schema "
                         "allows one contact per phone number (phase 5 not applied yet)")
@@ -135,9 +136,15 @@ def create_tenant(conn: psycopg.Connection, email: str, *, full_name: str | None
     Onboarding is the platform's job: run it as the owner role, not as the application role.
     """
     with conn.transaction():
-        return conn.execute(read_sql("backend/create_tenant.sql"), {
+        return conn.execute(read_sql("create_tenant.sql"), {
             "email": email, "full_name": full_name, "company_name": company_name, "chatbot_name": chatbot_name,
         }).fetchone()
+
+
+@cache
+def read_sql(relative_path: str) -> str:
+    """The text of a contract statement under sql/backend/."""
+    return (SQL_DIR / relative_path).read_text(encoding="utf-8")
 
 
 def _found(row: tuple | None, what: str, user_id: int) -> int:

@@ -16,17 +16,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from tasks import backup as bk
-from tasks import demo, embedded
-from tasks.db import connection, row_counts
+from tenant_migrate import demo, embedded
+from tenant_migrate.backup import dump, restore, store, tools
+from tenant_migrate.db import connection, row_counts
+from tenant_migrate.dsn import tool_env
 
 
 def raw_pg_dump(dsn: str, target: Path, jobs: int) -> tuple[float, int]:
-    conninfo, env = bk._tool_env(dsn)
+    conninfo, env = tool_env(dsn)
     fmt = ["-Fc"] if jobs == 1 else ["-Fd", "-j", str(jobs)]
     started = time.perf_counter()
-    subprocess.run([bk.find_pg_dump()["path"], *fmt, "-f", str(target), f"--dbname={conninfo}"], env=env, check=True)
-    return time.perf_counter() - started, bk._size(target)
+    subprocess.run([tools.find_pg_dump()["path"], *fmt, "-f", str(target), f"--dbname={conninfo}"], env=env, check=True)
+    return time.perf_counter() - started, store.size(target)
 
 
 def main() -> None:
@@ -41,8 +42,8 @@ def main() -> None:
     server = embedded.start()
     name = f"bench_backup_{int(time.time())}"
     dsn = args.dsn
-    bk.DEFAULT_BACKUP_DIR.mkdir(exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".bench-", dir=bk.DEFAULT_BACKUP_DIR))  # git-ignored
+    store.DEFAULT_BACKUP_DIR.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".bench-", dir=store.DEFAULT_BACKUP_DIR))  # git-ignored
     try:
         if not dsn:
             started = time.perf_counter()
@@ -50,8 +51,8 @@ def main() -> None:
             dsn = f"{server.rsplit('/', 1)[0]}/{name}"
             print(f"demo database at scale {args.scale}: {sum(load['row_counts'].values()):,} rows, "
                   f"loaded in {time.perf_counter() - started:.1f} s")
-        print(f"database size {bk.preflight(dsn, work)['database_size_bytes'] / 1e6:,.0f} MB; "
-              f"{bk.find_pg_dump()['version']}")
+        print(f"database size {dump.preflight(dsn, work)['database_size_bytes'] / 1e6:,.0f} MB; "
+              f"{tools.find_pg_dump()['version']}")
         rows = []
         for jobs in (1, args.jobs):
             fmt = "custom -Fc" if jobs == 1 else f"directory -j {jobs}"
@@ -60,10 +61,10 @@ def main() -> None:
                 raw_s, raw_b = raw_pg_dump(dsn, work / f"raw-j{jobs}-{i}", jobs)
                 raw_t.append(raw_s)
                 started = time.perf_counter()
-                manifest = bk.backup(dsn, phase=None, backup_dir=work, jobs=jobs, label=f"bench-j{jobs}")
+                manifest = dump.backup(dsn, phase=None, backup_dir=work, jobs=jobs, label=f"bench-j{jobs}")
                 ours_t.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                bk.verify(manifest["path"])
+                dump.verify(manifest["path"])
                 verify_t.append(time.perf_counter() - started)
                 with connection(dsn) as conn:
                     started = time.perf_counter()
@@ -79,7 +80,7 @@ def main() -> None:
             rows.append(("  of which: verify (sha256 + pg_restore --list)", statistics.median(verify_t), 0, None))
             if args.verify_restore:
                 started = time.perf_counter()
-                bk.verify_restore(dsn, manifest["path"], jobs=jobs)
+                restore.verify_restore(dsn, manifest["path"], jobs=jobs)
                 rows.append((f"verify_restore (scratch DB), {fmt}", time.perf_counter() - started, 0, None))
         print(f"\nmedian of {args.repeat} interleaved runs each")
         print(f"{'variant':<52}{'seconds':>10}{'size MB':>10}{'overhead':>10}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from tasks import demo, embedded
+from tenant_migrate import demo, embedded
 
 
 def main() -> None:

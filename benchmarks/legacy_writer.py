@@ -19,8 +19,9 @@ from multiprocessing.synchronize import Event
 
 import psycopg
 
-from tasks.checklist import percentile
-from tasks.db import connection, first_line
+from tenant_migrate.acceptance.performance import percentile
+from tenant_migrate.db import connection
+from tenant_migrate.errors import first_line
 
 ORDER_STATUSES = ("confirmed", "shipped", "delivered")
 

@@ -28,8 +28,10 @@ import legacy_writer  # benchmarks/legacy_writer.py, beside this script
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tasks import demo, embedded, ledger
-from tasks.db import PROJECT_ROOT, connection, describe, row_counts, with_database
+from tenant_migrate import demo, embedded, ledger
+from tenant_migrate.db import connection, row_counts
+from tenant_migrate.dsn import describe, with_database
+from tenant_migrate.paths import PROJECT_ROOT
 
 BASELINE_SCRIPT = PROJECT_ROOT / "sql" / "baseline" / "plan_as_script.sql"
 LAST_PHASE = 7

@@ -14,8 +14,8 @@ import time
 
 import legacy_writer  # benchmarks/legacy_writer.py, beside this script
 
-from tasks import demo, embedded, runner
-from tasks.db import connection, row_counts
+from tenant_migrate import demo, embedded, runner
+from tenant_migrate.db import connection, row_counts
 
 
 def main() -> None:

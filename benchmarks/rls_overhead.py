@@ -21,9 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks import demo, embedded, runner  # noqa: E402
-from tasks.checklist import PERFORMANCE_QUERIES, acting_as, percentile, timed  # noqa: E402
-from tasks.db import connection, describe, read_sql, with_database  # noqa: E402
+from tenant_migrate import demo, embedded, runner  # noqa: E402
+from tenant_migrate.acceptance.checks import acting_as  # noqa: E402
+from tenant_migrate.acceptance.performance import PERFORMANCE_QUERIES, percentile, timed  # noqa: E402
+from tenant_migrate.db import connection  # noqa: E402
+from tenant_migrate.dsn import describe, with_database  # noqa: E402
+from tenant_migrate.paths import read_sql  # noqa: E402
 
 DATABASE = "tm_bench_rls"
 BLOCK = 100

@@ -1,4 +1,4 @@
-"""Validation time per phase: the phase's GX suite (tasks.validate) beside the same checks as raw SQL.
+"""Validation time per phase: the phase's GX suite (tenant_migrate.validation) beside the same checks as raw SQL.
 
     .venv/bin/python benchmarks/validation.py [--scale 10] [--repeat 3] [--server DSN] [--keep]
 
@@ -19,17 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks import demo, embedded  # noqa: E402
-from tasks.db import connection, describe, with_database  # noqa: E402
-from tasks.runner import migrate  # noqa: E402
-from tasks.validate import (  # noqa: E402
-    DEFAULT_ADMIN_EMAIL,
-    _gx,
-    params_query,
-    phase_names,
-    read_suite_file,
-    validate_phase,
-)
+from tenant_migrate import demo, embedded  # noqa: E402
+from tenant_migrate.db import connection  # noqa: E402
+from tenant_migrate.dsn import describe, with_database  # noqa: E402
+from tenant_migrate.runner import migrate  # noqa: E402
+from tenant_migrate.validation.checkpoints import DEFAULT_ADMIN_EMAIL, params_query, validate_phase  # noqa: E402
+from tenant_migrate.validation.suites import gx_module, phase_names, read_suite_file  # noqa: E402
 
 DATABASE = "tm_bench_validation"
 
@@ -100,7 +95,7 @@ def main() -> None:
     print(f"database {describe(dsn)}, scale {args.scale}: {loaded['row_counts']} "
           f"(loaded in {time.perf_counter() - started:.1f} s)")
     started = time.perf_counter()
-    _gx()
+    gx_module()
     print(f"import great_expectations: {time.perf_counter() - started:.2f} s (once per process, not counted below)")
 
     rows = []

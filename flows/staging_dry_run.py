@@ -1,4 +1,4 @@
-"""The `staging_dry_run` flow: rehearse the whole migration on a staging copy, then undo it, then drop the copy.
+"""The `staging_dry_run` flow: rehearse the whole migration on a copy, undo it, compare, drop the copy.
 
 It only reads the source (pg_dump); everything it writes goes to the copy.
 """
@@ -8,45 +8,34 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.migrate import migrate_phases, resolve_dsn
-from tasks import backup, demo, runner
-from tasks.db import connection, database_name, describe, fingerprint, row_counts, with_database
+from flows.migrate import migrate_phases
+from tasks.apply import rollback_all_task
+from tasks.backup import copy_database_task, drop_copy_task
+from tasks.common import MigrationError, Settings, describe
+from tasks.session import backup_folder, resolve_database
+from tasks.staging import schema_and_rows_task
 
 
 @flow(name="staging-dry-run")
 def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy: bool = False) -> dict[str, Any]:
-    """Copy the source, migrate the copy with auto approval, roll it all back, compare, report."""
-    source = resolve_dsn(database)
-    logger = get_run_logger()
-    copy_name = f"{database_name(source)}_dry_run_{int(time.time())}"
-    folder = backup.backup_root(backup_dir)
-    logger.info("copying %s to %s", describe(source), copy_name)
-    manifest = backup.backup(source, phase=None, backup_dir=folder)
-    staging = with_database(source, copy_name)
-    backup.restore(manifest["path"], source, yes=True, new_database=copy_name)
+    """Copy the source, migrate the copy with auto approval, roll it all back, compare, report. `database` is a
+    DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL."""
+    source = resolve_database(database)
+    staging = copy_database_task(source, backup_folder(True, backup_dir))
     try:
-        with connection(staging) as conn:
-            start = (fingerprint(conn), row_counts(conn))
+        start = schema_and_rows_task(staging)
         started = time.monotonic()
-        phases = migrate_phases(
-            staging,
-            to=None,
-            approval="auto",
-            approval_timeout_s=60,
-            backup_folder=None,
-            settings=runner.Settings(),
-            poll_interval=5,
-        )
+        phases = migrate_phases(staging, to=None, approval="auto", approval_timeout_s=60, backup_dir=None,
+                                settings=Settings(), poll_interval=5)
         migrated_s = time.monotonic() - started
-        undone = runner.rollback(staging, 0)
-        with connection(staging) as conn:
-            end = (fingerprint(conn), row_counts(conn))
+        undone = rollback_all_task(staging)
+        end = schema_and_rows_task(staging)
         report = {
             "source": describe(source),
-            "copy": copy_name,
+            "copy": describe(staging).rsplit("/", 1)[-1],
             "phases": phases,
             "migration_seconds": round(migrated_s, 1),
             "rollback_seconds": round(sum(o.seconds for o in undone), 1),
@@ -64,8 +53,8 @@ def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy
             description="staging dry run",
         )
         if not (report["schema_restored"] and report["row_counts_restored"]):
-            raise RuntimeError("dry run: rolling every phase back did not restore the starting schema and rows")
+            raise MigrationError("dry run: rolling every phase back did not restore the starting schema and rows")
         return report
     finally:
         if not keep_copy:
-            demo.drop_database(source, copy_name)
+            drop_copy_task(source, staging)

@@ -1,8 +1,5 @@
-"""tenant-migrate: the command line of the multi-tenant migration."""
+"""The migration engine: plain Python functions over PostgreSQL, callable without Prefect.
 
-import os
-
-# Prefect's ephemeral API server needs more than its default 20 s to start on a busy 2-core machine,
-# and this offline tool has nowhere to send telemetry.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+Layers, each importing only the ones below it: `cli/` (the command line) -> `flows/` (Prefect flows)
+-> `tasks/` (Prefect tasks, thin shells) -> `tenant_migrate/` (this package) and `backend_contract/`.
+"""

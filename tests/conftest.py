@@ -21,8 +21,9 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tasks import demo, embedded
-from tasks.db import LEGACY_TABLES, connection, database_name, with_database
+from tenant_migrate import demo, embedded
+from tenant_migrate.db import LEGACY_TABLES, connection
+from tenant_migrate.dsn import database_name, with_database
 
 TEST_SCALE = 0.05  # 500 contacts, 5,000 messages: every table has rows, every test stays fast
 TEMPLATE = "tm_test_legacy_template"

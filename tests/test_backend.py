@@ -8,8 +8,10 @@ import psycopg
 import pytest
 
 import backend_contract as bc
-from tasks import runner
-from tasks.db import MigrationError, connection, database_name
+from tenant_migrate import runner
+from tenant_migrate.db import connection
+from tenant_migrate.dsn import database_name
+from tenant_migrate.errors import MigrationError
 
 LEGACY_LOOKUP = "SELECT id, thread_id FROM contacts WHERE phone_number = %s"
 LEGACY_UPSERT = ("INSERT INTO contacts (phone_number, name) VALUES (%s, 'upsert') "

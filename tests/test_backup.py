@@ -13,9 +13,11 @@ import typer
 from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner
 
-from tasks import backup as bk
-from tasks.db import MigrationError, connection, fingerprint, read_sql, row_counts
-from tenant_migrate import commands_backup
+from cli import backup as backup_commands
+from tenant_migrate.backup import dump, restore, store
+from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import read_sql
 
 PASSWORD = "s3cret-Pa55word"  # the test servers trust local connections: any password is accepted
 
@@ -53,12 +55,12 @@ def backup_dir(tmp_path: Path) -> Path:
 
 def test_backup_then_restore_in_place_gives_back_identical_data(legacy_db, backup_dir):
     before = snapshot(legacy_db)
-    manifest = bk.backup(legacy_db, phase=1, backup_dir=backup_dir)
+    manifest = dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     path = Path(manifest["path"])
     assert path.parent == backup_dir.resolve() and path.name.endswith("-phase1")
     assert manifest["row_counts"] == before[1]
-    assert manifest["format"] == "custom" and set(manifest["files"]) == {bk.CUSTOM_FILE}
-    assert manifest["sha256"] == bk._sha256(path / bk.CUSTOM_FILE)
+    assert manifest["format"] == "custom" and set(manifest["files"]) == {store.CUSTOM_FILE}
+    assert manifest["sha256"] == store.sha256_of(path / store.CUSTOM_FILE)
     assert manifest["verification"]["verified_at"]
     on_disk = json.loads((path / "manifest.json").read_text())
     for key in ("phase", "database", "server_version", "pg_dump_version", "started_at", "finished_at",
@@ -72,10 +74,10 @@ def test_backup_then_restore_in_place_gives_back_identical_data(legacy_db, backu
         conn.execute("ALTER TABLE contacts ADD COLUMN user_id integer")
     assert snapshot(legacy_db) != before
 
-    result = bk.restore(path, legacy_db, yes=True)
+    result = restore.restore(path, legacy_db, yes=True)
     assert snapshot(legacy_db) == before
     assert result["row_counts"] == before[1]
-    assert (path / bk.RESTORES).read_text().count("\n") == 1
+    assert (path / store.RESTORES).read_text().count("\n") == 1
     with connection(legacy_db) as conn:  # sequences are back too: the next id follows the old data
         assert conn.execute("INSERT INTO contacts (phone_number) VALUES ('+15550009999') RETURNING id"
                             ).fetchone()[0] == before[1]["contacts"] + 1
@@ -86,12 +88,12 @@ def test_restore_in_place_removes_what_came_after_and_keeps_public_grants(legacy
     with connection(legacy_db) as conn:
         acl_before = conn.execute("SELECT nspowner::regrole::text, nspacl::text FROM pg_namespace "
                                   "WHERE nspname = 'public'").fetchone()
-    path = bk.backup(legacy_db, phase=None, backup_dir=backup_dir)["path"]
+    path = dump.backup(legacy_db, phase=None, backup_dir=backup_dir)["path"]
     with connection(legacy_db) as conn:  # what a phase does after its backup: new tables referencing old ones
         conn.execute("CREATE TABLE chatbots (id serial PRIMARY KEY, contact_id integer REFERENCES contacts (id))")
         conn.execute("INSERT INTO chatbots (contact_id) VALUES (1)")
         conn.execute(read_sql("ledger/schema.sql"))
-    bk.restore(path, legacy_db, yes=True)
+    restore.restore(path, legacy_db, yes=True)
     assert snapshot(legacy_db) == before
     with connection(legacy_db) as conn:
         assert conn.execute("SELECT to_regclass('public.chatbots'), to_regnamespace('tenant_migrate')"
@@ -106,13 +108,13 @@ def test_manifest_holds_the_ledger_state_and_counts_of_the_dump_snapshot(legacy_
         for status in ("failed", "applied"):
             conn.execute("INSERT INTO tenant_migrate.phase_runs (phase, name, direction, checksum, status) "
                          "VALUES (1, 'create_core_tables', 'up', 'abc', %s)", (status,))
-    manifest = bk.backup(legacy_db, phase=2, backup_dir=backup_dir)
+    manifest = dump.backup(legacy_db, phase=2, backup_dir=backup_dir)
     assert [(r["phase"], r["status"]) for r in manifest["ledger"]] == [(1, "applied")]
 
 
 def test_directory_format_with_jobs_and_progress(legacy_db, backup_dir):
     seen: list[int] = []
-    manifest = bk.backup(legacy_db, phase=3, backup_dir=backup_dir, jobs=2, progress=seen.append,
+    manifest = dump.backup(legacy_db, phase=3, backup_dir=backup_dir, jobs=2, progress=seen.append,
                          progress_interval=0.01)
     path = Path(manifest["path"])
     assert manifest["format"] == "directory" and "dump/toc.dat" in manifest["files"]
@@ -120,77 +122,77 @@ def test_directory_format_with_jobs_and_progress(legacy_db, backup_dir):
     before = snapshot(legacy_db)
     with connection(legacy_db) as conn:
         conn.execute("TRUNCATE orders")
-    bk.restore(path, legacy_db, yes=True)
+    restore.restore(path, legacy_db, yes=True)
     assert snapshot(legacy_db) == before
 
 
 def test_restore_into_a_new_database_leaves_the_original_alone(legacy_db, pg_server, backup_dir):
-    path = bk.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"]
+    path = dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"]
     with connection(legacy_db) as conn:
         conn.execute("DELETE FROM orders")
     changed = snapshot(legacy_db)
     name = f"tm_test_restored_{os.getpid()}"
     try:
-        result = bk.restore(path, legacy_db, yes=True, new_database=name)
+        result = restore.restore(path, legacy_db, yes=True, new_database=name)
         assert result["row_counts"]["orders"] > 0
         assert snapshot(legacy_db) == changed
         with pytest.raises(MigrationError, match="already exists"):
-            bk.restore(path, legacy_db, yes=True, new_database=name)
+            restore.restore(path, legacy_db, yes=True, new_database=name)
     finally:
         with connection(pg_server) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def test_restore_refuses_without_yes_and_changes_nothing(legacy_db, backup_dir):
-    path = bk.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"]
+    path = dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"]
     with connection(legacy_db) as conn:
         conn.execute("INSERT INTO contacts (phone_number) SELECT '+1555' || g FROM generate_series(1000000, 1000041) g")
     before = snapshot(legacy_db)
     with pytest.raises(MigrationError, match=r"42 rows written since then would be lost \(contacts \+42\).*--yes"):
-        bk.restore(path, legacy_db, yes=False)
+        restore.restore(path, legacy_db, yes=False)
     assert snapshot(legacy_db) == before
-    assert not (Path(path) / bk.RESTORES).exists()
+    assert not (Path(path) / store.RESTORES).exists()
 
 
 # --- verification ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("jobs, victim", [(1, bk.CUSTOM_FILE), (2, "dump/toc.dat")])
+@pytest.mark.parametrize("jobs, victim", [(1, store.CUSTOM_FILE), (2, "dump/toc.dat")])
 def test_a_flipped_byte_fails_verification_naming_the_file(legacy_db, backup_dir, jobs, victim):
-    path = Path(bk.backup(legacy_db, phase=1, backup_dir=backup_dir, jobs=jobs)["path"])
+    path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir, jobs=jobs)["path"])
     data = bytearray((path / victim).read_bytes())
     data[len(data) // 2] ^= 0x01
     (path / victim).write_bytes(bytes(data))
     name = Path(victim).name
     with pytest.raises(MigrationError, match=f"backup {path.name} is corrupt: sha256 of {name} does not match"):
-        bk.verify(path)
-    assert [b["verified_at"] for b in bk.list_backups(backup_dir)] == [None]
+        dump.verify(path)
+    assert [b["verified_at"] for b in store.list_backups(backup_dir)] == [None]
     before = snapshot(legacy_db)
     with pytest.raises(MigrationError, match="is corrupt"):  # and a restore of it touches nothing
-        bk.restore(path, legacy_db, yes=True)
+        restore.restore(path, legacy_db, yes=True)
     assert snapshot(legacy_db) == before
 
 
 def test_a_missing_file_fails_verification(legacy_db, backup_dir):
-    path = Path(bk.backup(legacy_db, phase=1, backup_dir=backup_dir, jobs=2)["path"])
+    path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir, jobs=2)["path"])
     victim = next(p for p in (path / "dump").iterdir() if p.name != "toc.dat")
     victim.unlink()
     with pytest.raises(MigrationError, match=f"is incomplete: dump/{victim.name} is missing"):
-        bk.verify(path)
+        dump.verify(path)
 
 
 def test_verify_restore_compares_counts_and_always_drops_its_scratch_database(legacy_db, pg_server, backup_dir):
-    path = Path(bk.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"])
-    result = bk.verify_restore(legacy_db, path)
-    assert result["row_counts"] == bk.read_manifest(path)["row_counts"]
+    path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"])
+    result = restore.verify_restore(legacy_db, path)
+    assert result["row_counts"] == store.read_manifest(path)["row_counts"]
     assert result["restore_verified_at"]
     assert scratch_databases(pg_server) == []
     # a manifest that disagrees with its archive: the check fails, and the scratch database still goes
-    manifest = bk.read_manifest(path)
+    manifest = store.read_manifest(path)
     manifest["row_counts"]["messages"] += 1
     (path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(MigrationError, match="restores different row counts than its manifest: messages"):
-        bk.verify_restore(legacy_db, path)
+        restore.verify_restore(legacy_db, path)
     assert scratch_databases(pg_server) == []
 
 
@@ -199,11 +201,11 @@ def test_verify_restore_compares_counts_and_always_drops_its_scratch_database(le
 
 def test_missing_pg_dump_is_a_clear_error_and_writes_nothing(legacy_db, backup_dir, monkeypatch):
     with pytest.raises(MigrationError, match="^pg_dump not found: install"):
-        bk.backup(legacy_db, phase=1, backup_dir=backup_dir, pg_dump_candidates=[])
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir, pg_dump_candidates=[])
     monkeypatch.setenv("PG_DUMP", "/nonexistent/pg_dump")
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(MigrationError, match="^PG_DUMP=/nonexistent/pg_dump is not an executable file"):
-        bk.backup(legacy_db, phase=1, backup_dir=backup_dir)
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     assert not backup_dir.exists()
 
 
@@ -214,25 +216,25 @@ def test_too_old_pg_dump_is_refused_and_writes_nothing(legacy_db, backup_dir, tm
     fake.chmod(0o755)
     monkeypatch.setenv("PG_DUMP", str(fake))
     with pytest.raises(MigrationError, match=r"pg_dump is version 9\.6, older than the server .*install pg_dump \d+"):
-        bk.backup(legacy_db, phase=1, backup_dir=backup_dir)
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     assert not backup_dir.exists()
 
 
 def test_no_room_for_the_backup_is_refused_and_writes_nothing(legacy_db, backup_dir, monkeypatch):
     backup_dir.mkdir()
-    monkeypatch.setenv(bk.FAKE_FREE_BYTES_ENV, "1000")
+    monkeypatch.setenv(dump.FAKE_FREE_BYTES_ENV, "1000")
     with pytest.raises(MigrationError, match=r"^not enough disk for the backup in .*: 1000 B free, .* needed"):
-        bk.backup(legacy_db, phase=1, backup_dir=backup_dir)
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     assert nothing_in(backup_dir)
     with pytest.raises(MigrationError, match="not enough disk"):
-        bk.preflight(legacy_db, backup_dir, free_bytes=0)
+        dump.preflight(legacy_db, backup_dir, free_bytes=0)
 
 
 def test_backup_folder_that_cannot_be_created_is_refused(legacy_db, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(MigrationError, match="cannot be created: .*a-file is not a directory"):
-        bk.backup(legacy_db, phase=1, backup_dir=blocker / "backups")
+        dump.backup(legacy_db, phase=1, backup_dir=blocker / "backups")
     assert blocker.read_text() == "not a folder"
 
 
@@ -242,14 +244,14 @@ def test_unwritable_backup_folder_is_refused(legacy_db, backup_dir):
     backup_dir.chmod(0o555)
     try:
         with pytest.raises(MigrationError, match="is not writable"):
-            bk.backup(legacy_db, phase=1, backup_dir=backup_dir)
+            dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     finally:
         backup_dir.chmod(0o755)
     assert nothing_in(backup_dir)
 
 
 def test_preflight_reports_what_it_checked(legacy_db, backup_dir):
-    result = bk.preflight(legacy_db, backup_dir)
+    result = dump.preflight(legacy_db, backup_dir)
     assert result["free_bytes"] >= result["needed_bytes"] > 0
     assert Path(result["pg_restore"]).name == "pg_restore"
     assert not backup_dir.exists()  # a check creates nothing
@@ -259,15 +261,15 @@ def test_preflight_reports_what_it_checked(legacy_db, backup_dir):
 
 
 def test_prune_keeps_the_newest_and_the_newest_verified(legacy_db, backup_dir):
-    verified = bk.backup(legacy_db, phase=1, backup_dir=backup_dir)["name"]
-    unverified = [bk.backup(legacy_db, phase=n, backup_dir=backup_dir, verify_after=False)["name"] for n in (2, 3, 4)]
-    listed = bk.list_backups(backup_dir)
+    verified = dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["name"]
+    unverified = [dump.backup(legacy_db, phase=n, backup_dir=backup_dir, verify_after=False)["name"] for n in (2, 3, 4)]
+    listed = store.list_backups(backup_dir)
     assert [b["name"] for b in listed] == [verified, *unverified]
     assert [bool(b["verified_at"]) for b in listed] == [True, False, False, False]
-    assert bk.prune(backup_dir, keep=1) == unverified[:2]
-    assert [b["name"] for b in bk.list_backups(backup_dir)] == [verified, unverified[2]]
-    assert bk.prune(backup_dir, keep=0) == [unverified[2]]
-    assert [b["name"] for b in bk.list_backups(backup_dir)] == [verified]
+    assert store.prune(backup_dir, keep=1) == unverified[:2]
+    assert [b["name"] for b in store.list_backups(backup_dir)] == [verified, unverified[2]]
+    assert store.prune(backup_dir, keep=0) == [unverified[2]]
+    assert [b["name"] for b in store.list_backups(backup_dir)] == [verified]
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -276,7 +278,7 @@ def test_prune_keeps_the_newest_and_the_newest_verified(legacy_db, backup_dir):
 @pytest.fixture
 def cli() -> typer.Typer:
     app = typer.Typer()
-    commands_backup.register(app)
+    backup_commands.register(app)
     return app
 
 
@@ -295,7 +297,7 @@ def test_cli_backup_list_verify_restore_never_print_the_password(cli, legacy_db,
     assert verified.exit_code == 0 and "verified" in verified.output
     refused = runner.invoke(cli, ["restore", str(path), "--dsn", dsn])
     assert refused.exit_code == 1
-    assert refused.stderr.startswith("error: restore of ") and refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith("error: restore of ") and refused.stderr.count("\n") == 1, refused.stderr
     restored = runner.invoke(cli, ["restore", str(path), "--dsn", dsn, "--yes"])
     assert restored.exit_code == 0, restored.output
     everything = "".join(r.output for r in (out, listing, verified, refused, restored)) + caplog.text
@@ -311,7 +313,7 @@ def test_cli_backup_list_verify_restore_never_print_the_password(cli, legacy_db,
     (["backup", "--dsn", "{legacy}", "--jobs", "1"], "error: not enough disk for the backup"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_1(cli, legacy_db, backup_dir, monkeypatch, args, message):
-    monkeypatch.setenv(bk.FAKE_FREE_BYTES_ENV, "0")
+    monkeypatch.setenv(dump.FAKE_FREE_BYTES_ENV, "0")
     dsn = make_conninfo(legacy_db, password=PASSWORD)
     args = [a.format(pw=PASSWORD, legacy=dsn) for a in args] + ["--backup-dir", str(backup_dir)]
     result = CliRunner().invoke(cli, args)
@@ -324,13 +326,13 @@ def test_cli_bad_input_is_one_line_and_exit_1(cli, legacy_db, backup_dir, monkey
 def test_in_place_restore_of_an_archive_that_ends_early_rolls_back(legacy_db, backup_dir):
     """Even past verification, the drops and the replay are one transaction: a truncated archive
     (pg_restore fails halfway through the data) leaves the database exactly as it was."""
-    path = Path(bk.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"])
+    path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"])
     with connection(legacy_db) as conn:
         conn.execute("CREATE TABLE chatbots (id serial PRIMARY KEY, contact_id integer REFERENCES contacts (id))")
         conn.execute("DELETE FROM orders WHERE id % 3 = 0")
     before = snapshot(legacy_db)
-    archive = path / bk.CUSTOM_FILE
+    archive = path / store.CUSTOM_FILE
     archive.write_bytes(archive.read_bytes()[: archive.stat().st_size * 2 // 3])
     with pytest.raises(MigrationError, match="rolled back, nothing changed"):
-        bk._restore_in_place(legacy_db, path, bk.read_manifest(path))
+        restore._restore_in_place(legacy_db, path, store.read_manifest(path))
     assert snapshot(legacy_db) == before

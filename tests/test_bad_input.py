@@ -24,8 +24,11 @@ from conftest import clone_legacy, create_password_role, drop_password_role, res
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tasks import demo, ledger, runner
-from tasks.db import PROJECT_ROOT, MigrationError, connect, connection, database_name, fingerprint, row_counts
+from tenant_migrate import demo, ledger, runner
+from tenant_migrate.db import connect, connection, fingerprint, row_counts
+from tenant_migrate.dsn import database_name
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import PROJECT_ROOT
 
 CLI = str(Path(sys.executable).with_name("tenant-migrate"))
 ROWS: list[dict[str, str]] = []

@@ -17,8 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tasks import ledger
-from tasks.db import PROJECT_ROOT, connection
+from tenant_migrate import ledger
+from tenant_migrate.db import connection
+from tenant_migrate.paths import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -2,8 +2,9 @@
 
 import pytest
 
-from tasks import demo
-from tasks.db import MigrationError, connection, fingerprint, row_counts
+from tenant_migrate import demo
+from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.errors import MigrationError
 
 
 def test_demo_data_has_the_documented_shape_at_scale(empty_db):

@@ -6,9 +6,10 @@ import socket
 import pytest
 from typer.testing import CliRunner
 
-from tasks import embedded
-from tasks.db import MigrationError, connection
-from tenant_migrate.cli import app
+from cli.main import app
+from tenant_migrate import embedded
+from tenant_migrate.db import connection
+from tenant_migrate.errors import MigrationError
 
 
 def test_start_reuses_a_running_server(tmp_path):

@@ -33,15 +33,17 @@ import pytest
 from conftest import clone_legacy, resume_gate
 from psycopg import sql
 
-from tasks import demo, ledger, runner
-from tasks.db import LEGACY_TABLES, PROJECT_ROOT, connection, database_name, fingerprint, row_counts
-from tasks.faults import KILL_AT_ENV
-from tasks.plan import Step, load_plan, phase
+from tenant_migrate import demo, ledger, runner
+from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts
+from tenant_migrate.dsn import database_name
+from tenant_migrate.faults import KILL_AT_ENV
+from tenant_migrate.paths import PROJECT_ROOT
+from tenant_migrate.plan import Step, load_plan, phase
 
 pytestmark = pytest.mark.faults
 
 BATCH = 100  # the CLI's minimum: 50 batches of messages at the test scale
-RUNNER_ENTRY = ("import logging, sys; from tasks import runner; "
+RUNNER_ENTRY = ("import logging, sys; from tenant_migrate import runner; "
                 "logging.basicConfig(level=logging.INFO, format='%(message)s'); "
                 "runner.migrate(sys.argv[1], settings=runner.Settings(batch_size=int(sys.argv[2])))")
 TENANT_TABLES = ("contacts", "messages", "orders", "campaigns")

@@ -22,9 +22,10 @@ from prefect.testing.utilities import prefect_test_harness
 from flows.migrate import migrate
 from flows.rollback import rollback
 from flows.staging_dry_run import staging_dry_run
-from tasks import ledger, runner
-from tasks.db import PROJECT_ROOT, connection, fingerprint, row_counts
-from tasks.plan import load_plan
+from tenant_migrate import ledger, runner
+from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.paths import PROJECT_ROOT
+from tenant_migrate.plan import load_plan
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -55,7 +56,7 @@ def run_in_thread(**params) -> tuple[threading.Thread, dict]:
 
 
 def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
-    state = migrate(database=legacy_db, approval="auto", backup_dir=str(tmp_path), checklist_load_seconds=1,
+    state = migrate(database=legacy_db, approval="auto", backup_dir=str(tmp_path), acceptance_load_seconds=1,
                     return_state=True)
     assert state.is_completed(), state.message
     summary = state.result()
@@ -65,7 +66,7 @@ def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
         runs = ledger.latest_runs(conn)
     assert all(r["backup_sha256"] and r["validation"]["success"] for r in runs.values())
     with get_client(sync_client=True) as client:
-        key = ArtifactFilter(key=ArtifactFilterKey(any_=["phase-8-checklist"]))
+        key = ArtifactFilter(key=ArtifactFilterKey(any_=["acceptance-checklist"]))
         report = client.read_artifacts(artifact_filter=key)
     assert report and "ready for customer onboarding" in report[0].description
     assert {"pass"} == {row["result"] for row in json.loads(report[0].data)}

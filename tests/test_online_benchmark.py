@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tasks.db import PROJECT_ROOT
+from tenant_migrate.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.flow]
 

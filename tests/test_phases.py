@@ -8,9 +8,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tasks import runner
-from tasks.db import connection, fingerprint, row_counts
-from tasks.plan import load_plan
+from tenant_migrate import runner
+from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.plan import load_plan
 
 TENANT_TABLES = ("contacts", "messages", "orders", "campaigns")
 SUPPORTING_TABLES = ("actions", "order_items", "products", "usage_tracking", "monthly_usage_summary",

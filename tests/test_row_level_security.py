@@ -7,8 +7,11 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from tasks import backup, runner
-from tasks.db import LEGACY_TABLES, MigrationError, connection, database_name, row_counts, with_database
+from tenant_migrate import runner
+from tenant_migrate.backup import dump, restore
+from tenant_migrate.db import LEGACY_TABLES, connection, row_counts
+from tenant_migrate.dsn import database_name, with_database
+from tenant_migrate.errors import MigrationError
 
 TENANT_ROLES = ("tenant_app", "tenant_legacy", "tenant_owner")
 
@@ -32,16 +35,16 @@ def test_a_non_superuser_owner_migrates_backs_up_and_restores_under_row_level_se
             runner.migrate(as_owner)
             expected = row_counts(conn)
 
-            manifest = backup.backup(as_owner, phase=None, backup_dir=tmp_path)
+            manifest = dump.backup(as_owner, phase=None, backup_dir=tmp_path)
             assert expected == manifest["row_counts"]  # pg_dump ran with --enable-row-security: every row
-            backup.restore(manifest["path"], as_owner, yes=True, new_database=copy)
+            restore.restore(manifest["path"], as_owner, yes=True, new_database=copy)
             with connection(with_database(legacy_db, copy)) as restored:
                 assert expected == row_counts(restored)
                 assert 18 == restored.execute("SELECT count(*) FROM pg_class WHERE relforcerowsecurity").fetchone()[0]
 
             conn.execute(sql.SQL("REVOKE tenant_owner FROM {}").format(sql.Identifier(owner)))
             with pytest.raises(MigrationError, match="row-level security hides rows"):
-                backup.backup(as_owner, phase=None, backup_dir=tmp_path)
+                dump.backup(as_owner, phase=None, backup_dir=tmp_path)
         finally:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(copy)))
             conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(sql.Identifier(db)))

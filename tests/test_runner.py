@@ -7,10 +7,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from tasks import ledger, runner
-from tasks.db import MigrationError, connection, fingerprint, row_counts
-from tasks.plan import load_plan
-from tenant_migrate.cli import app
+from cli.main import app
+from tenant_migrate import ledger, runner
+from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.plan import load_plan
 
 LAST = len(load_plan())
 

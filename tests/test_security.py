@@ -26,9 +26,12 @@ import pytest
 from conftest import resume_gate
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tasks import backup, ledger, runner
-from tasks.db import PROJECT_ROOT, MigrationError, connection
-from tasks.plan import load_plan
+from tenant_migrate import ledger, runner
+from tenant_migrate.backup import dump
+from tenant_migrate.db import connection
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import PROJECT_ROOT
+from tenant_migrate.plan import load_plan
 
 CLI = str(Path(sys.executable).with_name("tenant-migrate"))
 SECRET_FLOW = """
@@ -92,7 +95,7 @@ def exception_texts(dsn: str, tmp_path: Path) -> str:
     """What the plain functions raise for a password DSN: a wrong password, a full disk, a phase out of order."""
     texts = []
     failing = [lambda: runner.migrate(make_conninfo(dsn, password="wrong-" + conninfo_to_dict(dsn)["password"])),
-               lambda: backup.backup(dsn, phase=None, backup_dir=tmp_path / "none", free_bytes=0),
+               lambda: dump.backup(dsn, phase=None, backup_dir=tmp_path / "none", free_bytes=0),
                lambda: runner.apply_phase(dsn, len(load_plan()))]
     for call in failing:
         with pytest.raises(MigrationError) as caught:

@@ -1,10 +1,13 @@
-"""squawk lints every migration step file (sql/0*/{up,down}/*.sql); any report fails the test.
+"""squawk lints every migration step file (sql/0*/{up,down}/*.sql) and every suite query (expectations/**/*.sql);
+any report fails the test.
 
 A rule is either fixed in the SQL or ignored for that one statement with the reason beside it
 (`-- squawk-ignore <rule> -- <why>`); the two rules the runner itself takes care of (lock_timeout,
 statement_timeout) are excluded in .squawk.toml, with the reason there.
 squawk cannot parse the `%(lo)s` / `%(hi)s` placeholders of `batched` steps, so those files are
-linted with the placeholders replaced by numbers, as the runner will run them.
+linted with the placeholders replaced by numbers, as the runner will run them; nor Great Expectations'
+`{batch}`, so suite queries are linted with it replaced by a relation and their doubled braces undone, as
+Great Expectations will run them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STEP_FILES = sorted(ROOT.glob("sql/0*/*/*.sql"))
+SUITE_QUERIES = sorted(ROOT.glob("expectations/**/*.sql"))
 BATCHED = re.compile(r"^--\s*mode:\s*batched\s*$", re.MULTILINE)
 
 
@@ -53,5 +57,17 @@ def test_squawk_reports_nothing_on_plain_step_files() -> None:
                          ids=lambda p: str(p.relative_to(ROOT / "sql")))
 def test_squawk_reports_nothing_on_batched_step(path: Path) -> None:
     text = path.read_text().replace("%(lo)s", "1").replace("%(hi)s", "10001").replace("%%", "%")
+    result = _run(["--stdin-filepath", str(path.relative_to(ROOT))], stdin=text)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_there_are_suite_queries() -> None:
+    assert len(SUITE_QUERIES) >= 20
+
+
+@pytest.mark.parametrize("path", SUITE_QUERIES, ids=lambda p: str(p.relative_to(ROOT / "expectations")))
+def test_squawk_reports_nothing_on_suite_query(path: Path) -> None:
+    text = path.read_text().replace("{batch}", "(SELECT 1 AS phase, 'a' AS admin_email)")
+    text = text.replace("{{", "{").replace("}}", "}")
     result = _run(["--stdin-filepath", str(path.relative_to(ROOT))], stdin=text)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr

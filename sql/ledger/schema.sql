@@ -81,3 +81,17 @@ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
     AND (c.relname IN ('users', 'campaign_subscribers')
          OR EXISTS (SELECT 1 FROM pg_attribute AS a
                     WHERE a.attrelid = c.oid AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped));
+
+-- Every go/no-go decision at a gate: the migrate flow's after each phase it applied (run_id: that run), the
+-- rollback flow's before each phase it rolls back (run_id: the rollback run, once it exists).
+CREATE TABLE IF NOT EXISTS tenant_migrate.decisions (
+    id bigserial PRIMARY KEY,
+    phase integer NOT NULL,
+    direction text NOT NULL CHECK (direction IN ('up', 'down')),
+    run_id bigint REFERENCES tenant_migrate.phase_runs (id),
+    decision text NOT NULL CHECK (decision IN ('approved', 'rejected', 'timed_out', 'auto')),
+    decided_by text NOT NULL DEFAULT '',
+    comment text NOT NULL DEFAULT '',
+    decided_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    flow_run_id text
+);

@@ -1,0 +1,181 @@
+"""Commands that run a Prefect flow in this process: migrate, rollback, dry-run."""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
+from tenant_migrate import runner
+from tenant_migrate.dsn import describe, password_to_environment
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.plan import phase
+
+BatchOption = Annotated[int, typer.Option(help="Rows per backfill transaction (phase 4).", min=100)]
+LockTimeoutOption = Annotated[
+    int,
+    typer.Option(
+        help="lock_timeout of every DDL statement, in ms; a statement that times out is retried with backoff.", min=10
+    ),
+]
+ApprovalOption = Annotated[
+    str,
+    typer.Option(
+        "--approval",
+        help="manual: each phase waits for go/no-go in the Prefect UI (needs a Prefect server, "
+        "PREFECT_API_URL); auto: approve automatically (rehearsals, the demo).",
+        case_sensitive=False,
+    ),
+]
+BackupDirOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backup-dir", help="Backup folder (default: $TENANT_MIGRATE_BACKUP_DIR, else ./backups).", show_default=False
+    ),
+]
+
+
+def require_prefect_server(approval: str) -> None:
+    """Manual approval needs a Prefect server whose UI the operator can open; say so before anything runs."""
+    if approval not in ("manual", "auto"):
+        raise MigrationError(f"--approval must be manual or auto, not {approval!r}")
+    if approval == "manual":
+        from prefect.settings import PREFECT_API_URL
+
+        url = PREFECT_API_URL.value()
+        if not url:
+            raise MigrationError(
+                "--approval manual needs a Prefect server to approve in: run `make ui` (or "
+                "`prefect server start`) and export PREFECT_API_URL=http://127.0.0.1:4200/api"
+            )
+        try:
+            urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5).close()  # noqa: S310 - the operator's own URL
+        except OSError as exc:
+            raise MigrationError(f"no Prefect server answers at {url} ({exc}): start it with `make ui`") from None
+
+
+def _without_operator_tracebacks(record: logging.LogRecord) -> bool:
+    """Prefect logs a failed run's exception with its traceback. A MigrationError is a message for the
+    operator (the command's last line says it), not a bug: the console shows its line, not the traceback;
+    the Prefect API has already received the full record."""
+    if record.exc_info and isinstance(record.exc_info[1], MigrationError):
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
+# What an approval timeout did, per flow: Prefect words the failed run itself ("... never resumed").
+TIMED_OUT = {
+    "migrate": "approval timed out: no go/no-go before --approval-timeout, so the phase was rolled back and the "
+               "migration stopped; `tenant-migrate status` shows the outcome",
+    "rollback": "approval timed out: no go/no-go before --approval-timeout, so nothing was rolled back and the "
+                "rollback stopped; `tenant-migrate status` shows the outcome",
+}
+
+
+def run_flow(flow_fn: Any, **params: Any) -> Any:
+    """Run a flow in this process and return its result, or raise its failure as one line."""
+    for handler in logging.getLogger().handlers:  # Prefect's console handler sits on the root logger
+        handler.addFilter(_without_operator_tracebacks)
+    state = flow_fn(**params, return_state=True)
+    if not state.is_completed():
+        message = state.message or f"flow run ended {state.type.value.lower()}"
+        message = message.removeprefix("Flow run encountered an exception: ").removeprefix("MigrationError: ")
+        if "never resumed" in message:  # Prefect's own words when a gate's pause timed out
+            message = TIMED_OUT[flow_fn.name]
+        raise MigrationError(message)
+    return state.result()
+
+
+def flow_table(rows: list[dict[str, Any]]) -> str:
+    header = f"  {'phase':<33} {'status':<12} {'seconds':>8}  {'decision':<9} {'checks':<7} backup"
+    lines = [
+        f"  {r['phase']} {r['name']:<31} {r['status']:<12} {r['seconds']:>8.1f}  {r['decision']:<9} "
+        f"{r['checks']:<7} {r['backup']}"
+        for r in rows
+    ]
+    return "\n".join([header, *lines]) if rows else "  nothing to apply: every phase is applied"
+
+
+def migrate_command(
+    dsn: DsnOption = None,
+    to: Annotated[int | None, typer.Option(help="Stop after this phase (default: the last).")] = None,
+    approval: ApprovalOption = "manual",
+    approval_timeout: Annotated[int | None, typer.Option(
+        "--approval-timeout", min=1, show_default=False,
+        help="Seconds each gate waits for go/no-go (default 24 h); no answer = no-go: the phase is rolled back.",
+    )] = None,
+    no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups (rehearsals only).")] = False,
+    backup_dir: BackupDirOption = None,
+    no_docs: Annotated[bool, typer.Option("--no-docs", help="Skip the Data Docs HTML (about 5 s a phase).")] = False,
+    batch_size: BatchOption = 10_000,
+    lock_timeout_ms: LockTimeoutOption = 200,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the migrate flow: each pending phase backed up, applied, validated, then gated."""
+    require_prefect_server(approval)
+    target = password_to_environment(target_dsn(dsn))
+    if to is not None:
+        phase(to)
+    from flows.migrate import migrate
+
+    rows = run_flow(
+        migrate,
+        database=target,
+        to=to,
+        approval=approval,
+        backups=not no_backup,
+        backup_dir=backup_dir,
+        data_docs=not no_docs,
+        batch_size=batch_size,
+        lock_timeout_ms=lock_timeout_ms,
+        **({"approval_timeout_s": approval_timeout} if approval_timeout else {}),
+    )
+    emit(rows, as_json, f"migrated {describe(target)}:\n{flow_table(rows)}")
+
+
+def rollback_command(
+    to: Annotated[int, typer.Option(help="Roll back every phase above this one (0 = the legacy schema).")],
+    dsn: DsnOption = None,
+    approval: ApprovalOption = "manual",
+    no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups before each step.")] = False,
+    backup_dir: BackupDirOption = None,
+    approval_timeout: Annotated[int | None, typer.Option(
+        "--approval-timeout", min=1, show_default=False,
+        help="Seconds each gate waits for go/no-go (default 24 h); no answer = no-go: that phase stays applied.",
+    )] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
+    require_prefect_server(approval)
+    runner.check_rollback_target(to)
+    target = password_to_environment(target_dsn(dsn))
+    from flows.rollback import rollback
+
+    rows = run_flow(rollback, database=target, to=to, approval=approval, backups=not no_backup, backup_dir=backup_dir,
+                    **({"approval_timeout_s": approval_timeout} if approval_timeout else {}))
+    lines = [f"  {r['phase']} {r['name']:<31} {r['status']:<12} {r['seconds']:>8.1f} s" for r in rows]
+    emit(rows, as_json, f"rolled back {describe(target)}:\n" + ("\n".join(lines) or "  nothing to roll back"))
+
+
+def dry_run_command(dsn: DsnOption = None, backup_dir: BackupDirOption = None, as_json: JsonOption = False) -> None:
+    """Rehearse on a staging copy: copy, migrate with auto approval, roll back, compare, drop the copy."""
+    target = password_to_environment(target_dsn(dsn))
+    from flows.staging_dry_run import staging_dry_run
+
+    report = run_flow(staging_dry_run, database=target, backup_dir=backup_dir)
+    emit(
+        report,
+        as_json,
+        f"dry run of {report['source']} on copy {report['copy']}:\n{flow_table(report['phases'])}\n"
+        f"  rollback of every phase: {report['rollback_seconds']} s; schema restored: {report['schema_restored']}; "
+        f"rows restored: {report['row_counts_restored']}",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("migrate")(fail_cleanly(migrate_command))
+    app.command("rollback")(fail_cleanly(rollback_command))
+    app.command("dry-run")(fail_cleanly(dry_run_command))

@@ -1,0 +1,130 @@
+"""The go/no-go gate of the migrate and rollback flows: the form in the Prefect UI, its timeout, and the ledger
+record of every decision.
+
+A gate pauses the flow run (pause_flow_run, so it is called from the flow, not from a task): the
+operator opens the run in the UI, clicks Resume, reads the checklist and answers the form. No answer
+before the timeout counts as no. With automatic approval (dry runs) nothing pauses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from prefect import get_run_logger, pause_flow_run
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+from prefect.exceptions import FlowPauseTimeout
+from prefect.input import RunInput
+from pydantic import Field
+
+from tenant_migrate import ledger
+from tenant_migrate.plan import Phase, load_plan, phase
+
+DEFAULT_APPROVAL_TIMEOUT_S = 24 * 3600
+GO = ("approved", "auto")
+
+
+class PhaseApproval(RunInput):
+    """The go/no-go form shown in the Prefect UI's Resume dialog."""
+
+    approve: bool = Field(default=False, description="Go. Off = no-go (see the question above for what that does).")
+    approver: str = Field(default="", description="Your name, recorded in the ledger.")
+    comment: str = Field(default="", description="Why, recorded in the ledger.")
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str  # approved, rejected, timed_out or auto
+    approver: str
+    comment: str
+
+    @property
+    def go(self) -> bool:
+        return self.verdict in GO
+
+    def said(self) -> str:
+        """How the decision reads in a message: 'rejected by lead', 'approval timed out'."""
+        if self.verdict == "timed_out":
+            return "approval timed out"
+        return f"{self.verdict} by {self.approver or 'operator'}"
+
+
+def ask(question: str, *, key: str, approval: str, timeout_s: int, poll_interval: int) -> Decision:
+    """Ask the operator (approval manual) or approve at once (approval auto, dry runs)."""
+    if approval == "auto":
+        return Decision("auto", "auto", "approved automatically (approval auto)")
+    create_markdown_artifact(question, key=f"gate-{key}", description="go/no-go checklist")
+    get_run_logger().info("%s awaits approval in the Prefect UI (Resume on this run)", key)
+    try:
+        answer = pause_flow_run(wait_for_input=PhaseApproval.with_initial_data(description=question),
+                                timeout=timeout_s, poll_interval=poll_interval, key=key)
+    except FlowPauseTimeout:
+        return Decision("timed_out", "", f"no answer within {timeout_s} s")
+    return Decision("approved" if answer.approve else "rejected", answer.approver, answer.comment)
+
+
+def record(lock_conn: psycopg.Connection, target: Phase, direction: str, decision: Decision,
+           run_id: int | None) -> int:
+    """Write the decision to the ledger (and onto the phase run when there is one); returns its id."""
+    return ledger.record_decision(lock_conn, phase=target.number, direction=direction, run_id=run_id,
+                                  decision=decision.verdict, decided_by=decision.approver, comment=decision.comment,
+                                  flow_run_id=flow_run.id)
+
+
+def attach(lock_conn: psycopg.Connection, decision_id: int, run_id: int) -> None:
+    """A rollback's decision joins the rollback run it allowed."""
+    ledger.attach_decision(lock_conn, decision_id, run_id)
+
+
+def _box(ok: Any) -> str:
+    return "x" if ok else " "
+
+
+def applied_question(target: Phase, evidence: dict[str, Any]) -> str:
+    """The migrate gate, after a phase is applied and validated: the plan's go/no-go checklist with the evidence."""
+    plan = load_plan()
+    next_phase = phase(target.number + 1) if target.number < len(plan) else None
+    backup_info = evidence.get("backup") or {}
+    validation = evidence.get("validation") or {}
+    before, after = evidence.get("counts_before", {}), evidence.get("counts_after", {})
+    rows = "\n".join(f"| {t} | {before.get(t, '-'):,} | {after.get(t, '-'):,} |" for t in after)
+    lines = [
+        f"### Phase {target.number} `{target.name}` applied: go on?",
+        f"{target.summary}",
+        "",
+        f"- [{_box(validation.get('success'))}] Phase validated: {validation.get('passed', 0)} of "
+        f"{validation.get('evaluated', 0)} checks passed",
+        f"- [{_box(backup_info.get('verified'))}] Backup completed and verified: "
+        f"`{backup_info.get('path', 'none (--no-backup)')}`"
+        + (f", sha256 `{backup_info['sha256'][:16]}…`" if backup_info.get("sha256") else ""),
+        f"- [x] Rollback procedure confirmed: {target.rollback}",
+        "- [ ] Team available for support",
+        "- [ ] Monitoring systems active",
+        "",
+        f"Duration: {evidence.get('seconds', 0):.1f} s. Notes: {'; '.join(evidence.get('notes', [])) or 'none'}",
+        "",
+        "| table | rows before | rows after |",
+        "|---|---|---|",
+        rows,
+    ]
+    if target.warning:
+        lines += ["", f"**Warning:** {target.warning}"]
+    if next_phase:
+        lines += ["", f"**Next:** phase {next_phase.number} `{next_phase.name}`: {next_phase.summary} "
+                      f"Risk: {next_phase.risk}."]
+    lines += ["", "Approve to go on. No-go (approve off), or no answer in time: this phase is rolled back by its "
+                  "down script and the migration stops."]
+    return "\n".join(lines)
+
+
+def rollback_question(target: Phase) -> str:
+    """The rollback gate, before a phase is rolled back."""
+    return "\n".join([
+        f"### Roll back phase {target.number} `{target.name}`?",
+        f"{target.rollback}",
+        "",
+        "Approve to back up the database and roll this phase back. No-go (approve off), or no answer in time: "
+        f"nothing changes, phase {target.number} stays applied and the rollback stops.",
+    ])

@@ -1,0 +1,62 @@
+"""What every line of the acceptance checklist shares: the collector of lines, acting as an application role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+import backend_contract as bc
+from tenant_migrate.errors import first_line
+
+Line = dict[str, Any]
+
+
+class Checks:
+    """Collects the checklist's lines; each check runs in a savepoint so one failure spoils nothing else."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn, self.lines = conn, []
+
+    def run(self, section: str, item: str, check: Callable[[], str]) -> None:
+        try:
+            with self.conn.transaction():
+                evidence, ok = check(), True
+        except Exception as exc:  # noqa: BLE001 - a failed check is a line of the report, not a crash
+            evidence, ok = f"{type(exc).__name__}: {first_line(exc)}", False
+        self.lines.append({"section": section, "check": item, "ok": ok, "evidence": evidence})
+
+
+def row_level_security_on(conn: psycopg.Connection) -> bool:
+    return bool(conn.execute("SELECT relrowsecurity FROM pg_class WHERE oid = 'public.contacts'::regclass"
+                             ).fetchone()[0])
+
+
+@contextmanager
+def acting_as(conn: psycopg.Connection, role: str | None, user_id: int | None = None) -> Iterator[None]:
+    """Run the block as an application role (None: the current one) with app.tenant_id set (None: unset).
+
+    On an error the caller's savepoint rollback undoes both settings; on success they are undone here.
+    """
+    if role:
+        conn.execute(f"SET ROLE {role}")
+    conn.execute("SELECT set_config('app.tenant_id', %s, true)", ("" if user_id is None else str(user_id),))
+    yield
+    if role:
+        conn.execute("RESET ROLE")
+
+
+def ensure(condition: bool, problem: str) -> None:
+    if not condition:
+        raise AssertionError(problem)
+
+
+def process_message(conn: psycopg.Connection, phone: str, **tenant: int) -> bc.Contact:
+    """What the backend does for one WhatsApp message: contact, log it, load the thread, log the reply."""
+    contact = bc.get_or_create_contact(conn, phone, **tenant)
+    bc.log_message(conn, contact.id, "incoming", "what are your opening hours?", **tenant)
+    bc.load_thread_id(conn, contact.id, user_id=tenant.get("user_id", bc.ADMIN_TENANT))
+    bc.log_message(conn, contact.id, "outgoing", "9 to 5, every day", **tenant)
+    return contact

@@ -1,0 +1,176 @@
+"""The acceptance checklist's "Performance" section: the plan's budgets, at the database's real size."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+
+import backend_contract as bc
+from tenant_migrate.acceptance.checks import Checks, Line, acting_as, ensure, process_message
+from tenant_migrate.db import connect
+from tenant_migrate.errors import first_line
+from tenant_migrate.paths import read_sql
+
+QUERY_BUDGET_MS = 100.0  # the plan: database queries under 100 ms
+
+
+MESSAGE_BUDGET_MS = 2000.0  # the plan: message processing under 2 seconds
+
+
+SMALL_TABLE_ROWS = 10_000  # below this a sequential scan is the planner's right choice
+
+
+PERFORMANCE_QUERIES = {
+    "contact by phone number": "query_contact_by_phone",
+    "a contact's last 50 messages": "query_contact_messages",
+    "a tenant's orders by status": "query_orders_by_status",
+    "today's usage": "query_usage_today",
+}
+
+
+def percentile(values: list[float], q: int) -> float:
+    """The q-th percentile (inclusive method); the single value of a one-element list."""
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (values or [0.0])[0]
+
+
+def timing_text(ms: list[float]) -> str:
+    return f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms ({len(ms)} runs)"
+
+
+def plan_nodes(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scan nodes of the query's plan."""
+    def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield node
+        for child in node.get("Plans", []):
+            yield from walk(child)
+
+    plan = conn.execute("EXPLAIN (FORMAT JSON) " + query, params).fetchone()[0][0]["Plan"]
+    return [n for n in walk(plan) if n.get("Relation Name") or n.get("Index Name")]
+
+
+def index_evidence(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> str:
+    """How the planner reads each table of the query; fails if a big table is read without an index."""
+    scans = plan_nodes(conn, query, params)
+    seq = [n["Relation Name"] for n in scans if n["Node Type"] == "Seq Scan"]
+    chosen = ", ".join(f"{n['Node Type']}{' using ' + n['Index Name'] if n.get('Index Name') else ''}"
+                       f"{' on ' + n['Relation Name'] if n.get('Relation Name') else ''}" for n in scans)
+    if not seq:
+        return chosen
+    conn.execute("SET enable_seqscan = off")
+    forced = plan_nodes(conn, query, params)
+    conn.execute("RESET enable_seqscan")
+    for table in seq:
+        rows = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (f"public.{table}",)
+                            ).fetchone()[0]
+        indexed = any(n.get("Index Name") for n in forced if n.get("Relation Name") in (table, None))
+        ensure(indexed, f"no index serves this query on {table}: {chosen}")
+        ensure(rows < SMALL_TABLE_ROWS, f"sequential scan of {table} ({rows:,.0f} rows): {chosen}")
+    return f"{chosen} (small table; an index serves it when it grows)"
+
+
+def timed(action: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    action()
+    return (time.perf_counter() - start) * 1000
+
+
+def query_performance(checks: Checks, app_role: str | None, samples: int) -> None:
+    """The tenant-scoped queries of the admin tenant, which holds all the data: index used, p50/p95."""
+    conn = checks.conn
+    params = [{"user_id": 1, **dict(zip(("contact_id", "phone_number", "status"), row, strict=True))}
+              for row in conn.execute(read_sql("acceptance/query_samples.sql"), {"user_id": 1, "n": samples})]
+
+    def measure(query_file: str) -> Callable[[], str]:
+        def check() -> str:
+            ensure(bool(params), "tenant 1 has no contacts to query")
+            query = read_sql(f"acceptance/{query_file}.sql")
+            with acting_as(conn, app_role, 1):
+                plan = index_evidence(conn, query, params[0])
+                ms = [timed(lambda p=p: conn.execute(query, p).fetchall()) for p in params]
+            ensure(percentile(ms, 95) < QUERY_BUDGET_MS, f"p95 {percentile(ms, 95):.1f} ms over {QUERY_BUDGET_MS} ms")
+            return f"{timing_text(ms)}; {plan}"
+        return check
+
+    for item, query_file in PERFORMANCE_QUERIES.items():
+        checks.run("Performance", f"Query under {QUERY_BUDGET_MS:.0f} ms: {item}", measure(query_file))
+
+    def messages() -> str:
+        ensure(bool(params), "tenant 1 has no contacts")
+        with acting_as(conn, app_role, 1):
+            ms = [timed(lambda p=p: process_message(conn, p["phone_number"])) for p in params[:20]]
+        ensure(percentile(ms, 95) < MESSAGE_BUDGET_MS, f"p95 {percentile(ms, 95):.1f} ms")
+        return f"receive → log → reply: {timing_text(ms)}"
+
+    checks.run("Performance", f"Message processing under {MESSAGE_BUDGET_MS / 1000:.0f} seconds", messages)
+
+
+def tenant_round(conn: psycopg.Connection, phone: str, with_order: bool, tenant: dict[str, int]) -> list[float]:
+    """One round of a tenant's backend: a message processed, the contact's feed read, maybe an order."""
+    start = time.perf_counter()
+    contact = process_message(conn, phone, **tenant)
+    ms = [(time.perf_counter() - start) * 1000]
+    feed = read_sql("acceptance/query_contact_messages.sql")
+    ms.append(timed(lambda: conn.execute(feed, {"user_id": tenant["user_id"], "contact_id": contact.id}).fetchall()))
+    if with_order:
+        ms.append(timed(lambda: bc.create_order(conn, contact.id, {"items": ["load"]}, **tenant)))
+    return ms
+
+
+def tenant_worker(dsn: str, user_id: int | None, app_role: str | None, phones: list[str], seconds: float,
+                  latencies: list[float], errors: list[str]) -> None:
+    """One tenant's backend for `seconds`: messages in and out, feed reads, orders; all rolled back.
+
+    user_id None: a new tenant, onboarded inside the same transaction.
+    """
+    conn = connect(dsn)
+    try:
+        with conn.transaction(force_rollback=True):
+            if user_id is None:
+                user_id, chatbot_id = bc.create_tenant(conn, f"load-{uuid.uuid4().hex[:12]}@example.invalid")
+            else:
+                chatbot_id = conn.execute("SELECT min(id) FROM public.chatbots WHERE user_id = %s",
+                                          (user_id,)).fetchone()[0]
+            tenant = {"user_id": user_id, "chatbot_id": chatbot_id}
+            with acting_as(conn, app_role, user_id):
+                deadline, n = time.monotonic() + seconds, 0
+                while time.monotonic() < deadline:
+                    try:
+                        latencies.extend(tenant_round(conn, phones[n % len(phones)], n % 10 == 0, tenant))
+                    except psycopg.Error as exc:
+                        errors.append(first_line(exc))
+                    n += 1
+    finally:
+        conn.close()
+
+
+def concurrent_load(dsn: str, app_role: str | None, tenants: int, seconds: float) -> Line:
+    """Several tenants' backends at once for a fixed time: the admin tenant on its real data and new ones."""
+    item = f"Concurrent load: {tenants} tenants writing and reading for {seconds:g} s"
+    latencies: list[float] = []
+    errors: list[str] = []
+    with connect(dsn) as conn:
+        phones = [r[1] for r in conn.execute(read_sql("acceptance/query_samples.sql"), {"user_id": 1, "n": 50})]
+    phones = phones or [f"+1888{i:07d}" for i in range(50)]
+    workers = [threading.Thread(target=tenant_worker, args=(dsn, 1 if i == 0 else None, app_role, phones, seconds,
+                                                            latencies, errors)) for i in range(tenants)]
+    start = time.monotonic()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.monotonic() - start
+    if not latencies:
+        return {"section": "Performance", "check": item, "ok": False,
+                "evidence": f"no operation completed; {errors[:1]}"}
+    p95, p99 = percentile(latencies, 95), percentile(latencies, 99)
+    ok = not errors and p95 < QUERY_BUDGET_MS * 2
+    evidence = (f"{len(latencies):,} operations in {elapsed:.1f} s = {len(latencies) / elapsed:,.0f} ops/s; "
+                f"p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; "
+                f"{len(errors)} errors" + (f" (first: {errors[0]})" if errors else ""))
+    return {"section": "Performance", "check": item, "ok": ok, "evidence": evidence}

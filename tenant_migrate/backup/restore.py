@@ -1,0 +1,245 @@
+"""Restoring a backup: in place (the emergency rollback), into a new database, or into a scratch database to
+prove that it restores."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import secrets
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import psycopg
+from psycopg import sql
+
+from tenant_migrate.backup.dump import verify
+from tenant_migrate.backup.store import RESTORES, archive, now, read_manifest, record, resolve
+from tenant_migrate.backup.tools import pg_restore_for, sibling, tool_error
+from tenant_migrate.db import LEGACY_TABLES, connection, drop_database, row_counts
+from tenant_migrate.dsn import database_name, describe, tool_env, with_database
+from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.paths import read_sql
+
+log = logging.getLogger("tenant_migrate.backup")
+
+
+def create_database(conn: psycopg.Connection, name: str, manifest: dict[str, Any]) -> None:
+    query = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
+    if manifest.get("encoding"):
+        query = sql.SQL("{} ENCODING {} LC_COLLATE {} LC_CTYPE {}").format(
+            query, sql.Literal(manifest["encoding"]), sql.Literal(manifest["lc_collate"]),
+            sql.Literal(manifest["lc_ctype"]))
+    try:
+        conn.execute(query)
+    except psycopg.Error as exc:
+        raise MigrationError(f"cannot create database {name!r}: {first_line(exc)}") from None
+
+
+def pg_restore_into(dsn: str, path: Path, *, jobs: int = 1, exact: bool = True) -> None:
+    """pg_restore the archive into the (new, empty) database of `dsn`; stop at the first error.
+    `exact=False` (scratch restores) skips ownership and grants, so any role that can create a
+    database can test-restore."""
+    manifest = read_manifest(path)
+    with connection(dsn) as conn:
+        if conn.info.server_version < 170000:
+            # pg_restore 17+ sends `SET transaction_timeout` even to older servers, which reject it
+            _replay_script(dsn, path, manifest, [], exact=exact)
+            return
+    conninfo, env = tool_env(dsn)
+    args = [pg_restore_for(manifest), "--exit-on-error", "--no-password", f"--dbname={conninfo}"]
+    args += ["-j", str(jobs)] if jobs > 1 else ["--single-transaction"]
+    if not exact:
+        args += ["--no-owner", "--no-privileges"]
+    result = subprocess.run([*args, str(archive(path))], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise MigrationError(f"pg_restore of {path.name} into {describe(dsn)} failed: "
+                             f"{tool_error('pg_restore', result.stderr, dsn)}")
+
+
+def verify_restore(dsn: str, path: str | Path, *, jobs: int = 1) -> dict[str, Any]:
+    """Restore the backup into a scratch database `<db>_verify_<random>` on the server of `dsn`,
+    compare its row counts with the manifest, and always drop the scratch database."""
+    path = resolve(path)
+    manifest = read_manifest(path)
+    verify(path)
+    scratch = f"{manifest.get('dbname') or database_name(dsn)}"[:40] + f"_verify_{secrets.token_hex(4)}"
+    scratch_dsn = with_database(dsn, scratch)
+    t0 = time.perf_counter()
+    with connection(dsn) as admin:
+        create_database(admin, scratch, manifest)
+        try:
+            log.info("restoring %s into scratch database %s", path.name, scratch)
+            pg_restore_into(scratch_dsn, path, jobs=jobs, exact=False)
+            with connection(scratch_dsn) as conn:
+                counts = row_counts(conn, LEGACY_TABLES)
+        finally:
+            drop_database(admin, scratch)
+    if counts != manifest["row_counts"]:
+        diff = ", ".join(f"{t} {manifest['row_counts'].get(t)} -> {counts.get(t)}"
+                         for t in sorted(set(counts) | set(manifest["row_counts"]))
+                         if counts.get(t) != manifest["row_counts"].get(t))
+        raise MigrationError(f"backup {path.name} restores different row counts than its manifest: {diff}")
+    seconds = round(time.perf_counter() - t0, 3)
+    state = record(path, restore_verified_at=now(), restore_seconds=seconds)
+    log.info("backup %s restores cleanly (%s rows match the manifest) in %.1f s", path.name,
+             f"{sum(counts.values()):,}", seconds)
+    return {"path": str(path), "scratch_database": scratch, "row_counts": counts, "seconds": seconds, **state}
+
+
+def rows_since_backup(dsn: str, manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per legacy table: rows in the backup, rows now, and the difference (rows a restore loses)."""
+    with connection(dsn) as conn:
+        now = row_counts(conn, LEGACY_TABLES)
+    then = manifest.get("row_counts") or {}
+    return {t: {"backup": then.get(t, 0), "current": now.get(t, 0), "since_backup": now.get(t, 0) - then.get(t, 0)}
+            for t in LEGACY_TABLES if t in now or t in then}
+
+
+def _schemas_in_archive(pg_restore: str, archive: Path) -> list[str]:
+    listing = subprocess.run([pg_restore, "--list", str(archive)], capture_output=True, text=True, check=True)
+    found = []
+    for line in listing.stdout.splitlines():
+        match = re.match(r"^\d+; \d+ \d+ SCHEMA - (\S+) ", line)
+        if match:
+            found.append(match.group(1))
+    return found
+
+
+def _restore_in_place(dsn: str, path: Path, manifest: dict[str, Any]) -> None:
+    """Replace the schemas of the backup in `dsn` atomically: one psql transaction that drops
+    public, tenant_migrate and every schema of the archive, recreates public with its current
+    owner, grants and comment, then runs the archive's script (pg_restore --single-transaction -f -).
+    Any error, or an archive that ends early, rolls everything back."""
+    pg_restore = pg_restore_for(manifest)
+    with connection(dsn) as conn:
+        public_state = [r[0] for r in conn.execute(read_sql("backup/public_schema_state.sql"))]
+    schemas = list(dict.fromkeys(["tenant_migrate", *_schemas_in_archive(pg_restore, archive(path)), "public"]))
+    preamble = ["SET lock_timeout = '30s';"]
+    preamble += [f"DROP SCHEMA IF EXISTS {sql.Identifier(s).as_string()} CASCADE;" for s in schemas]
+    preamble += ["CREATE SCHEMA public;", *(f"{s};" for s in public_state)]
+    _replay_script(dsn, path, manifest, preamble)
+
+
+def _replay_script(dsn: str, path: Path, manifest: dict[str, Any], preamble: list[str], *,
+                   exact: bool = True) -> None:
+    """Run `preamble` and the archive's SQL script (pg_restore --single-transaction -f -) through psql
+    in one transaction: any error, or a script that ends before its COMMIT, rolls it all back."""
+    pg_restore = pg_restore_for(manifest)
+    psql = sibling(pg_restore, "psql")
+    with connection(dsn) as conn:
+        server = conn.info.server_version
+    conninfo, env = tool_env(dsn)
+    options = [] if exact else ["--no-owner", "--no-privileges"]
+    with tempfile.TemporaryFile() as err:
+        psql_proc = subprocess.Popen([psql, "--no-psqlrc", "--quiet", "--no-password", f"--dbname={conninfo}"],
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        script = subprocess.Popen([pg_restore, "--single-transaction", "--exit-on-error", *options, "-f", "-",
+                                   str(archive(path))], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stderr_chunks: list[bytes] = []
+        reader = threading.Thread(target=lambda: stderr_chunks.append(script.stderr.read()), daemon=True)
+        reader.start()
+        try:
+            psql_proc.stdin.write(("\n".join(["\\set ON_ERROR_STOP on", "BEGIN;", *preamble]) + "\n").encode())
+            _copy_script(script.stdout, psql_proc.stdin, drop_transaction_timeout=server < 170000)
+        except BrokenPipeError:
+            pass  # psql stopped at an error: its stderr says which
+        finally:
+            script.stdout.close()
+            with contextlib.suppress(BrokenPipeError):
+                psql_proc.stdin.close()  # a script that ended before its COMMIT rolls back here
+        script.wait()
+        reader.join()
+        psql_proc.wait()
+        err.seek(0)
+        psql_err = err.read().decode(errors="replace")
+    if psql_proc.returncode != 0:
+        raise MigrationError(f"restore of {path.name} into {describe(dsn)} rolled back, nothing changed: "
+                             f"{tool_error('psql', psql_err, dsn)}")
+    if script.returncode != 0:
+        raise MigrationError(f"restore of {path.name} rolled back, nothing changed: pg_restore failed: "
+                             f"{tool_error('pg_restore', b''.join(stderr_chunks).decode(errors='replace'), dsn)}")
+
+
+def _copy_script(source: BinaryIO, sink: BinaryIO, *, drop_transaction_timeout: bool) -> None:
+    """Copy pg_restore's script to psql. A pg_restore of version 17+ writes `SET transaction_timeout`
+    in the script's header even for older servers, which reject it: that one header line is left out."""
+    header = True
+    for line in source:
+        if header:
+            if line.startswith((b"CREATE ", b"COPY ", b"ALTER ")):
+                header = False
+            elif drop_transaction_timeout and line.strip() == b"SET transaction_timeout = 0;":
+                continue
+        sink.write(line)
+
+
+def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None = None,
+            backup_dir: str | Path | None = None) -> dict[str, Any]:
+    """The emergency rollback: put the database back as it was when the backup was taken.
+
+    First verifies the backup and reports, per legacy table, the rows written since the backup
+    (current count minus the manifest's: what the restore loses; updates and deletes since then are
+    undone too). Without `yes` it raises MigrationError saying so and touches nothing.
+
+    With `new_database`, the backup is restored into that new database (created on the server of
+    `dsn`, which must not exist); the original is left untouched. Otherwise the restore is in place,
+    and exact for what the migration touches: in ONE transaction the schemas public,
+    tenant_migrate and every schema in the archive are dropped, public is recreated with its
+    current owner, grants and comment, and the archive is replayed; any error rolls it all back
+    and the database is as it was. Objects outside those schemas (other schemas, roles, database
+    settings) are left alone. We do not use `pg_restore --clean`: it drops only objects that are in
+    the archive, so tables a phase created after the backup (and foreign keys from them) would
+    survive or make the drops fail halfway. The ledger (tenant_migrate) returns to its state at
+    backup time; each restore is appended to the backup's restores.jsonl.
+    """
+    path = resolve(path, backup_dir)
+    manifest = read_manifest(path)
+    target = with_database(dsn, new_database) if new_database else dsn
+    if new_database:
+        with connection(dsn) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (new_database,)).fetchone():
+                raise MigrationError(f"database {new_database!r} already exists on {describe(dsn)}: "
+                                     "choose another --new-database or drop it first")
+        changes = {}
+    else:
+        changes = rows_since_backup(dsn, manifest)
+    lost = sum(max(c["since_backup"], 0) for c in changes.values())
+    detail = ", ".join(f"{t} {c['since_backup']:+,}" for t, c in changes.items() if c["since_backup"])
+    verify(path)
+    summary = {"backup": path.name, "database": describe(target), "in_place": not new_database,
+               "rows_since_backup": changes, "rows_lost": lost}
+    if not yes:
+        if new_database:
+            raise MigrationError(f"restore of {path.name} would create database {new_database!r} on "
+                                 f"{describe(dsn)}: re-run with --yes to do it")
+        raise MigrationError(
+            f"restore of {path.name} would replace {describe(dsn)} with its state at "
+            f"{manifest.get('finished_at', '?')}: {lost:,} rows written since then would be lost"
+            f"{f' ({detail})' if detail else ''}, and every change since: re-run with --yes to do it")
+    log.warning("restoring %s into %s (%s); %s rows written since the backup are lost", path.name, describe(target),
+                "new database" if new_database else "in place", f"{lost:,}")
+    t0 = time.perf_counter()
+    if new_database:
+        with connection(dsn) as admin:
+            create_database(admin, new_database, manifest)
+            try:
+                pg_restore_into(target, path, jobs=max(1, int(manifest.get("jobs") or 1)))
+            except BaseException:
+                drop_database(admin, new_database)
+                raise
+    else:
+        _restore_in_place(dsn, path, manifest)
+    with connection(target) as conn:
+        conn.execute("ANALYZE")
+        counts = row_counts(conn, LEGACY_TABLES)
+    summary.update(row_counts=counts, seconds=round(time.perf_counter() - t0, 3), restored_at=now())
+    with open(path / RESTORES, "a", encoding="utf-8") as f:
+        f.write(json.dumps(summary, default=str) + "\n")
+    log.info("restored %s into %s in %.1f s", path.name, describe(target), summary["seconds"])
+    return summary

@@ -1,0 +1,70 @@
+"""Connections and the small catalog queries every module shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import sql
+
+from tenant_migrate.dsn import describe, scrub
+from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.paths import read_sql
+
+LEGACY_TABLES = ("contacts", "messages", "orders", "campaigns", "campaign_subscribers")
+APPLICATION_NAME = "tenant-migrate"
+
+# What to do about a failed connection, by the words of libpq's message (first match wins).
+CONNECT_ADVICE = (
+    ("password authentication failed", "check the password (PGPASSWORD, ~/.pgpass or the Prefect Secret block)"),
+    ("no password supplied", "give the password in PGPASSWORD, ~/.pgpass or the Prefect Secret block"),
+    ('database "', "check the database name in the DSN"),
+    ('role "', "check the user name in the DSN"),
+    ("", "check the host and port in the DSN, and that the server is running and reachable from here"),
+)
+
+
+def connect(dsn: str, *, autocommit: bool = True) -> psycopg.Connection:
+    """Open a connection, turning failures into a one-line MigrationError without the password:
+    what failed, then what to do."""
+    try:
+        return psycopg.connect(
+            dsn, autocommit=autocommit, connect_timeout=10, application_name=APPLICATION_NAME
+        )
+    except psycopg.OperationalError as exc:
+        # libpq says 'connection to server at "h", port p failed: FATAL:  <reason>'; the reason is what matters
+        reason = first_line(exc).rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
+        reason = scrub(reason, dsn)
+        advice = next(text for words, text in CONNECT_ADVICE if words in reason)
+        raise MigrationError(f"cannot connect to {describe(dsn)}: {reason}: {advice}") from None
+
+
+@contextmanager
+def connection(dsn: str, *, autocommit: bool = True) -> Iterator[psycopg.Connection]:
+    conn = connect(dsn, autocommit=autocommit)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def drop_database(conn: psycopg.Connection, name: str) -> None:
+    """Drop a database if it exists, disconnecting its sessions (PostgreSQL 13+)."""
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def row_counts(conn: psycopg.Connection, tables: tuple[str, ...] = LEGACY_TABLES) -> dict[str, int]:
+    """Exact row counts of the given public tables (missing tables are left out)."""
+    existing = {r[0] for r in conn.execute(read_sql("catalog/public_tables.sql")).fetchall()}
+    counts = {}
+    for table in tables:
+        if table in existing:
+            query = sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table))
+            counts[table] = conn.execute(query).fetchone()[0]
+    return counts
+
+
+def fingerprint(conn: psycopg.Connection) -> list[tuple]:
+    """The public schema's shape: tables, columns, types, nullability, defaults, constraints, indexes."""
+    return [tuple(r) for r in conn.execute(read_sql("catalog/fingerprint.sql")).fetchall()]

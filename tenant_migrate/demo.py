@@ -1,0 +1,61 @@
+"""The legacy demo database: the single-tenant schema filled with deterministic synthetic data."""
+
+from __future__ import annotations
+
+import time
+
+from psycopg import sql
+
+from tenant_migrate import db
+from tenant_migrate.db import LEGACY_TABLES, connection, row_counts
+from tenant_migrate.dsn import describe, with_database
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import read_sql
+
+
+def create_database(server_dsn: str, name: str) -> str:
+    """Create an empty database on the server and return its DSN; refuse one that exists."""
+    with connection(server_dsn) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            raise MigrationError(
+                f"database {name!r} already exists on {describe(server_dsn)}: "
+                "choose another --name or drop it first"
+            )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(server_dsn, name)
+
+
+def drop_database(server_dsn: str, name: str) -> None:
+    with connection(server_dsn) as conn:
+        db.drop_database(conn, name)
+
+
+def load(dsn: str, scale: float) -> dict[str, object]:
+    """Load the legacy schema and data into an empty database, in one transaction.
+
+    Returns the row counts and the load time. A database that already has tables in its public
+    schema is refused and left untouched.
+    """
+    if scale <= 0:
+        raise MigrationError(f"scale must be positive, got {scale}")
+    with connection(dsn, autocommit=False) as conn:
+        existing = conn.execute(read_sql("catalog/public_tables.sql")).fetchall()
+        if existing:
+            names = ", ".join(r[0] for r in existing[:5])
+            raise MigrationError(
+                f"{describe(dsn)} is not empty (public has {len(existing)} tables: {names}): "
+                "load the demo into an empty database"
+            )
+        started = time.perf_counter()
+        if conn.execute("SELECT current_setting('is_superuser') = 'on'").fetchone()[0]:
+            # the generated rows reference only rows generated before them (tests check it): skipping the
+            # per-row foreign-key triggers halves the load time (scale 10: 17 s instead of 37 s)
+            conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("SELECT set_config('demo.scale', %s, true)", (str(scale),))
+        conn.execute(read_sql("legacy/schema.sql"))
+        conn.execute(read_sql("legacy/demo_data.sql"))
+        conn.commit()
+        seconds = time.perf_counter() - started
+    with connection(dsn) as conn:
+        counts = row_counts(conn, LEGACY_TABLES)
+    return {"database": describe(dsn), "scale": scale, "seconds": round(seconds, 2), "row_counts": counts}

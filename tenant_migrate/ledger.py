@@ -1,0 +1,165 @@
+"""The ledger: every phase run recorded in the target database's own schema `tenant_migrate`.
+
+All writes go through autocommit connections, except a batch's progress, which commits with its batch.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from tenant_migrate.paths import read_sql
+
+RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
+              "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id"}
+
+
+def ensure(conn: psycopg.Connection) -> None:
+    conn.execute(read_sql("ledger/schema.sql"))
+
+
+def exists(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT to_regclass('tenant_migrate.phase_runs') IS NOT NULL").fetchone()[0]
+
+
+def latest_runs(conn: psycopg.Connection) -> dict[int, dict[str, Any]]:
+    """The newest run of each phase, by phase number."""
+    if not exists(conn):
+        return {}
+    rows = conn.cursor(row_factory=dict_row).execute(
+        "SELECT DISTINCT ON (phase) * FROM tenant_migrate.phase_runs ORDER BY phase, id DESC").fetchall()
+    return {r["phase"]: r for r in rows}
+
+
+def undecided_run(conn: psycopg.Connection, to: int | None = None) -> dict[str, Any] | None:
+    """The run of the last applied phase (up to `to`) if its go/no-go was never recorded: a flow that stopped
+    at its gate, or the plain runner. Only the last one can still be validated as it stood when applied."""
+    applied = [r for n, r in sorted(latest_runs(conn).items())
+               if r["direction"] == "up" and r["status"] == "applied" and (to is None or n <= to)]
+    return applied[-1] if applied and not applied[-1]["decision"] else None
+
+
+def latest_run(conn: psycopg.Connection, phase: int, direction: str | None = None) -> dict[str, Any] | None:
+    if not exists(conn):
+        return None
+    query = "SELECT * FROM tenant_migrate.phase_runs WHERE phase = %s AND direction = coalesce(%s, direction) " \
+            "ORDER BY id DESC LIMIT 1"
+    return conn.cursor(row_factory=dict_row).execute(query, (phase, direction)).fetchone()
+
+
+def applied_phases(conn: psycopg.Connection) -> set[int]:
+    """Phases whose newest run is a completed apply."""
+    return {n for n, r in latest_runs(conn).items() if r["direction"] == "up" and r["status"] == "applied"}
+
+
+def start_run(conn: psycopg.Connection, *, phase: int, name: str, direction: str, checksum: str,
+              files: dict[str, str], runner: str, resumed_from: int | None) -> int:
+    """A new 'running' row; when resuming, finished steps, batch positions and the snapshot carry over."""
+    run_id = conn.execute(
+        "INSERT INTO tenant_migrate.phase_runs (phase, name, direction, checksum, files, status, runner, resumed_from)"
+        " VALUES (%s, %s, %s, %s, %s, 'running', %s, %s) RETURNING id",
+        (phase, name, direction, checksum, json.dumps(files), runner, resumed_from)).fetchone()[0]
+    if resumed_from is not None:
+        conn.execute("INSERT INTO tenant_migrate.step_progress (run_id, step, status, position, target) "
+                     "SELECT %s, step, status, position, target FROM tenant_migrate.step_progress "
+                     "WHERE run_id = %s", (run_id, resumed_from))
+        conn.execute("INSERT INTO tenant_migrate.row_counts (run_id, table_name, row_count, max_id, taken_at) "
+                     "SELECT %s, table_name, row_count, max_id, taken_at FROM tenant_migrate.row_counts "
+                     "WHERE run_id = %s", (run_id, resumed_from))
+    return run_id
+
+
+def update_run(conn: psycopg.Connection, run_id: int, **fields: Any) -> None:
+    """Set some of RUN_FIELDS on a run (dicts and lists are stored as JSON)."""
+    unknown = set(fields) - RUN_FIELDS
+    if unknown:
+        raise ValueError(f"not ledger fields: {sorted(unknown)}")
+    values = [json.dumps(v, default=str) if isinstance(v, dict | list) else v for v in fields.values()]
+    assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in fields)
+    conn.execute(sql.SQL("UPDATE tenant_migrate.phase_runs SET {} WHERE id = %s").format(assignments),
+                 [*values, run_id])
+
+
+def finish_run(conn: psycopg.Connection, run_id: int, status: str, *, notes: list[str],
+               error: str | None = None) -> None:
+    conn.execute(
+        "UPDATE tenant_migrate.phase_runs SET status = %s, error = %s, notes = %s, finished_at = clock_timestamp(),"
+        " duration_s = round(extract(epoch FROM clock_timestamp() - started_at)::numeric, 3) WHERE id = %s",
+        (status, error, json.dumps(notes), run_id))
+
+
+def mark_interrupted(conn: psycopg.Connection, run_id: int) -> None:
+    conn.execute(
+        "UPDATE tenant_migrate.phase_runs SET status = 'interrupted', finished_at = clock_timestamp(), "
+        "error = coalesce(error, 'the runner stopped before finishing (process killed or connection lost); "
+        "the next run resumed it') WHERE id = %s AND status = 'running'", (run_id,))
+
+
+def step_progress(conn: psycopg.Connection, run_id: int, step: str) -> dict[str, Any] | None:
+    return conn.cursor(row_factory=dict_row).execute(
+        "SELECT status, position, target FROM tenant_migrate.step_progress WHERE run_id = %s AND step = %s",
+        (run_id, step)).fetchone()
+
+
+def set_step(conn: psycopg.Connection, run_id: int, step: str, status: str,
+             position: int | None = None, target: int | None = None) -> None:
+    conn.execute(
+        "INSERT INTO tenant_migrate.step_progress (run_id, step, status, position, target) "
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status, "
+        "position = excluded.position, target = coalesce(excluded.target, step_progress.target), "
+        "updated_at = clock_timestamp()", (run_id, step, status, position, target))
+
+
+def snapshot_counts(conn: psycopg.Connection, run_id: int, counts: dict[str, tuple[int, int | None]]) -> None:
+    """Row count and max id of each table just before a phase is applied."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO tenant_migrate.row_counts (run_id, table_name, row_count, max_id) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (run_id, table_name) DO NOTHING",
+            [(run_id, table, n, max_id) for table, (n, max_id) in counts.items()])
+
+
+def snapshot(conn: psycopg.Connection, run_id: int) -> dict[str, int]:
+    """The row counts taken just before the run applied its phase."""
+    return dict(conn.execute("SELECT table_name, row_count FROM tenant_migrate.row_counts WHERE run_id = %s "
+                             "ORDER BY table_name", (run_id,)).fetchall())
+
+
+def history(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    if not exists(conn):
+        return []
+    return conn.cursor(row_factory=dict_row).execute(
+        "SELECT id, phase, name, direction, status, started_at, finished_at, duration_s, error, decision, "
+        "approved_by, backup_path, runner, resumed_from FROM tenant_migrate.phase_runs ORDER BY id").fetchall()
+
+
+def record_decision(conn: psycopg.Connection, *, phase: int, direction: str, run_id: int | None, decision: str,
+                    decided_by: str, comment: str, flow_run_id: str | None) -> int:
+    """One go/no-go decision of a gate; the migrate flow's is also kept on its phase run."""
+    ensure(conn)
+    decision_id = conn.execute(
+        "INSERT INTO tenant_migrate.decisions (phase, direction, run_id, decision, decided_by, comment, flow_run_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (phase, direction, run_id, decision, decided_by, comment, flow_run_id)).fetchone()[0]
+    if run_id is not None:
+        update_run(conn, run_id, decision=decision, approved_by=decided_by, approval_comment=comment,
+                   decided_at=conn.execute("SELECT decided_at FROM tenant_migrate.decisions WHERE id = %s",
+                                           (decision_id,)).fetchone()[0])
+    return decision_id
+
+
+def attach_decision(conn: psycopg.Connection, decision_id: int, run_id: int) -> None:
+    """A rollback decision, taken before its run existed, joins that run."""
+    row = conn.execute("UPDATE tenant_migrate.decisions SET run_id = %s WHERE id = %s "
+                       "RETURNING decision, decided_by, comment, decided_at", (run_id, decision_id)).fetchone()
+    update_run(conn, run_id, decision=row[0], approved_by=row[1], approval_comment=row[2], decided_at=row[3])
+
+
+def decisions(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    if not exists(conn):
+        return []
+    return conn.cursor(row_factory=dict_row).execute("SELECT * FROM tenant_migrate.decisions ORDER BY id").fetchall()

@@ -1,0 +1,117 @@
+"""The migration plan: phases in order (sql/plan.toml) and their step files (sql/<phase>/{up,down}/)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import SQL_DIR
+
+MODES = ("transaction", "autocommit", "batched", "generated")
+HEADER = re.compile(r"^--\s*(mode|table):\s*(\S+)\s*$", re.MULTILINE)
+
+# What each kind of statement locks, for `tenant-migrate plan` (first match wins).
+LOCKS = [
+    (r"INDEX\s+CONCURRENTLY", "SHARE UPDATE EXCLUSIVE: reads and writes continue"),
+    (r"VALIDATE\s+CONSTRAINT", "SHARE UPDATE EXCLUSIVE (+ ROW SHARE on the referenced table): writes continue"),
+    (r"NOT\s+VALID", "ACCESS EXCLUSIVE, brief: no scan"),
+    (r"SET\s+NOT\s+NULL", "ACCESS EXCLUSIVE, brief: the validated CHECK spares the scan"),
+    (r"USING\s+INDEX", "ACCESS EXCLUSIVE, brief: the index is already built"),
+    (r"ALTER\s+TABLE", "ACCESS EXCLUSIVE, brief: catalog-only change"),
+    (r"CREATE\s+TABLE", "new table; SHARE ROW EXCLUSIVE, brief, on tables it references"),
+    (r"DROP\s+TABLE", "ACCESS EXCLUSIVE on the dropped table (and brief on tables it referenced)"),
+    (r"\bUPDATE\b", "ROW EXCLUSIVE + row locks of one batch, released at each commit"),
+    (r"\b(INSERT|DELETE)\b", "ROW EXCLUSIVE + row locks of the rows written"),
+]
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: str
+    direction: str
+    name: str
+    path: Path
+    mode: str
+    table: str | None
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def locks(self) -> list[str]:
+        if self.mode == "generated":
+            return ["decided from the catalog at run time; each statement runs like a one-statement step"]
+        body = "\n".join(line for line in self.sql.splitlines() if not line.lstrip().startswith("--"))
+        found = []
+        for pattern, lock in LOCKS:
+            if re.search(pattern, body, re.IGNORECASE) and lock not in found:
+                found.append(lock)
+        return found or ["no table locks"]
+
+
+@dataclass(frozen=True)
+class Phase:
+    number: int
+    name: str
+    title: str
+    summary: str
+    risk: str
+    plan_duration: str
+    rollback: str
+    warning: str = ""
+    beyond_plan: bool = False  # ours, added after the plan's own phases
+
+    @property
+    def folder(self) -> Path:
+        return SQL_DIR / self.name
+
+    def steps(self, direction: str) -> list[Step]:
+        return [_step(self.name, direction, path) for path in sorted((self.folder / direction).glob("*.sql"))]
+
+    def files(self) -> dict[str, str]:
+        """sha256 of each SQL file of the phase, by path relative to sql/."""
+        return {str(p.relative_to(SQL_DIR)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(self.folder.rglob("*.sql"))}
+
+    def checksum(self) -> str:
+        digest = hashlib.sha256()
+        for path, sha in self.files().items():
+            digest.update(f"{path}:{sha}\n".encode())
+        return digest.hexdigest()
+
+
+def _step(phase: str, direction: str, path: Path) -> Step:
+    headers = dict(HEADER.findall(path.read_text(encoding="utf-8")))
+    mode = headers.get("mode", "transaction")
+    if mode not in MODES:
+        raise MigrationError(f"{path.relative_to(SQL_DIR)}: unknown mode {mode!r} (one of {', '.join(MODES)})")
+    if mode == "batched" and "table" not in headers:
+        raise MigrationError(f"{path.relative_to(SQL_DIR)}: a batched step needs a '-- table:' header")
+    return Step(phase, direction, path.stem, path, mode, headers.get("table"))
+
+
+@cache
+def load_plan() -> tuple[Phase, ...]:
+    with open(SQL_DIR / "plan.toml", "rb") as f:
+        phases = tuple(Phase(**entry) for entry in tomllib.load(f)["phases"])
+    if [p.number for p in phases] != list(range(1, len(phases) + 1)):
+        raise MigrationError("sql/plan.toml: phases must be numbered 1, 2, 3, ... in order")
+    return phases
+
+
+def phase(number: int) -> Phase:
+    phases = load_plan()
+    if not 1 <= number <= len(phases):
+        raise MigrationError(f"there is no phase {number}: the plan has phases 1 to {len(phases)}")
+    return phases[number - 1]
+
+
+def last_plan_phase() -> int:
+    """The last phase of the plan itself (the acceptance checklist needs it); phases beyond the plan are ours."""
+    return max(p.number for p in load_plan() if not p.beyond_plan)

@@ -1,0 +1,247 @@
+"""The phase runner: applies and reverts phases exactly once, online, resumably, one runner at a time.
+
+Plain functions; the Prefect tasks and the CLI call them. Three kinds of connection:
+- the lock connection holds the session advisory lock for the whole run and writes the ledger
+  (autocommit, so it never sits idle in a transaction that a CONCURRENTLY build would wait for);
+- the work connection runs the steps (tenant_migrate.steps), each in its own short transaction or in autocommit;
+- a killed runner's connections die with it, so its lock is released by the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from tenant_migrate import faults, ledger
+from tenant_migrate.db import LEGACY_TABLES, connect
+from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.lock import lock_is_free, migration_lock
+from tenant_migrate.paths import read_sql
+from tenant_migrate.plan import Phase, load_plan, phase
+from tenant_migrate.steps import Settings, run_step, work_session
+
+log = logging.getLogger("tenant_migrate.runner")
+
+
+@dataclass
+class PhaseOutcome:
+    phase: int
+    name: str
+    direction: str
+    status: str
+    run_id: int
+    seconds: float
+    notes: list[str]
+    resumed_from: int | None = None
+
+
+def check_drift(conn: psycopg.Connection) -> None:
+    """Refuse to go on when the SQL of an applied phase changed since it was applied."""
+    for number, run in ledger.latest_runs(conn).items():
+        if run["direction"] != "up" or run["status"] != "applied" or number > len(load_plan()):
+            continue
+        current = phase(number).files()
+        changed = sorted(p for p in run["files"].keys() | current.keys() if run["files"].get(p) != current.get(p))
+        if changed:
+            raise MigrationError(
+                f"drift: sql/{changed[0]} changed since phase {number} was applied (ledger run {run['id']}); "
+                "put the file back as it was applied, or roll the phase back before changing it")
+
+
+def preflight(conn: psycopg.Connection, number: int) -> None:
+    """Read-only checks that stop a migration before it changes anything."""
+    previous = ledger.latest_run(conn, number)
+    resuming = bool(previous and previous["direction"] == "up" and previous["status"] != "applied")
+    problems = [r[0] for r in conn.execute(read_sql("catalog/preflight.sql"), {"phase": number, "resuming": resuming})]
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise MigrationError(f"preflight: {problems[0]}{more}")
+
+
+def table_stats(conn: psycopg.Connection) -> dict[str, tuple[int, int | None]]:
+    """(row count, max id) of each legacy table."""
+    stats = {}
+    for table in LEGACY_TABLES:
+        query = sql.SQL("SELECT count(*), max(id) FROM public.{}").format(sql.Identifier(table))
+        stats[table] = tuple(conn.execute(query).fetchone())
+    return stats
+
+
+def _resumable_run(lock_conn: psycopg.Connection, number: int, direction: str) -> int | None:
+    """The unfinished run of this phase and direction to resume from, if any (marking a stale one)."""
+    previous = ledger.latest_run(lock_conn, number)
+    if previous is None:
+        return None
+    if previous["status"] == "running":  # we hold the lock, so its runner is gone
+        ledger.mark_interrupted(lock_conn, previous["id"])
+        previous["status"] = "interrupted"
+    if previous["direction"] == direction and previous["status"] in ("interrupted", "failed"):
+        return previous["id"]
+    return None
+
+
+def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction: str,
+              settings: Settings) -> PhaseOutcome:
+    """Apply (up) or revert (down) one phase; the caller holds the migration lock and checked order."""
+    ledger.ensure(lock_conn)
+    resumed_from = _resumable_run(lock_conn, target.number, direction)
+    run_id = ledger.start_run(lock_conn, phase=target.number, name=target.name, direction=direction,
+                              checksum=target.checksum(), files=target.files(), runner=settings.runner,
+                              resumed_from=resumed_from)
+    verb = "applying" if direction == "up" else "rolling back"
+    log.info("phase %d %s: %s%s", target.number, target.name, verb,
+             f" (resuming run {resumed_from})" if resumed_from else "")
+    started, notes = time.monotonic(), []
+    work = work_session(dsn, settings)
+    step = None
+    try:
+        if direction == "up" and resumed_from is None:
+            ledger.snapshot_counts(lock_conn, run_id, table_stats(work))
+        for step in target.steps(direction):
+            done = ledger.step_progress(lock_conn, run_id, step.name)
+            if done and done["status"] == "done":
+                log.info("%s/%s/%s: already done", target.name, direction, step.name)
+                continue
+            faults.checkpoint(f"{step.phase}/{direction}/{step.name}:before")
+            run_step(work, lock_conn, run_id, step, settings, notes)
+            ledger.set_step(lock_conn, run_id, step.name, "done")
+            faults.checkpoint(f"{step.phase}/{direction}/{step.name}:done")
+    except (MigrationError, psycopg.Error) as exc:
+        where = f" at step {step.name}" if step else ""
+        reason = f"phase {target.number} {target.name} {verb}{where} failed: {first_line(exc)}"
+        ledger.finish_run(lock_conn, run_id, "failed", notes=notes, error=reason)
+        raise MigrationError(f"{reason}. Progress is kept: run again to resume, or roll back") from None
+    except BaseException:
+        ledger.finish_run(lock_conn, run_id, "interrupted", notes=notes, error="interrupted")
+        raise
+    finally:
+        work.close()
+    status = "applied" if direction == "up" else "rolled_back"
+    ledger.finish_run(lock_conn, run_id, status, notes=notes)
+    seconds = round(time.monotonic() - started, 3)
+    log.info("phase %d %s: %s in %.1f s", target.number, target.name, status, seconds)
+    return PhaseOutcome(target.number, target.name, direction, status, run_id, seconds, notes, resumed_from)
+
+
+def pending_phases(conn: psycopg.Connection, to: int | None) -> list[Phase]:
+    """The phases to apply to reach `to` (default: the last), in order; refuses a gap in what is applied."""
+    plan = load_plan()
+    to = len(plan) if to is None else phase(to).number
+    applied = ledger.applied_phases(conn)
+    gaps = [n for n in applied if any(m not in applied for m in range(1, n))]
+    if gaps:
+        raise MigrationError(f"ledger: phase {min(gaps)} is applied but an earlier phase is not; "
+                             "roll back to the last phase applied in order")
+    return [p for p in plan if p.number <= to and p.number not in applied]
+
+
+def check_rollback_target(to: int) -> None:
+    if not 0 <= to <= len(load_plan()):
+        raise MigrationError(f"cannot roll back to phase {to}: choose 0 (legacy schema) to {len(load_plan())}")
+
+
+def phases_to_roll_back(conn: psycopg.Connection, to: int) -> list[Phase]:
+    """Phases above `to` that are applied or partly applied, newest first."""
+    check_rollback_target(to)
+    latest = ledger.latest_runs(conn)
+    touched = [n for n, r in latest.items()
+               if n > to and not (r["direction"] == "down" and r["status"] == "rolled_back")]
+    return [phase(n) for n in sorted(touched, reverse=True)]
+
+
+def check_next(conn: psycopg.Connection, number: int) -> Phase:
+    """Phase `number` may be applied now: every earlier phase is applied, and it is not."""
+    target = phase(number)
+    applied = ledger.applied_phases(conn)
+    if number in applied:
+        raise MigrationError(f"phase {number} {target.name} is already applied")
+    missing = [n for n in range(1, number) if n not in applied]
+    if missing:
+        raise MigrationError(f"phase {number} cannot run before phase {missing[0]} {phase(missing[0]).name} "
+                             "is applied: phases run in order")
+    return target
+
+
+def ready_to_apply(lock_conn: psycopg.Connection, number: int) -> Phase:
+    """Every check before phase `number` is applied: order, read-only preflight, no drift. Writes nothing, so
+    that a refused phase leaves the database exactly as it was."""
+    target = check_next(lock_conn, number)
+    preflight(lock_conn, number)
+    check_drift(lock_conn)
+    return target
+
+
+def apply_phase(dsn: str, number: int, settings: Settings | None = None,
+                lock_conn: psycopg.Connection | None = None) -> PhaseOutcome:
+    """Apply one phase, in order, under the migration lock (taken here unless the caller holds it)."""
+    settings = settings or Settings()
+    if lock_conn is None:
+        with migration_lock(dsn) as conn:
+            return apply_phase(dsn, number, settings, conn)
+    return run_phase(dsn, lock_conn, ready_to_apply(lock_conn, number), "up", settings)
+
+
+def rollback_phase(dsn: str, number: int, settings: Settings | None = None,
+                   lock_conn: psycopg.Connection | None = None) -> PhaseOutcome:
+    """Revert one phase; only the newest applied (or partly applied) phase can be reverted."""
+    settings = settings or Settings()
+    if lock_conn is None:
+        with migration_lock(dsn) as conn:
+            return rollback_phase(dsn, number, settings, conn)
+    candidates = phases_to_roll_back(lock_conn, 0)
+    if not candidates or candidates[0].number != number:
+        newest = f"phase {candidates[0].number}" if candidates else "nothing"
+        raise MigrationError(f"phase {number} cannot be rolled back now: the newest applied phase is {newest}")
+    check_drift(lock_conn)
+    return run_phase(dsn, lock_conn, candidates[0], "down", settings)
+
+
+def migrate(dsn: str, to: int | None = None, settings: Settings | None = None) -> list[PhaseOutcome]:
+    """Apply every pending phase up to `to`, in order, skipping applied ones."""
+    settings = settings or Settings()
+    with migration_lock(dsn) as lock_conn:
+        pending = pending_phases(lock_conn, to)
+        if not pending:
+            log.info("nothing to apply: phases up to %s are applied", to or len(load_plan()))
+        return [apply_phase(dsn, p.number, settings, lock_conn) for p in pending]
+
+
+def rollback(dsn: str, to: int, settings: Settings | None = None) -> list[PhaseOutcome]:
+    """Revert phases down to `to` (0 = the legacy schema), newest first."""
+    settings = settings or Settings()
+    with migration_lock(dsn) as lock_conn:
+        targets = phases_to_roll_back(lock_conn, to)
+        if not targets:
+            log.info("nothing to roll back: no phase above %d is applied", to)
+        return [rollback_phase(dsn, p.number, settings, lock_conn) for p in targets]
+
+
+def status(dsn: str) -> list[dict[str, Any]]:
+    """One row per phase of the plan: its state in the ledger, with a stale 'running' run explained."""
+    conn = connect(dsn)
+    try:
+        latest = ledger.latest_runs(conn)
+        free = lock_is_free(conn)
+    finally:
+        conn.close()
+    rows = []
+    for p in load_plan():
+        run = latest.get(p.number)
+        state = "pending" if run is None else run["status"] if run["direction"] == "up" else \
+            ("rolled back" if run["status"] == "rolled_back" else f"rollback {run['status']}")
+        explanation = ""
+        if run and run["status"] == "running" and free:
+            state, explanation = "interrupted", "its runner stopped (killed or disconnected); migrate resumes it"
+        elif run and run["error"]:
+            explanation = run["error"]
+        rows.append({"phase": p.number, "name": p.name, "state": state,
+                     "started_at": run and run["started_at"], "duration_s": run and run["duration_s"],
+                     "backup": run and run["backup_path"], "decision": run and run["decision"],
+                     "approved_by": run and run["approved_by"], "run_id": run and run["id"],
+                     "explanation": explanation})
+    return rows

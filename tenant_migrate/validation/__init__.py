@@ -1,0 +1,1 @@
+"""Great Expectations validation of each phase: suites in expectations/, run as checkpoints."""

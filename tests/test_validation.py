@@ -1,0 +1,330 @@
+"""Great Expectations validation of each phase, against real PostgreSQL databases (no mocks).
+
+One session-wide chain of templates: a legacy database is migrated one phase at a time with the
+runner, and after each phase a template database `tm_test_validate_pN` is copied from it. Each test
+clones the template of the phase it needs (CREATE DATABASE ... TEMPLATE), breaks it on purpose when
+it wants a failure, and checks that the right expectation fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from psycopg import sql
+from typer.testing import CliRunner
+
+from tenant_migrate import demo
+from tenant_migrate.db import connection
+from tenant_migrate.dsn import with_database
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import SQL_DIR
+from tenant_migrate.plan import load_plan
+from tenant_migrate.validation.checkpoints import sqlalchemy_url, validate_phase
+from tenant_migrate.validation.results import summary_line
+from tenant_migrate.validation.suites import load_suite, phase_names, read_suite_file
+
+PHASES = phase_names()
+WORK = "tm_test_validate_work"
+_counter = itertools.count()
+
+
+def _template(number: int) -> str:
+    return f"tm_test_validate_p{number}"
+
+
+def _phase_sql_exists(number: int) -> bool:
+    return (SQL_DIR / PHASES[number] / "up").is_dir()
+
+
+AVAILABLE = [n for n in sorted(PHASES) if _phase_sql_exists(n)]
+
+
+def _create_from(server: str, name: str, template: str) -> None:
+    demo.drop_database(server, name)
+    with connection(server) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+
+
+@pytest.fixture(scope="session")
+def phase_templates(pg_server: str, legacy_template: str) -> Iterator[dict[int, str]]:
+    """Phase number -> template database migrated exactly to that phase (built once per session)."""
+    from tenant_migrate.runner import migrate
+
+    _create_from(pg_server, WORK, legacy_template)
+    work = with_database(pg_server, WORK)
+    built = {}
+    for number in AVAILABLE:
+        migrate(work, to=number)
+        _create_from(pg_server, _template(number), WORK)
+        built[number] = _template(number)
+    yield built
+    for name in [*built.values(), WORK]:
+        demo.drop_database(pg_server, name)
+
+
+@pytest.fixture
+def at_phase(pg_server: str, phase_templates: dict[int, str]) -> Iterator[Callable[[int], str]]:
+    """at_phase(n) -> DSN of a fresh database migrated exactly to phase n (dropped after the test)."""
+    made = []
+
+    def make(number: int) -> str:
+        if number not in phase_templates:
+            pytest.skip(f"phase {number} SQL ({PHASES[number]}) is not in sql/ yet")
+        name = f"tm_test_val_{os.getpid()}_{next(_counter)}"
+        _create_from(pg_server, name, phase_templates[number])
+        made.append(name)
+        return with_database(pg_server, name)
+
+    yield make
+    for name in made:
+        demo.drop_database(pg_server, name)
+
+
+def run(dsn: str, number: int) -> dict:
+    return validate_phase(dsn, number, docs=False)
+
+
+def execute(dsn: str, *statements: str) -> None:
+    with connection(dsn) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def failing(result: dict, check: str, text: str) -> dict:
+    """The failed entry of this check whose description contains text (fails the test if absent)."""
+    matches = [f for f in result["failed"] if f["check"] == check and text in f["expectation"]]
+    assert matches, f"no failing {check!r} expectation mentioning {text!r}; failed: {result['failed']}"
+    return matches[0]
+
+
+# --- suites and loader (no database) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("number", sorted(PHASES))
+def test_every_phase_has_a_suite_that_loads_whole(number: int) -> None:
+    data = read_suite_file(PHASES[number])
+    suite = load_suite(PHASES[number], data)
+    assert len(suite.expectations) == len(data["expectations"]) >= 5
+    # every suite compares row counts with the snapshot taken before the phase
+    assert any(e.get("meta", {}).get("check") == "row_counts" for e in data["expectations"])
+
+
+def test_loader_refuses_a_suite_with_an_unknown_expectation_type() -> None:
+    data = read_suite_file(PHASES[4])
+    broken = {**data, "expectations": [*data["expectations"], {"type": "expect_tables_to_be_nice", "kwargs": {}}]}
+    with pytest.raises(MigrationError, match="expect_tables_to_be_nice"):
+        load_suite(PHASES[4], broken)
+
+
+def test_loading_does_not_rewrite_the_suite_files(at_phase: Callable[[int], str]) -> None:
+    before = {n: (SQL_DIR.parent / "expectations" / f"{name}.json").read_bytes() for n, name in PHASES.items()}
+    run(at_phase(min(AVAILABLE)), min(AVAILABLE))
+    after = {n: (SQL_DIR.parent / "expectations" / f"{name}.json").read_bytes() for n, name in PHASES.items()}
+    assert before == after
+
+
+def test_sqlalchemy_url_puts_a_host_in_the_netloc() -> None:
+    assert sqlalchemy_url("postgresql://u:pw@db.example:6543/app") == "postgresql+psycopg://u:pw@db.example:6543/app"
+    socket_url = sqlalchemy_url("host=/run/postgresql dbname=app user=u")
+    assert socket_url.startswith("postgresql+psycopg://u@localhost/app?") and "host=%2Frun%2Fpostgresql" in socket_url
+
+
+def test_bad_phase_number_is_one_line() -> None:
+    with pytest.raises(MigrationError, match=f"there is no phase 9: the plan has phases 1 to {len(load_plan())}"):
+        validate_phase("postgresql://nobody@127.0.0.1:1/x", 9, docs=False)
+
+
+# --- each phase passes after a correct apply ---------------------------------------------------------
+
+@pytest.mark.parametrize("number", sorted(PHASES))
+def test_suite_passes_after_a_correct_apply(at_phase: Callable[[int], str], number: int) -> None:
+    result = run(at_phase(number), number)
+    assert result["success"], summary_line(result)
+    assert result["evaluated"] == result["passed"] == len(read_suite_file(PHASES[number])["expectations"])
+    json.dumps(result)  # the runner stores it as jsonb
+
+
+# --- and fails, naming the right expectation, when the database is broken on purpose ---------------
+
+def test_phase1_missing_foreign_key(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(1)
+    with connection(dsn) as conn:
+        name = conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'public.chatbots'::regclass "
+                            "AND contype = 'f'").fetchone()[0]
+        conn.execute(sql.SQL("ALTER TABLE chatbots DROP CONSTRAINT {}").format(sql.Identifier(name)))
+    entry = failing(run(dsn, 1), "constraints", "reference users")
+    assert entry["unexpected_rows"] == [{"tbl": "chatbots", "col": "user_id", "ref": "users", "problem": "missing"}]
+
+
+def test_phase2_unvalidated_foreign_key_and_dropped_legacy_column(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(2)
+    with connection(dsn) as conn:
+        name = conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'public.messages'::regclass "
+                            "AND contype = 'f' AND confrelid = 'public.chatbots'::regclass").fetchone()[0]
+        conn.execute(sql.SQL("ALTER TABLE messages DROP CONSTRAINT {}").format(sql.Identifier(name)))
+        conn.execute("ALTER TABLE messages ADD CONSTRAINT messages_chatbot_fk FOREIGN KEY (chatbot_id) "
+                     "REFERENCES chatbots (id) NOT VALID")
+        conn.execute("ALTER TABLE campaigns DROP COLUMN message_template")
+    result = run(dsn, 2)
+    entry = failing(result, "constraints", "chatbot_id -> chatbots")
+    assert entry["unexpected_rows"][0]["problem"] == "not validated"
+    columns = failing(result, "legacy untouched", "message_template")
+    assert columns["table"] == "campaigns"
+
+
+def test_phase3_wrong_admin_email_and_stale_sequence(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(3)
+    execute(dsn, "UPDATE users SET email = 'someone@else.example' WHERE id = 1",
+            "SELECT setval(pg_get_serial_sequence('public.chatbots', 'id'), 1, false)")
+    result = run(dsn, 3)
+    entry = failing(result, "admin", "configured email")
+    assert entry["unexpected_rows"][0]["found_email"] == "someone@else.example"
+    assert failing(result, "admin", "sequences")["unexpected_rows"][0]["tbl"] == "chatbots"
+    assert validate_phase(dsn, 3, docs=False, admin_email="someone@else.example")["failed"][0]["check"] == "admin"
+
+
+def test_phase4_null_user_id_slipped_in(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(4)
+    execute(dsn, "UPDATE messages SET user_id = NULL WHERE id = (SELECT min(id) FROM messages)")
+    result = run(dsn, 4)
+    entry = failing(result, "nulls", "no NULL messages.user_id")
+    assert entry["unexpected_count"] == 1 and entry["table"] == "messages"
+    failing(result, "tenancy", "belong to user 1")
+    failing(result, "tenancy", "same tenant as its contact")
+    assert not any(f["check"] == "nulls" and f["table"] != "messages" for f in result["failed"])
+
+
+def test_phase4_deleted_row_against_the_snapshot(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(4)
+    execute(dsn, "DELETE FROM campaign_subscribers WHERE id = (SELECT min(id) FROM campaign_subscribers)",
+            "INSERT INTO contacts (phone_number, thread_id) VALUES ('+10000000001', 'live-writer')")
+    result = run(dsn, 4)
+    assert [f["check"] for f in result["failed"]] == ["row_counts"]
+    row = result["failed"][0]["unexpected_rows"][0]
+    assert row["table_name"] == "campaign_subscribers" and row["live_rows"] == row["snapshot_rows"] - 1
+
+
+def test_phase5_dropped_composite_unique_and_restored_single_unique(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(5)
+    with connection(dsn) as conn:
+        name = conn.execute("""
+            SELECT k.conname FROM pg_constraint AS k
+            WHERE k.conrelid = 'public.contacts'::regclass AND k.contype = 'u'
+              AND ARRAY(SELECT a.attname::text FROM pg_attribute AS a WHERE a.attrelid = k.conrelid
+                        AND a.attnum = ANY (k.conkey) ORDER BY a.attname) = ARRAY['phone_number', 'user_id']
+        """).fetchone()[0]
+        conn.execute(sql.SQL("ALTER TABLE contacts DROP CONSTRAINT {}").format(sql.Identifier(name)))
+        conn.execute("CREATE UNIQUE INDEX some_other_name ON contacts (thread_id)")
+    result = run(dsn, 5)
+    entry = failing(result, "constraints", "per-user unique")
+    assert entry["unexpected_rows"] == [{"tbl": "contacts", "columns": "phone_number, user_id"}]
+    single = failing(result, "constraints", "alone")
+    assert single["unexpected_rows"] == [{"index_name": "some_other_name", "column_name": "thread_id"}]
+
+
+def test_phase5_nullable_tenant_column(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(5)
+    execute(dsn, "ALTER TABLE orders ALTER COLUMN chatbot_id DROP NOT NULL")
+    entry = failing(run(dsn, 5), "constraints", "NOT NULL")
+    assert entry["unexpected_rows"] == [{"tbl": "orders", "col": "chatbot_id"}]
+
+
+def test_phase6_missing_table(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(6)
+    execute(dsn, "DROP TABLE webhooks")
+    result = run(dsn, 6)
+    assert failing(result, "tables", "tables exist")["unexpected_rows"] == [{"missing_table": "webhooks"}]
+
+
+def test_phase7_missing_index(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(7)
+    with connection(dsn) as conn:
+        indexes = [r[0] for r in conn.execute(
+            "SELECT i.relname FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid "
+            "JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] "
+            "WHERE x.indrelid = 'public.messages'::regclass AND a.attname = 'sent_at'")]
+        for name in indexes:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    assert indexes
+    entry = failing(run(dsn, 7), "indexes", "every index of the plan")
+    assert entry["unexpected_rows"] == [{"tbl": "messages", "columns": "sent_at"}]
+
+
+# --- the CLI -------------------------------------------------------------------------------------
+
+def test_cli_exit_codes_and_json(at_phase: Callable[[int], str]) -> None:
+    from cli.main import app
+
+    dsn = at_phase(4)
+    cli = CliRunner()
+    ok = cli.invoke(app, ["validate", "--phase", "4", "--dsn", dsn, "--json", "--no-docs"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["success"] is True
+    execute(dsn, "UPDATE contacts SET chatbot_id = NULL WHERE id = (SELECT min(id) FROM contacts)")
+    bad = cli.invoke(app, ["validate", "--phase", "4", "--dsn", dsn, "--no-docs"])
+    assert bad.exit_code == 1
+    assert "FAILED no NULL contacts.chatbot_id [contacts]: 1 unexpected value(s)" in bad.output
+    wrong = cli.invoke(app, ["validate", "--phase", "0", "--dsn", dsn])
+    assert wrong.exit_code == 1
+    assert wrong.output.strip() == f"error: there is no phase 0: the plan has phases 1 to {len(load_plan())}"
+
+
+def test_data_docs_are_written_without_the_password(at_phase: Callable[[int], str], tmp_path) -> None:
+    dsn = at_phase(1).replace("postgresql://postgres@", "postgresql://postgres:pw-never-shown@")
+    result = validate_phase(dsn, 1, reports_dir=tmp_path)
+    assert result["success"] and result["data_docs"] == str(tmp_path / "index.html")
+    assert (tmp_path / "index.html").exists()
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json"):
+            assert "pw-never-shown" not in path.read_text(errors="replace")
+    assert "pw-never-shown" not in json.dumps(result)
+
+
+# --- GX setup reused within the process ----------------------------------------------------------
+
+def _connections(dsn: str) -> int:
+    with connection(dsn) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()").fetchone()[0]
+
+
+def test_reused_setup_sees_changes_between_runs_and_leaks_no_connection(at_phase: Callable[[int], str]) -> None:
+    dsn = at_phase(5)
+    assert run(dsn, 5)["success"]
+    assert _connections(dsn) == 0
+    execute(dsn, "ALTER TABLE orders ALTER COLUMN chatbot_id DROP NOT NULL")
+    result = run(dsn, 5)  # same database, same phase: the cached GX objects must not hide the breakage
+    assert failing(result, "constraints", "NOT NULL")["unexpected_rows"] == [{"tbl": "orders", "col": "chatbot_id"}]
+    assert not result["success"]
+    assert _connections(dsn) == 0
+    execute(dsn, "ALTER TABLE campaigns DROP COLUMN message_template")  # a schema change of a cached table asset
+    result = run(dsn, 5)
+    assert any(f.get("table") == "campaigns" for f in result["failed"]), result["failed"]
+    assert _connections(dsn) == 0
+
+
+def test_query_expectation_runs_its_query_once_and_caps_the_count_at_200(at_phase: Callable[[int], str]) -> None:
+    import great_expectations as gx
+
+    from tenant_migrate.validation.suites import _unexpected_rows_expectation_class
+
+    assert not [e for n in PHASES.values() for e in read_suite_file(n)["expectations"]
+                if e["type"] == "unexpected_rows_expectation"]  # GX's own runs each query twice
+    cls = _unexpected_rows_expectation_class(gx)
+    assert cls.metric_dependencies == ("unexpected_rows_query.table",)
+    context = gx.get_context(mode="ephemeral")
+    datasource = context.data_sources.add_postgres(name="t", connection_string=sqlalchemy_url(at_phase(1)))
+    batch = datasource.add_query_asset(name="q", query="SELECT 1 AS one").add_batch_definition_whole_table("w") \
+        .get_batch()
+    try:
+        many = batch.validate(cls(unexpected_rows_query="SELECT g FROM generate_series(1, 300) AS g CROSS JOIN "
+                                                        "{batch} AS b"), result_format="COMPLETE")
+        none = batch.validate(cls(unexpected_rows_query="SELECT one FROM {batch} WHERE one <> 1"))
+    finally:
+        datasource.get_execution_engine().engine.dispose()
+    assert not many.success and many.result["observed_value"] == 200
+    assert len(many.result["details"]["unexpected_rows"]) == 200
+    assert none.success and none.result["observed_value"] == 0
