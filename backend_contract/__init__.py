@@ -41,9 +41,8 @@ def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int |
     """A transaction scoped to one tenant; yields the SQL form ("legacy" or "tenant") to use in it."""
     with conn.transaction():
         params = {"user_id": user_id, "chatbot_id": chatbot_id}
-        tenant_columns = conn.execute(read_sql("session.sql"), params).fetchone()[1]
-        tenant_exists, chatbot_ok = conn.execute(read_sql("tenant_ready.sql"), params).fetchone() \
-            if tenant_columns else (False, False)
+        tenant_columns = _one(conn, "session.sql", params)[1]
+        tenant_exists, chatbot_ok = _one(conn, "tenant_ready.sql", params) if tenant_columns else (False, False)
         if not tenant_exists and user_id != ADMIN_TENANT:
             raise ContractError(f"tenant {user_id} does not exist" + (
                 "" if tenant_columns else ": this database is still single-tenant (phase 2 not applied)"))
@@ -68,7 +67,7 @@ def get_or_create_contact(conn: psycopg.Connection, phone_number: str, name: str
     with tenant_transaction(conn, user_id, chatbot_id) as form:
         for statement, created in (("find_contact", False), ("insert_contact", True), ("find_contact", False)):
             if row := conn.execute(read_sql(f"{form}/{statement}.sql"), params).fetchone():
-                return Contact(*row, created=created)
+                return Contact(row[0], row[1], row[2], created=created)
     raise ContractError(f"phone number {phone_number} is taken by another tenant's contact and this schema "
                         "allows one contact per phone number (phase 5 not applied yet)")
 
@@ -136,9 +135,17 @@ def create_tenant(conn: psycopg.Connection, email: str, *, full_name: str | None
     Onboarding is the platform's job: run it as the owner role, not as the application role.
     """
     with conn.transaction():
-        return conn.execute(read_sql("create_tenant.sql"), {
-            "email": email, "full_name": full_name, "company_name": company_name, "chatbot_name": chatbot_name,
-        }).fetchone()
+        user_id, chatbot_id = _one(conn, "create_tenant.sql", {
+            "email": email, "full_name": full_name, "company_name": company_name, "chatbot_name": chatbot_name})
+        return user_id, chatbot_id
+
+
+def _one(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    """The row of a contract statement that always returns one."""
+    row = conn.execute(read_sql(name), params).fetchone()
+    if row is None:
+        raise ContractError(f"{name} returned no row")
+    return row
 
 
 @cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,7 +20,7 @@ def plan_command(
     """Print, per phase, the SQL it would run and the locks it takes. Touches no database."""
     phases = [phase(only)] if only else list(load_plan())
     direction = "down" if down else "up"
-    result = [
+    result: list[dict[str, Any]] = [
         {
             "phase": p.number,
             "name": p.name,

@@ -9,9 +9,10 @@ from flows.staging_dry_run import staging_dry_run
 
 def main() -> None:
     serve(
-        migrate.to_deployment(name="migrate-production", concurrency_limit=1),
-        rollback.to_deployment(name="rollback", concurrency_limit=1),
-        staging_dry_run.to_deployment(name="staging-dry-run", cron="0 3 * * *", concurrency_limit=1),
+        migrate.to_deployment(name="migrate-production", concurrency_limit=1),  # type: ignore[arg-type]
+        rollback.to_deployment(name="rollback", concurrency_limit=1),  # type: ignore[arg-type]
+        staging_dry_run.to_deployment(name="staging-dry-run", cron="0 3 * * *",  # type: ignore[arg-type]
+                                      concurrency_limit=1),
     )
 
 

@@ -15,7 +15,7 @@ from flows.migrate import migrate_phases
 from tasks.apply import rollback_all_task
 from tasks.backup import copy_database_task, drop_copy_task
 from tasks.common import MigrationError, Settings, describe
-from tasks.session import backup_folder, resolve_database
+from tasks.session import backup_root, resolve_database
 from tasks.staging import schema_and_rows_task
 
 
@@ -24,7 +24,7 @@ def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy
     """Copy the source, migrate the copy with auto approval, roll it all back, compare, report. `database` is a
     DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL."""
     source = resolve_database(database)
-    staging = copy_database_task(source, backup_folder(True, backup_dir))
+    staging = copy_database_task(source, backup_root(backup_dir))
     try:
         start = schema_and_rows_task(staging)
         started = time.monotonic()

@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
 
 from tasks.common import progress_reporter
 from tenant_migrate import ledger, runner

@@ -39,7 +39,7 @@ def progress_reporter(key: str, description: str, every_s: float = 2.0) -> Calla
     def report(percent: float) -> None:
         if percent >= 100 or time.monotonic() - last[0] >= every_s:
             last[0] = time.monotonic()
-            update_progress_artifact(artifact, min(100.0, percent))
+            update_progress_artifact(artifact, min(100.0, percent))  # type: ignore[arg-type]  # sync: a UUID
 
     return report
 

@@ -14,9 +14,9 @@ from typing import Any
 import psycopg
 from prefect import get_run_logger, pause_flow_run
 from prefect.artifacts import create_markdown_artifact
-from prefect.runtime import flow_run
 from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
+from prefect.runtime import flow_run
 from pydantic import Field
 
 from tenant_migrate import ledger
@@ -101,7 +101,7 @@ def applied_question(target: Phase, evidence: dict[str, Any]) -> str:
         + (f", sha256 `{backup_info['sha256'][:16]}…`" if backup_info.get("sha256") else ""),
         f"- [x] Rollback procedure confirmed: {target.rollback}",
         "- [ ] Team available for support",
-        "- [ ] Monitoring systems active",
+        f"- [{_box((evidence.get('monitoring') or {}).get('whole_phase'))}] Monitoring systems active",
         "",
         f"Duration: {evidence.get('seconds', 0):.1f} s. Notes: {'; '.join(evidence.get('notes', [])) or 'none'}",
         "",
@@ -109,6 +109,8 @@ def applied_question(target: Phase, evidence: dict[str, Any]) -> str:
         "|---|---|---|",
         rows,
     ]
+    for section in evidence.get("sections", []):  # more evidence, each a markdown section of its own
+        lines += ["", section]
     if target.warning:
         lines += ["", f"**Warning:** {target.warning}"]
     if next_phase:

@@ -12,6 +12,8 @@ from tenant_migrate import dsn as dsns
 from tenant_migrate import lock
 from tenant_migrate.backup.store import backup_root
 
+__all__ = ["backup_folder", "backup_root", "migration_lock", "resolve_database"]
+
 
 def resolve_database(database: str | None) -> str:
     """The DSN for a flow's `database` parameter: a DSN without password, a Prefect Secret block name, or empty

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -12,6 +13,7 @@ from tenant_migrate.dsn import describe, scrub
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
 
+Row = TypeVar("Row")
 LEGACY_TABLES = ("contacts", "messages", "orders", "campaigns", "campaign_subscribers")
 APPLICATION_NAME = "tenant-migrate"
 
@@ -49,6 +51,19 @@ def connection(dsn: str, *, autocommit: bool = True) -> Iterator[psycopg.Connect
         conn.close()
 
 
+def one(conn: psycopg.Connection[Row] | psycopg.Cursor[Row], query: Any, params: Any = None) -> Row:
+    """The row of a query that returns exactly one (an aggregate, a catalog lookup of a known object)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise MigrationError(f"expected a row from: {first_line(Exception(str(query)))}")
+    return row
+
+
+def scalar(conn: psycopg.Connection, query: Any, params: Any = None) -> Any:
+    """The first column of the one row a query returns."""
+    return one(conn, query, params)[0]
+
+
 def drop_database(conn: psycopg.Connection, name: str) -> None:
     """Drop a database if it exists, disconnecting its sessions (PostgreSQL 13+)."""
     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -61,7 +76,7 @@ def row_counts(conn: psycopg.Connection, tables: tuple[str, ...] = LEGACY_TABLES
     for table in tables:
         if table in existing:
             query = sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table))
-            counts[table] = conn.execute(query).fetchone()[0]
+            counts[table] = scalar(conn, query)
     return counts
 
 

@@ -110,7 +110,7 @@ def _secret(block_name: str) -> str:
     from prefect.blocks.system import Secret  # noqa: PLC0415 - only where a block is named
 
     try:
-        value = Secret.load(block_name).get()
+        value = Secret.load(block_name).get()  # type: ignore[union-attr]  # sync context: no coroutine
     except ValueError:
         raise MigrationError(f"no Prefect Secret block named {block_name!r}: create it or pass a DSN") from None
     if not isinstance(value, str) or not is_dsn(value):

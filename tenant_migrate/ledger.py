@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from tenant_migrate.db import one, scalar
 from tenant_migrate.paths import read_sql
 
 RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
@@ -23,7 +24,7 @@ def ensure(conn: psycopg.Connection) -> None:
 
 
 def exists(conn: psycopg.Connection) -> bool:
-    return conn.execute("SELECT to_regclass('tenant_migrate.phase_runs') IS NOT NULL").fetchone()[0]
+    return scalar(conn, "SELECT to_regclass('tenant_migrate.phase_runs') IS NOT NULL")
 
 
 def latest_runs(conn: psycopg.Connection) -> dict[int, dict[str, Any]]:
@@ -59,10 +60,10 @@ def applied_phases(conn: psycopg.Connection) -> set[int]:
 def start_run(conn: psycopg.Connection, *, phase: int, name: str, direction: str, checksum: str,
               files: dict[str, str], runner: str, resumed_from: int | None) -> int:
     """A new 'running' row; when resuming, finished steps, batch positions and the snapshot carry over."""
-    run_id = conn.execute(
+    run_id = scalar(conn,
         "INSERT INTO tenant_migrate.phase_runs (phase, name, direction, checksum, files, status, runner, resumed_from)"
         " VALUES (%s, %s, %s, %s, %s, 'running', %s, %s) RETURNING id",
-        (phase, name, direction, checksum, json.dumps(files), runner, resumed_from)).fetchone()[0]
+        (phase, name, direction, checksum, json.dumps(files), runner, resumed_from))
     if resumed_from is not None:
         conn.execute("INSERT INTO tenant_migrate.step_progress (run_id, step, status, position, target) "
                      "SELECT %s, step, status, position, target FROM tenant_migrate.step_progress "
@@ -141,21 +142,21 @@ def record_decision(conn: psycopg.Connection, *, phase: int, direction: str, run
                     decided_by: str, comment: str, flow_run_id: str | None) -> int:
     """One go/no-go decision of a gate; the migrate flow's is also kept on its phase run."""
     ensure(conn)
-    decision_id = conn.execute(
+    decision_id = scalar(conn,
         "INSERT INTO tenant_migrate.decisions (phase, direction, run_id, decision, decided_by, comment, flow_run_id) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (phase, direction, run_id, decision, decided_by, comment, flow_run_id)).fetchone()[0]
+        (phase, direction, run_id, decision, decided_by, comment, flow_run_id))
     if run_id is not None:
         update_run(conn, run_id, decision=decision, approved_by=decided_by, approval_comment=comment,
-                   decided_at=conn.execute("SELECT decided_at FROM tenant_migrate.decisions WHERE id = %s",
-                                           (decision_id,)).fetchone()[0])
+                   decided_at=scalar(conn, "SELECT decided_at FROM tenant_migrate.decisions WHERE id = %s",
+                                           (decision_id,)))
     return decision_id
 
 
 def attach_decision(conn: psycopg.Connection, decision_id: int, run_id: int) -> None:
     """A rollback decision, taken before its run existed, joins that run."""
-    row = conn.execute("UPDATE tenant_migrate.decisions SET run_id = %s WHERE id = %s "
-                       "RETURNING decision, decided_by, comment, decided_at", (run_id, decision_id)).fetchone()
+    row = one(conn, "UPDATE tenant_migrate.decisions SET run_id = %s WHERE id = %s "
+                    "RETURNING decision, decided_by, comment, decided_at", (run_id, decision_id))
     update_run(conn, run_id, decision=row[0], approved_by=row[1], approval_comment=row[2], decided_at=row[3])
 
 

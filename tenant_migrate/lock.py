@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import psycopg
 
-from tenant_migrate.db import connect
+from tenant_migrate.db import connect, scalar
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
@@ -20,7 +20,7 @@ def migration_lock(dsn: str) -> Iterator[psycopg.Connection]:
     """Hold the migration's session advisory lock on this database, or fail at once."""
     conn = connect(dsn)
     try:
-        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()[0]:
+        if not scalar(conn, "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)):
             holder = conn.execute(read_sql("catalog/lock_holder.sql"), {"key": ADVISORY_LOCK_KEY}).fetchone()
             who = f"pid {holder[0]}, {holder[1] or 'unknown client'}, connected {holder[3]:%Y-%m-%d %H:%M:%S}" \
                 if holder else "another session"

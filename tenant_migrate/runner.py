@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from tenant_migrate import faults, ledger
-from tenant_migrate.db import LEGACY_TABLES, connect
+from tenant_migrate.db import LEGACY_TABLES, connect, one
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import lock_is_free, migration_lock
 from tenant_migrate.paths import read_sql
@@ -68,7 +68,8 @@ def table_stats(conn: psycopg.Connection) -> dict[str, tuple[int, int | None]]:
     stats = {}
     for table in LEGACY_TABLES:
         query = sql.SQL("SELECT count(*), max(id) FROM public.{}").format(sql.Identifier(table))
-        stats[table] = tuple(conn.execute(query).fetchone())
+        count, max_id = one(conn, query)
+        stats[table] = (count, max_id)
     return stats
 
 
@@ -96,7 +97,7 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
     verb = "applying" if direction == "up" else "rolling back"
     log.info("phase %d %s: %s%s", target.number, target.name, verb,
              f" (resuming run {resumed_from})" if resumed_from else "")
-    started, notes = time.monotonic(), []
+    started, notes = time.monotonic(), list[str]()
     work = work_session(dsn, settings)
     step = None
     try:

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import errors, sql
 
 from tenant_migrate import faults, ledger
-from tenant_migrate.db import connect
+from tenant_migrate.db import connect, one, scalar
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Step
@@ -46,6 +46,14 @@ class Settings:
     admin_whatsapp_number: str = "YOUR_WHATSAPP_NUMBER"
     runner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     progress: Callable[[str, int, int], None] | None = None  # (step, id reached, last id + 1) of a batched step
+    # Called with what is about to run, before every step, every generated statement and every batch: a guard
+    # may wait (throttle) or raise MigrationError (stop the phase; it stays resumable).
+    guards: tuple[Callable[[str], None], ...] = ()
+
+
+def _guard(settings: Settings, what: str) -> None:
+    for guard in settings.guards:
+        guard(what)
 
 
 def _oldest_transactions(work: psycopg.Connection) -> str:
@@ -75,7 +83,7 @@ def _with_lock_retries(work: psycopg.Connection, attempt: Callable[[], Any], wha
         except errors.QueryCanceled as exc:
             if "statement timeout" not in str(exc):
                 raise
-            timeout = work.execute("SHOW statement_timeout").fetchone()[0]
+            timeout = scalar(work, "SHOW statement_timeout")
             if number >= STATEMENT_TIMEOUT_ATTEMPTS:
                 raise MigrationError(
                     f"{what}: cut by statement_timeout ({timeout}) {number} times: this step needs longer on "
@@ -120,19 +128,21 @@ def _run_statement(work: psycopg.Connection, statement: str, what: str, settings
 def _run_batched(work: psycopg.Connection, lock_conn: psycopg.Connection, run_id: int, step: Step,
                  what: str, settings: Settings, notes: list[str]) -> None:
     """Run the step for consecutive id ranges, committing the position with each batch."""
+    table = str(step.table)  # a batched step always names its table (plan.Step)
     progress = ledger.step_progress(lock_conn, run_id, step.name)
     if progress and progress["target"] is not None:
         position, target = progress["position"], progress["target"]
         log.info("%s: resuming at id %s of %s", what, f"{position:,}", f"{target:,}")
     else:
-        query = sql.SQL("SELECT min(id), max(id) FROM public.{}").format(sql.Identifier(step.table))
-        position, target = work.execute(query).fetchone()
+        query = sql.SQL("SELECT min(id), max(id) FROM public.{}").format(sql.Identifier(table))
+        position, target = one(work, query)
         if position is None:
             notes.append(f"{step.name}: {step.table} is empty")
             return
         ledger.set_step(lock_conn, run_id, step.name, "running", position, target)
     start, rows, batches, last_report = position, 0, 0, time.monotonic()
     while position <= target:
+        _guard(settings, what)
         high = position + settings.batch_size
 
         def attempt(low: int = position, high: int = high) -> int:
@@ -147,7 +157,7 @@ def _run_batched(work: psycopg.Connection, lock_conn: psycopg.Connection, run_id
         faults.checkpoint(f"{what}:batch-committed")
         position, batches = high, batches + 1
         if batches % settings.vacuum_every == 0:
-            work.execute(sql.SQL("VACUUM (SKIP_LOCKED) public.{}").format(sql.Identifier(step.table)))
+            work.execute(sql.SQL("VACUUM (SKIP_LOCKED) public.{}").format(sql.Identifier(table)))
         if settings.progress:
             settings.progress(step.name, min(position, target + 1), target + 1)
         if time.monotonic() - last_report > 5:
@@ -164,6 +174,7 @@ def _run_generated(work: psycopg.Connection, step: Step, what: str, settings: Se
             notes.append(note)
         if statement:
             log.info("%s: %s", what, " ".join(statement.split()))
+            _guard(settings, what)
             _run_statement(work, statement, what, settings)
 
 
@@ -171,6 +182,7 @@ def run_step(work: psycopg.Connection, lock_conn: psycopg.Connection, run_id: in
               settings: Settings, notes: list[str]) -> None:
     what = f"{step.phase}/{step.direction}/{step.name}"
     log.info("%s (%s)", what, step.mode)
+    _guard(settings, what)
     if step.mode == "batched":
         _run_batched(work, lock_conn, run_id, step, what, settings, notes)
     elif step.mode == "generated":

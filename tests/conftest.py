@@ -9,25 +9,45 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+from prefect.testing.utilities import prefect_test_harness
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenant_migrate import demo, embedded
-from tenant_migrate.db import LEGACY_TABLES, connection
+from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts
 from tenant_migrate.dsn import database_name, with_database
 
 TEST_SCALE = 0.05  # 500 contacts, 5,000 messages: every table has rows, every test stays fast
 TEMPLATE = "tm_test_legacy_template"
 _counter = itertools.count()
+
+
+def _casts_and_parens_removed(definition: str) -> str:
+    return re.sub(r"::[a-z ]+(\[\])?|[()]", "", definition)
+
+
+def snapshot(dsn: str) -> tuple:
+    """Fingerprint and row counts. PostgreSQL deparses a CHECK (varchar_col IN (...)) differently once
+    it went through a dump and restore (`(ARRAY['a'::varchar])::text[]` becomes `ARRAY[('a'::varchar)::text]`,
+    the same expression), so constraint definitions are compared without their casts and parentheses."""
+    with connection(dsn) as conn:
+        shape = [(kind, table, name, _casts_and_parens_removed(d) if kind == "constraint" else d)
+                 for kind, table, name, d in fingerprint(conn)]
+        return shape, row_counts(conn)
 
 
 def _free_port() -> int:
@@ -64,6 +84,12 @@ def legacy_template(pg_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def backup_dir(tmp_path: Path) -> Path:
+    """A backup folder of the test's own (not yet created)."""
+    return tmp_path / "backups"
+
+
+@pytest.fixture
 def empty_db(pg_server: str) -> Iterator[str]:
     """DSN of a new, empty database, dropped after the test."""
     name = f"tm_test_{os.getpid()}_{next(_counter)}"
@@ -90,6 +116,38 @@ def clone_legacy(pg_server: str, legacy_template: str) -> str:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(legacy_template)))
     return with_database(pg_server, name)
+
+
+@pytest.fixture(scope="module")
+def prefect_harness() -> Iterator[None]:
+    """A temporary Prefect API for flows run in this process (prefect_test_harness), for one test module: kept
+    per module so that no other test finds a Prefect API it did not ask for."""
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+def paused_run_id(timeout: float = 120) -> str:
+    """The id of the flow run paused at a gate (there is one at a time in these tests)."""
+    paused = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["PAUSED"])))
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(flow_run_filter=paused)
+            if runs:
+                return str(runs[0].id)
+            time.sleep(0.3)
+    raise AssertionError("no paused flow run")
+
+
+def run_in_thread(flow_fn: Callable[..., Any] | None = None, **params: Any) -> tuple[threading.Thread, dict]:
+    """Run a flow (default: migrate) in a thread, to answer its gates from the test; out["state"] is its state."""
+    from flows.migrate import migrate  # noqa: PLC0415 - only the flow tests need Prefect's flows imported
+
+    out: dict[str, Any] = {}
+    target = flow_fn or migrate
+    thread = threading.Thread(target=lambda: out.update(state=target(**params, return_state=True)))
+    thread.start()
+    return thread, out
 
 
 @pytest.fixture(scope="session")

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
 import backend_contract as bc
+from tenant_migrate.db import scalar
 from tenant_migrate.errors import first_line
 
 Line = dict[str, Any]
+
+
+T = TypeVar("T")
 
 
 class Checks:
     """Collects the checklist's lines; each check runs in a savepoint so one failure spoils nothing else."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn, self.lines = conn, []
+        self.conn, self.lines = conn, list[Line]()
 
     def run(self, section: str, item: str, check: Callable[[], str]) -> None:
         try:
@@ -30,8 +34,8 @@ class Checks:
 
 
 def row_level_security_on(conn: psycopg.Connection) -> bool:
-    return bool(conn.execute("SELECT relrowsecurity FROM pg_class WHERE oid = 'public.contacts'::regclass"
-                             ).fetchone()[0])
+    return bool(scalar(conn, "SELECT relrowsecurity FROM pg_class WHERE oid = 'public.contacts'::regclass"
+                             ))
 
 
 @contextmanager
@@ -53,10 +57,18 @@ def ensure(condition: bool, problem: str) -> None:
         raise AssertionError(problem)
 
 
-def process_message(conn: psycopg.Connection, phone: str, **tenant: int) -> bc.Contact:
+def present(value: T | None, problem: str) -> T:
+    """value, which the check needs; its absence fails the check with `problem`."""
+    if value is None:
+        raise AssertionError(problem)
+    return value
+
+
+def process_message(conn: psycopg.Connection, phone: str, user_id: int = bc.ADMIN_TENANT,
+                    chatbot_id: int = bc.ADMIN_TENANT) -> bc.Contact:
     """What the backend does for one WhatsApp message: contact, log it, load the thread, log the reply."""
-    contact = bc.get_or_create_contact(conn, phone, **tenant)
-    bc.log_message(conn, contact.id, "incoming", "what are your opening hours?", **tenant)
-    bc.load_thread_id(conn, contact.id, user_id=tenant.get("user_id", bc.ADMIN_TENANT))
-    bc.log_message(conn, contact.id, "outgoing", "9 to 5, every day", **tenant)
+    contact = bc.get_or_create_contact(conn, phone, user_id=user_id, chatbot_id=chatbot_id)
+    bc.log_message(conn, contact.id, "incoming", "what are your opening hours?", user_id=user_id, chatbot_id=chatbot_id)
+    bc.load_thread_id(conn, contact.id, user_id=user_id)
+    bc.log_message(conn, contact.id, "outgoing", "9 to 5, every day", user_id=user_id, chatbot_id=chatbot_id)
     return contact

@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 
 import backend_contract as bc
-from tenant_migrate.acceptance.checks import Checks, acting_as, ensure, process_message
+from tenant_migrate.acceptance.checks import Checks, acting_as, ensure, present, process_message
 from tenant_migrate.acceptance.performance import timed
-from tenant_migrate.db import row_counts
+from tenant_migrate.db import one, row_counts, scalar
 from tenant_migrate.paths import read_sql
 
 
@@ -34,13 +34,13 @@ def existing_functionality(checks: Checks, legacy_role: str | None) -> dict[str,
         return f"receive → log → reply logged in {ms:.1f} ms"
 
     def contacts() -> str:
-        ensure(known is not None, "no contact with a thread id to look up")
+        row = present(known, "no contact with a thread id to look up")
         with acting_as(conn, legacy_role):
-            found = bc.get_or_create_contact(conn, known[1])
+            found = bc.get_or_create_contact(conn, row[1])
             again = bc.get_or_create_contact(conn, phone)
-        ensure(found.id == known[0] and not found.created, f"lookup of {known[1]} gave contact {found.id}")
+        ensure(found.id == row[0] and not found.created, f"lookup of {row[1]} gave contact {found.id}")
         ensure(again.id == state["contact"], "a new contact was not found again by its phone number")
-        return f"existing contact {known[0]} found by phone; new contact {again.id} found again"
+        return f"existing contact {row[0]} found by phone; new contact {again.id} found again"
 
     def orders() -> str:
         with acting_as(conn, legacy_role):
@@ -58,14 +58,14 @@ def existing_functionality(checks: Checks, legacy_role: str | None) -> dict[str,
         return f"campaign {campaign} created, contact {state['contact']} subscribed"
 
     def threads() -> str:
-        ensure(known is not None, "no contact with a thread id")
+        row = present(known, "no contact with a thread id")
         with acting_as(conn, legacy_role):
-            kept = bc.load_thread_id(conn, known[0])
+            kept = bc.load_thread_id(conn, row[0])
             bc.save_thread_id(conn, state["contact"], f"thread-{phone}")
             saved = bc.load_thread_id(conn, state["contact"])
-        ensure(kept == known[2], f"contact {known[0]} thread {kept!r}, expected {known[2]!r}")
+        ensure(kept == row[2], f"contact {row[0]} thread {kept!r}, expected {row[2]!r}")
         ensure(saved == f"thread-{phone}", f"saved thread reads back as {saved!r}")
-        return f"contact {known[0]} keeps thread {known[2]}; a new thread saved and loaded"
+        return f"contact {row[0]} keeps thread {row[2]}; a new thread saved and loaded"
 
     for item, check in (("WhatsApp message receiving works", receiving),
                         ("Message processing and responses work", responses),
@@ -94,13 +94,14 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
         return "admin tenant sees every legacy row: " + ", ".join(f"{t} {n:,}" for t, n in seen.items())
 
     def second_tenant() -> str:
-        ensure(admin_phone is not None, "no admin contact to share a phone number with")
+        phone = present(admin_phone, "no admin contact to share a phone number with")
         conn.execute(read_sql("acceptance/sample_rows.sql"), {"user_id": 1, "chatbot_id": 1})
         with acting_as(conn, app_role, tenant_b):
-            contact = bc.get_or_create_contact(conn, admin_phone, "same number, other tenant", **b)
-            bc.log_message(conn, contact.id, "incoming", "hi", **b)
-            order = bc.create_order(conn, contact.id, {"items": ["b"]}, **b)
-            campaign = bc.create_campaign(conn, "b campaign", "hi", **b)
+            contact = bc.get_or_create_contact(conn, phone, "same number, other tenant", user_id=tenant_b,
+                                               chatbot_id=bot_b)
+            bc.log_message(conn, contact.id, "incoming", "hi", user_id=tenant_b, chatbot_id=bot_b)
+            order = bc.create_order(conn, contact.id, {"items": ["b"]}, user_id=tenant_b, chatbot_id=bot_b)
+            campaign = bc.create_campaign(conn, "b campaign", "hi", user_id=tenant_b, chatbot_id=bot_b)
             bc.add_subscriber(conn, campaign, contact.id, user_id=tenant_b)
             conn.execute(read_sql("acceptance/sample_rows.sql"), b)
         ensure(contact.created, f"tenant {tenant_b} did not get its own contact for {admin_phone}")
@@ -113,7 +114,7 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
         ensure("contact" in state, "the second tenant's rows were not written")
         statements = conn.execute(read_sql("acceptance/foreign_rows.sql"), {"user_id": tenant_b}).fetchall()
         with acting_as(conn, app_role, tenant_b):
-            leaks = {t: conn.execute(s).fetchone() for t, s in statements}
+            leaks = {t: one(conn, s) for t, s in statements}
             changed = conn.execute("UPDATE public.contacts SET name = 'leak' WHERE user_id = 1").rowcount
             try:
                 with conn.transaction():
@@ -139,21 +140,21 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
 
     def usage() -> str:
         with acting_as(conn, app_role, tenant_b):
-            counts = [conn.execute(read_sql("acceptance/usage_upsert.sql"), b).fetchone()[0] for _ in range(2)]
+            counts = [scalar(conn, read_sql("acceptance/usage_upsert.sql"), b) for _ in range(2)]
         ensure(counts[1] == counts[0] + 1, f"usage counter went {counts}")
         return f"today's usage row of tenant {tenant_b} counted {counts[0]} → {counts[1]} inbound messages"
 
     def analytics() -> str:
         with acting_as(conn, app_role, tenant_b):
-            event = conn.execute(read_sql("acceptance/analytics_event.sql"), {**b, "contact_id": state.get("contact")}
-                                 ).fetchone()[0]
+            event = scalar(conn, read_sql("acceptance/analytics_event.sql"), {**b, "contact_id": state.get("contact")}
+                                 )
         return f"analytics event {event} captured for tenant {tenant_b}"
 
     def actions() -> str:
         with acting_as(conn, app_role, tenant_b):
-            action = conn.execute(read_sql("acceptance/action_request.sql"), {**b, "contact_id": state.get("contact")}
-                                  ).fetchone()
-        ensure(action is not None, "the action request was not stored as pending")
+            action = present(conn.execute(read_sql("acceptance/action_request.sql"),
+                                          {**b, "contact_id": state.get("contact")}).fetchone(),
+                             "the action request was not stored as pending")
         return f"action {action[0]} requested (pending) for tenant {tenant_b}"
 
     for item, check in (("Admin user can access all features", admin_sees_all),

@@ -7,13 +7,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import psycopg
 
 import backend_contract as bc
 from tenant_migrate.acceptance.checks import Checks, Line, acting_as, ensure, process_message
-from tenant_migrate.db import connect
+from tenant_migrate.db import connect, scalar
 from tenant_migrate.errors import first_line
 from tenant_migrate.paths import read_sql
 
@@ -50,7 +51,7 @@ def plan_nodes(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> 
         for child in node.get("Plans", []):
             yield from walk(child)
 
-    plan = conn.execute("EXPLAIN (FORMAT JSON) " + query, params).fetchone()[0][0]["Plan"]
+    plan = scalar(conn, "EXPLAIN (FORMAT JSON) " + query, params)[0]["Plan"]
     return [n for n in walk(plan) if n.get("Relation Name") or n.get("Index Name")]
 
 
@@ -66,8 +67,8 @@ def index_evidence(conn: psycopg.Connection, query: str, params: dict[str, Any])
     forced = plan_nodes(conn, query, params)
     conn.execute("RESET enable_seqscan")
     for table in seq:
-        rows = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (f"public.{table}",)
-                            ).fetchone()[0]
+        rows = scalar(conn, "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (f"public.{table}",)
+                            )
         indexed = any(n.get("Index Name") for n in forced if n.get("Relation Name") in (table, None))
         ensure(indexed, f"no index serves this query on {table}: {chosen}")
         ensure(rows < SMALL_TABLE_ROWS, f"sequential scan of {table} ({rows:,.0f} rows): {chosen}")
@@ -92,7 +93,7 @@ def query_performance(checks: Checks, app_role: str | None, samples: int) -> Non
             query = read_sql(f"acceptance/{query_file}.sql")
             with acting_as(conn, app_role, 1):
                 plan = index_evidence(conn, query, params[0])
-                ms = [timed(lambda p=p: conn.execute(query, p).fetchall()) for p in params]
+                ms = [timed(partial(conn.execute, query, p)) for p in params]
             ensure(percentile(ms, 95) < QUERY_BUDGET_MS, f"p95 {percentile(ms, 95):.1f} ms over {QUERY_BUDGET_MS} ms")
             return f"{timing_text(ms)}; {plan}"
         return check
@@ -103,7 +104,7 @@ def query_performance(checks: Checks, app_role: str | None, samples: int) -> Non
     def messages() -> str:
         ensure(bool(params), "tenant 1 has no contacts")
         with acting_as(conn, app_role, 1):
-            ms = [timed(lambda p=p: process_message(conn, p["phone_number"])) for p in params[:20]]
+            ms = [timed(partial(process_message, conn, p["phone_number"])) for p in params[:20]]
         ensure(percentile(ms, 95) < MESSAGE_BUDGET_MS, f"p95 {percentile(ms, 95):.1f} ms")
         return f"receive → log → reply: {timing_text(ms)}"
 
@@ -134,8 +135,8 @@ def tenant_worker(dsn: str, user_id: int | None, app_role: str | None, phones: l
             if user_id is None:
                 user_id, chatbot_id = bc.create_tenant(conn, f"load-{uuid.uuid4().hex[:12]}@example.invalid")
             else:
-                chatbot_id = conn.execute("SELECT min(id) FROM public.chatbots WHERE user_id = %s",
-                                          (user_id,)).fetchone()[0]
+                chatbot_id = scalar(conn, "SELECT min(id) FROM public.chatbots WHERE user_id = %s",
+                                          (user_id,))
             tenant = {"user_id": user_id, "chatbot_id": chatbot_id}
             with acting_as(conn, app_role, user_id):
                 deadline, n = time.monotonic() + seconds, 0

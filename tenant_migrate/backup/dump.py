@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from tenant_migrate import faults
 from tenant_migrate.backup.store import (
@@ -38,7 +39,7 @@ from tenant_migrate.backup.store import (
     size,
 )
 from tenant_migrate.backup.tools import find_pg_dump, pg_restore_for, server_major, sibling, tool_error, version_text
-from tenant_migrate.db import LEGACY_TABLES, connection, row_counts
+from tenant_migrate.db import LEGACY_TABLES, connection, one, row_counts, scalar
 from tenant_migrate.dsn import database_name, describe, tool_env
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
@@ -78,8 +79,7 @@ def _free_bytes(folder: Path, free_bytes: int | None) -> int:
 
 
 def _database_info(conn: psycopg.Connection) -> dict[str, Any]:
-    cur = conn.execute(read_sql("backup/database_info.sql"))
-    return dict(zip([c.name for c in cur.description], cur.fetchone(), strict=True))
+    return dict(one(conn.cursor(row_factory=dict_row), read_sql("backup/database_info.sql")))
 
 
 
@@ -144,7 +144,7 @@ def _snapshot(dsn: str) -> Iterator[tuple[str, dict[str, int], list[dict[str, An
     row counts, ledger state and database facts seen in that same snapshot."""
     with connection(dsn, autocommit=False) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        snapshot = scalar(conn, "SELECT pg_export_snapshot()")
         info = _database_info(conn)
         counts = row_counts(conn, LEGACY_TABLES)
         ledger = [r[0] for r in conn.execute(read_sql("backup/ledger_state.sql"))] if info["has_ledger"] else []
@@ -215,8 +215,9 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
             if result.returncode != 0:
                 raise MigrationError(f"pg_dump of {describe(dsn)} failed: {tool_error('pg_dump', result.stderr, dsn)}")
             faults.checkpoint(f"backup:{label}:dumped")
-        files = {str(rel): {"sha256": sha256_of(partial / rel), "bytes": (partial / rel).stat().st_size}
-                 for rel in dump_files(partial)}
+        files: dict[str, dict[str, Any]] = {
+            str(rel): {"sha256": sha256_of(partial / rel), "bytes": (partial / rel).stat().st_size}
+            for rel in dump_files(partial)}
         manifest = {
             "format_version": 1,
             "name": name,

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import psycopg
 from psycopg import sql
@@ -141,20 +141,22 @@ def _replay_script(dsn: str, path: Path, manifest: dict[str, Any], preamble: lis
                                      env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
         script = subprocess.Popen([pg_restore, "--single-transaction", "--exit-on-error", *options, "-f", "-",
                                    str(archive(path))], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        script_out, script_err, psql_in = _pipe(script.stdout), _pipe(script.stderr), _pipe(psql_proc.stdin)
         stderr_chunks: list[bytes] = []
-        reader = threading.Thread(target=lambda: stderr_chunks.append(script.stderr.read()), daemon=True)
+        reader = threading.Thread(target=lambda: stderr_chunks.append(script_err.read()), daemon=True)
         reader.start()
         try:
-            psql_proc.stdin.write(("\n".join(["\\set ON_ERROR_STOP on", "BEGIN;", *preamble]) + "\n").encode())
-            _copy_script(script.stdout, psql_proc.stdin, drop_transaction_timeout=server < 170000)
+            psql_in.write(("\n".join(["\\set ON_ERROR_STOP on", "BEGIN;", *preamble]) + "\n").encode())
+            _copy_script(script_out, psql_in, drop_transaction_timeout=server < 170000)
         except BrokenPipeError:
             pass  # psql stopped at an error: its stderr says which
         finally:
-            script.stdout.close()
+            script_out.close()
             with contextlib.suppress(BrokenPipeError):
-                psql_proc.stdin.close()  # a script that ended before its COMMIT rolls back here
+                psql_in.close()  # a script that ended before its COMMIT rolls back here
         script.wait()
         reader.join()
+        script_err.close()
         psql_proc.wait()
         err.seek(0)
         psql_err = err.read().decode(errors="replace")
@@ -166,7 +168,14 @@ def _replay_script(dsn: str, path: Path, manifest: dict[str, Any], preamble: lis
                              f"{tool_error('pg_restore', b''.join(stderr_chunks).decode(errors='replace'), dsn)}")
 
 
-def _copy_script(source: BinaryIO, sink: BinaryIO, *, drop_transaction_timeout: bool) -> None:
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """A pipe of a process started with PIPE (always there)."""
+    if stream is None:
+        raise MigrationError("a pipe to a PostgreSQL tool is missing")
+    return stream
+
+
+def _copy_script(source: IO[bytes], sink: IO[bytes], *, drop_transaction_timeout: bool) -> None:
     """Copy pg_restore's script to psql. A pg_restore of version 17+ writes `SET transaction_timeout`
     in the script's header even for older servers, which reject it: that one header line is left out."""
     header = True

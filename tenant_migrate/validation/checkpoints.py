@@ -54,9 +54,9 @@ def sqlalchemy_url(dsn: str) -> str:
     """
     from sqlalchemy.engine import URL  # noqa: PLC0415 - keep CLI startup light
 
-    parts = conninfo_to_dict(dsn)
+    parts = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
     host = parts.pop("host", None) or ""
-    query = {k: v for k, v in parts.items() if k not in ("user", "password", "port", "dbname")}
+    query: dict[str, str] = {k: v for k, v in parts.items() if k not in ("user", "password", "port", "dbname")}
     netloc_host = host
     if not host or host.startswith("/") or "," in host:
         netloc_host = "localhost"

@@ -104,7 +104,7 @@ def _unexpected_rows_expectation_class(gx: Any) -> type:
     if "no_rows" not in _gx_modules:
         gxe = gx.expectations
 
-        class ExpectQueryToReturnNoRows(gxe.UnexpectedRowsExpectation):
+        class ExpectQueryToReturnNoRows(gxe.UnexpectedRowsExpectation):  # type: ignore[name-defined]
             """UnexpectedRowsExpectation that runs its query once instead of twice.
 
             GX's own version resolves two metrics, unexpected_rows_query.table (the rows, at most

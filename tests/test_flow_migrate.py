@@ -1,58 +1,23 @@
-"""The migrate flow under a real (test) Prefect API: auto approval, a manual gate approved and rejected."""
+"""flows/migrate.py under a real (test) Prefect API: auto approval, a manual gate approved, rejected, timed out."""
 
 import importlib
 import inspect
 import json
-import threading
-import time
 
 import pytest
 import yaml
+from conftest import paused_run_id, run_in_thread
 from prefect import resume_flow_run
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterKey,
-    FlowRunFilter,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-)
-from prefect.testing.utilities import prefect_test_harness
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.migrate import migrate
-from flows.rollback import rollback
-from flows.staging_dry_run import staging_dry_run
 from tenant_migrate import ledger, runner
-from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.db import connection, fingerprint
 from tenant_migrate.paths import PROJECT_ROOT
 from tenant_migrate.plan import load_plan
 
-pytestmark = [pytest.mark.flow, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def prefect_api():
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
-
-
-def paused_run_id(timeout: float = 120) -> str:
-    paused = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["PAUSED"])))
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            runs = client.read_flow_runs(flow_run_filter=paused)
-            if runs:
-                return runs[0].id
-            time.sleep(0.3)
-    raise AssertionError("no paused flow run")
-
-
-def run_in_thread(**params) -> tuple[threading.Thread, dict]:
-    out = {}
-    thread = threading.Thread(target=lambda: out.update(state=migrate(**params, return_state=True)))
-    thread.start()
-    return thread, out
+pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 
 def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
@@ -117,46 +82,6 @@ def test_a_dsn_with_a_password_is_refused_as_a_parameter():
     assert "hunter2" not in state.message and "Prefect Secret block" in state.message
 
 
-def test_the_staging_dry_run_rehearses_everything_and_never_writes_to_the_source(legacy_db, tmp_path):
-    with connection(legacy_db) as conn:
-        before = (fingerprint(conn), row_counts(conn), ledger.exists(conn))
-    state = staging_dry_run(database=legacy_db, backup_dir=str(tmp_path), return_state=True)
-    assert state.is_completed(), state.message
-    report = state.result()
-    assert report["schema_restored"] and report["row_counts_restored"]
-    assert list(range(1, len(load_plan()) + 1)) == [row["phase"] for row in report["phases"]]
-    with connection(legacy_db) as conn:
-        assert before == (fingerprint(conn), row_counts(conn), ledger.exists(conn))
-        copies = conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (report["copy"],)).fetchone()[0]
-    assert 0 == copies
-
-
-def test_prefect_yaml_deployments_match_their_flows():
-    config = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())
-    names = {d["name"] for d in config["deployments"]}
-    assert {"migrate-production", "rollback", "staging-dry-run"} == names
-    for deployment in config["deployments"]:
-        path, name = deployment["entrypoint"].split(":")
-        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-        parameters = inspect.signature(getattr(module, name).fn).parameters
-        assert set(deployment["parameters"]) <= set(parameters), deployment["name"]
-        assert 1 == deployment["concurrency_limit"]["limit"]
-    assert config["deployments"][2]["schedules"][0]["cron"]
-
-
-def test_the_rollback_flow_backs_up_and_reverts_each_phase_newest_first(legacy_db, tmp_path):
-    with connection(legacy_db) as conn:
-        legacy = (fingerprint(conn), row_counts(conn))
-    runner.migrate(legacy_db, to=3)
-    state = rollback(database=legacy_db, to=0, approval="auto", backup_dir=str(tmp_path), return_state=True)
-    assert state.is_completed(), state.message
-    assert [3, 2, 1] == [row["phase"] for row in state.result()]
-    assert 3 == len(list(tmp_path.glob("*phase*")))
-    with connection(legacy_db) as conn:
-        assert legacy == (fingerprint(conn), row_counts(conn))
-        assert all(r["backup_path"] for r in ledger.history(conn) if r["direction"] == "down")
-
-
 def test_a_phase_applied_without_a_decision_is_validated_and_gated_again(legacy_db):
     """A run killed at its gate (or phases applied by the plain runner) never had a go/no-go: ask again."""
     runner.migrate(legacy_db, to=2)
@@ -170,3 +95,16 @@ def test_a_phase_applied_without_a_decision_is_validated_and_gated_again(legacy_
     assert ("applied", None) == (runs[1]["status"], runs[1]["decision"])  # only the last phase can be re-validated
     assert ("down", "rolled_back") == (runs[2]["direction"], runs[2]["status"])
     assert ("rejected", "not yet") == (gated["decision"], gated["approval_comment"])
+
+
+def test_prefect_yaml_deployments_match_their_flows():
+    config = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())
+    names = {d["name"] for d in config["deployments"]}
+    assert {"migrate-production", "rollback", "staging-dry-run"} == names
+    for deployment in config["deployments"]:
+        path, name = deployment["entrypoint"].split(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        parameters = inspect.signature(getattr(module, name).fn).parameters
+        assert set(deployment["parameters"]) <= set(parameters), deployment["name"]
+        assert 1 == deployment["concurrency_limit"]["limit"]
+    assert config["deployments"][2]["schedules"][0]["cron"]

@@ -1,0 +1,126 @@
+"""tenant_migrate/backup/dump.py: the backup, its manifest, its verification, and the preflight that refuses
+bad input before anything is written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import snapshot
+
+from tenant_migrate.backup import dump, restore, store
+from tenant_migrate.db import connection
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import read_sql
+
+
+def nothing_in(folder: Path) -> bool:
+    return not folder.exists() or not any(folder.iterdir())
+
+
+
+def test_manifest_holds_the_ledger_state_and_counts_of_the_dump_snapshot(legacy_db, backup_dir):
+    with connection(legacy_db) as conn:
+        conn.execute(read_sql("ledger/schema.sql"))
+        for status in ("failed", "applied"):
+            conn.execute("INSERT INTO tenant_migrate.phase_runs (phase, name, direction, checksum, status) "
+                         "VALUES (1, 'create_core_tables', 'up', 'abc', %s)", (status,))
+    manifest = dump.backup(legacy_db, phase=2, backup_dir=backup_dir)
+    assert [(r["phase"], r["status"]) for r in manifest["ledger"]] == [(1, "applied")]
+
+
+def test_directory_format_with_jobs_and_progress(legacy_db, backup_dir):
+    seen: list[int] = []
+    manifest = dump.backup(legacy_db, phase=3, backup_dir=backup_dir, jobs=2, progress=seen.append,
+                         progress_interval=0.01)
+    path = Path(manifest["path"])
+    assert manifest["format"] == "directory" and "dump/toc.dat" in manifest["files"]
+    assert seen and seen[-1] == manifest["size_bytes"] == sum(f["bytes"] for f in manifest["files"].values())
+    before = snapshot(legacy_db)
+    with connection(legacy_db) as conn:
+        conn.execute("TRUNCATE orders")
+    restore.restore(path, legacy_db, yes=True)
+    assert snapshot(legacy_db) == before
+
+
+@pytest.mark.parametrize("jobs, victim", [(1, store.CUSTOM_FILE), (2, "dump/toc.dat")])
+def test_a_flipped_byte_fails_verification_naming_the_file(legacy_db, backup_dir, jobs, victim):
+    path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir, jobs=jobs)["path"])
+    data = bytearray((path / victim).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (path / victim).write_bytes(bytes(data))
+    name = Path(victim).name
+    with pytest.raises(MigrationError, match=f"backup {path.name} is corrupt: sha256 of {name} does not match"):
+        dump.verify(path)
+    assert [b["verified_at"] for b in store.list_backups(backup_dir)] == [None]
+    before = snapshot(legacy_db)
+    with pytest.raises(MigrationError, match="is corrupt"):  # and a restore of it touches nothing
+        restore.restore(path, legacy_db, yes=True)
+    assert snapshot(legacy_db) == before
+
+
+def test_a_missing_file_fails_verification(legacy_db, backup_dir):
+    path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir, jobs=2)["path"])
+    victim = next(p for p in (path / "dump").iterdir() if p.name != "toc.dat")
+    victim.unlink()
+    with pytest.raises(MigrationError, match=f"is incomplete: dump/{victim.name} is missing"):
+        dump.verify(path)
+
+
+def test_missing_pg_dump_is_a_clear_error_and_writes_nothing(legacy_db, backup_dir, monkeypatch):
+    with pytest.raises(MigrationError, match="^pg_dump not found: install"):
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir, pg_dump_candidates=[])
+    monkeypatch.setenv("PG_DUMP", "/nonexistent/pg_dump")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(MigrationError, match="^PG_DUMP=/nonexistent/pg_dump is not an executable file"):
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
+    assert not backup_dir.exists()
+
+
+def test_too_old_pg_dump_is_refused_and_writes_nothing(legacy_db, backup_dir, tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "pg_dump"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PG_DUMP", str(fake))
+    with pytest.raises(MigrationError, match=r"pg_dump is version 9\.6, older than the server .*install pg_dump \d+"):
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
+    assert not backup_dir.exists()
+
+
+def test_no_room_for_the_backup_is_refused_and_writes_nothing(legacy_db, backup_dir, monkeypatch):
+    backup_dir.mkdir()
+    monkeypatch.setenv(dump.FAKE_FREE_BYTES_ENV, "1000")
+    with pytest.raises(MigrationError, match=r"^not enough disk for the backup in .*: 1000 B free, .* needed"):
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
+    assert nothing_in(backup_dir)
+    with pytest.raises(MigrationError, match="not enough disk"):
+        dump.preflight(legacy_db, backup_dir, free_bytes=0)
+
+
+def test_backup_folder_that_cannot_be_created_is_refused(legacy_db, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(MigrationError, match="cannot be created: .*a-file is not a directory"):
+        dump.backup(legacy_db, phase=1, backup_dir=blocker / "backups")
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_unwritable_backup_folder_is_refused(legacy_db, backup_dir):
+    backup_dir.mkdir()
+    backup_dir.chmod(0o555)
+    try:
+        with pytest.raises(MigrationError, match="is not writable"):
+            dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
+    finally:
+        backup_dir.chmod(0o755)
+    assert nothing_in(backup_dir)
+
+
+def test_preflight_reports_what_it_checked(legacy_db, backup_dir):
+    result = dump.preflight(legacy_db, backup_dir)
+    assert result["free_bytes"] >= result["needed_bytes"] > 0
+    assert Path(result["pg_restore"]).name == "pg_restore"
+    assert not backup_dir.exists()  # a check creates nothing

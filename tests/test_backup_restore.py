@@ -1,0 +1,127 @@
+"""tenant_migrate/backup/restore.py: restoring in place, into a new database, into a scratch database."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import snapshot
+
+from tenant_migrate.backup import dump, restore, store
+from tenant_migrate.db import connection
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import read_sql
+
+
+def scratch_databases(dsn: str) -> list[str]:
+    with connection(dsn) as conn:
+        return [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE '%\\_verify\\_%'")]
+
+
+def test_backup_then_restore_in_place_gives_back_identical_data(legacy_db, backup_dir):
+    before = snapshot(legacy_db)
+    manifest = dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
+    path = Path(manifest["path"])
+    assert path.parent == backup_dir.resolve() and path.name.endswith("-phase1")
+    assert manifest["row_counts"] == before[1]
+    assert manifest["format"] == "custom" and set(manifest["files"]) == {store.CUSTOM_FILE}
+    assert manifest["sha256"] == store.sha256_of(path / store.CUSTOM_FILE)
+    assert manifest["verification"]["verified_at"]
+    on_disk = json.loads((path / "manifest.json").read_text())
+    for key in ("phase", "database", "server_version", "pg_dump_version", "started_at", "finished_at",
+                "size_bytes", "files", "row_counts", "ledger"):
+        assert key in on_disk
+    assert on_disk["ledger"] == []
+
+    with connection(legacy_db) as conn:  # the disaster
+        conn.execute("DROP TABLE messages CASCADE")
+        conn.execute("DELETE FROM campaign_subscribers WHERE id % 2 = 0")
+        conn.execute("ALTER TABLE contacts ADD COLUMN user_id integer")
+    assert snapshot(legacy_db) != before
+
+    result = restore.restore(path, legacy_db, yes=True)
+    assert snapshot(legacy_db) == before
+    assert result["row_counts"] == before[1]
+    assert (path / store.RESTORES).read_text().count("\n") == 1
+    with connection(legacy_db) as conn:  # sequences are back too: the next id follows the old data
+        assert conn.execute("INSERT INTO contacts (phone_number) VALUES ('+15550009999') RETURNING id"
+                            ).fetchone()[0] == before[1]["contacts"] + 1
+
+
+def test_restore_in_place_removes_what_came_after_and_keeps_public_grants(legacy_db, backup_dir):
+    before = snapshot(legacy_db)
+    with connection(legacy_db) as conn:
+        acl_before = conn.execute("SELECT nspowner::regrole::text, nspacl::text FROM pg_namespace "
+                                  "WHERE nspname = 'public'").fetchone()
+    path = dump.backup(legacy_db, phase=None, backup_dir=backup_dir)["path"]
+    with connection(legacy_db) as conn:  # what a phase does after its backup: new tables referencing old ones
+        conn.execute("CREATE TABLE chatbots (id serial PRIMARY KEY, contact_id integer REFERENCES contacts (id))")
+        conn.execute("INSERT INTO chatbots (contact_id) VALUES (1)")
+        conn.execute(read_sql("ledger/schema.sql"))
+    restore.restore(path, legacy_db, yes=True)
+    assert snapshot(legacy_db) == before
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT to_regclass('public.chatbots'), to_regnamespace('tenant_migrate')"
+                            ).fetchone() == (None, None)
+        assert conn.execute("SELECT nspowner::regrole::text, nspacl::text FROM pg_namespace "
+                            "WHERE nspname = 'public'").fetchone() == acl_before
+
+
+def test_restore_into_a_new_database_leaves_the_original_alone(legacy_db, pg_server, backup_dir):
+    path = dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"]
+    with connection(legacy_db) as conn:
+        conn.execute("DELETE FROM orders")
+    changed = snapshot(legacy_db)
+    name = f"tm_test_restored_{os.getpid()}"
+    try:
+        result = restore.restore(path, legacy_db, yes=True, new_database=name)
+        assert result["row_counts"]["orders"] > 0
+        assert snapshot(legacy_db) == changed
+        with pytest.raises(MigrationError, match="already exists"):
+            restore.restore(path, legacy_db, yes=True, new_database=name)
+    finally:
+        with connection(pg_server) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_restore_refuses_without_yes_and_changes_nothing(legacy_db, backup_dir):
+    path = dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"]
+    with connection(legacy_db) as conn:
+        conn.execute("INSERT INTO contacts (phone_number) SELECT '+1555' || g FROM generate_series(1000000, 1000041) g")
+    before = snapshot(legacy_db)
+    with pytest.raises(MigrationError, match=r"42 rows written since then would be lost \(contacts \+42\).*--yes"):
+        restore.restore(path, legacy_db, yes=False)
+    assert snapshot(legacy_db) == before
+    assert not (Path(path) / store.RESTORES).exists()
+
+
+def test_verify_restore_compares_counts_and_always_drops_its_scratch_database(legacy_db, pg_server, backup_dir):
+    path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"])
+    result = restore.verify_restore(legacy_db, path)
+    assert result["row_counts"] == store.read_manifest(path)["row_counts"]
+    assert result["restore_verified_at"]
+    assert scratch_databases(pg_server) == []
+    # a manifest that disagrees with its archive: the check fails, and the scratch database still goes
+    manifest = store.read_manifest(path)
+    manifest["row_counts"]["messages"] += 1
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(MigrationError, match="restores different row counts than its manifest: messages"):
+        restore.verify_restore(legacy_db, path)
+    assert scratch_databases(pg_server) == []
+
+
+def test_in_place_restore_of_an_archive_that_ends_early_rolls_back(legacy_db, backup_dir):
+    """Even past verification, the drops and the replay are one transaction: a truncated archive
+    (pg_restore fails halfway through the data) leaves the database exactly as it was."""
+    path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["path"])
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE TABLE chatbots (id serial PRIMARY KEY, contact_id integer REFERENCES contacts (id))")
+        conn.execute("DELETE FROM orders WHERE id % 3 = 0")
+    before = snapshot(legacy_db)
+    archive = path / store.CUSTOM_FILE
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size * 2 // 3])
+    with pytest.raises(MigrationError, match="rolled back, nothing changed"):
+        restore._restore_in_place(legacy_db, path, store.read_manifest(path))
+    assert snapshot(legacy_db) == before
