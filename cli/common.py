@@ -20,6 +20,11 @@ DsnOption = Annotated[
                  show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON for scripts.")]
+BackfillOption = Annotated[str | None, typer.Option(
+    "--backfill", help="The way through phases 2-4: instant (default: tenant columns with DEFAULT 1, no row "
+    "rewritten) or batched (nullable columns filled in primary-key batches); once phase 2 ran, its way.",
+    show_default=False)]
+
 
 
 def fail_cleanly(command: Callable) -> Callable:

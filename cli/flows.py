@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
+from cli.common import BackfillOption, DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate import runner
 from tenant_migrate.dsn import describe, password_to_environment
 from tenant_migrate.errors import MigrationError
@@ -110,6 +110,7 @@ def migrate_command(
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups (rehearsals only).")] = False,
     backup_dir: BackupDirOption = None,
     no_docs: Annotated[bool, typer.Option("--no-docs", help="Skip the Data Docs HTML (about 5 s a phase).")] = False,
+    backfill: BackfillOption = None,
     batch_size: BatchOption = 10_000,
     lock_timeout_ms: LockTimeoutOption = 200,
     as_json: JsonOption = False,
@@ -129,6 +130,7 @@ def migrate_command(
         backups=not no_backup,
         backup_dir=backup_dir,
         data_docs=not no_docs,
+        backfill=backfill,
         batch_size=batch_size,
         lock_timeout_ms=lock_timeout_ms,
         **({"approval_timeout_s": approval_timeout} if approval_timeout else {}),

@@ -1,4 +1,4 @@
-"""Commands that read the plan and the ledger: plan, status."""
+"""Commands that read the plan, the database and the ledger, and change nothing: plan, check, status."""
 
 from __future__ import annotations
 
@@ -6,20 +6,30 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
+from cli.common import BackfillOption, DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate import runner
+from tenant_migrate.check.objects import Finding
 from tenant_migrate.dsn import describe
 from tenant_migrate.plan import load_plan, phase
+
+
+def findings_text(findings: list[Finding], verdicts: tuple[str, ...]) -> list[str]:
+    return [f"  {f.line()}" for f in findings if f.verdict in verdicts]
 
 
 def plan_command(
     only: Annotated[int | None, typer.Option("--phase", help="Show only this phase.")] = None,
     down: Annotated[bool, typer.Option("--down", help="Show the rollback steps instead.")] = False,
+    dsn: Annotated[str | None, typer.Option("--dsn", help="Also say, per object the pending phases create, what "
+                                            "happens on this database: create, adopt or refuse (reads only).",
+                                            show_default=False)] = None,
+    backfill: BackfillOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Print, per phase, the SQL it would run and the locks it takes. Touches no database."""
+    """Print, per phase, the SQL it would run and the locks it takes. Touches no database, unless --dsn."""
     phases = [phase(only)] if only else list(load_plan())
     direction = "down" if down else "up"
+    way, findings = runner.check(target_dsn(dsn), backfill=backfill) if dsn else (backfill or "instant", [])
     result: list[dict[str, Any]] = [
         {
             "phase": p.number,
@@ -30,8 +40,9 @@ def plan_command(
             "warning": p.warning,
             "steps": [
                 {"step": s.name, "mode": s.mode, "table": s.table, "locks": s.locks, "sql": s.sql}
-                for s in p.steps(direction)
+                for s in p.steps(direction, way)
             ],
+            "objects": [vars(f) | {"adopted": None} for f in findings if f.phase == p.number],
         }
         for p in phases
     ]
@@ -40,12 +51,36 @@ def plan_command(
         text.append(f"== phase {p['phase']} {p['name']}: {p['title']} (risk {p['risk']})\n   {p['summary']}")
         if p["warning"]:
             text.append(f"   WARNING: {p['warning']}")
+        text += [f"   {f['verdict'].upper():<7} {f['object']}{': ' + f['text'] if f['text'] else ''}"
+                 for f in p["objects"]]
         for s in p["steps"]:
             text.append(
                 f"-- step {s['step']} [{s['mode']}{' on ' + s['table'] if s['table'] else ''}] "
                 f"locks: {'; '.join(s['locks'])}\n{s['sql'].strip()}\n"
             )
     emit(result, as_json, "\n".join(text))
+
+
+def check_command(
+    dsn: DsnOption = None,
+    to: Annotated[int | None, typer.Option(help="Check the phases up to this one (default: the last).")] = None,
+    backfill: BackfillOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check every phase still to apply against the database, changing nothing: each conflict on one line (what,
+    what the plan needs, what is there, what to do), then what is adopted and noted; exit 1 on a conflict."""
+    target = target_dsn(dsn)
+    if to is not None:
+        phase(to)
+    way, findings = runner.check(target, to, backfill)
+    refused = [f for f in findings if f.verdict == "refuse"]
+    lines = [f"{describe(target)}: {len(refused)} conflicts, "
+             f"{sum(f.verdict == 'adopt' for f in findings)} app objects adopted, "
+             f"{sum(f.verdict == 'create' for f in findings)} objects to create ({way} way through phases 2-4)"]
+    lines += findings_text(findings, ("refuse", "adopt", "note"))
+    emit([vars(f) | {"adopted": None} for f in findings], as_json, "\n".join(lines))
+    if refused:
+        raise typer.Exit(1)
 
 
 def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
@@ -66,4 +101,5 @@ def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command("plan")(fail_cleanly(plan_command))
+    app.command("check")(fail_cleanly(check_command))
     app.command("status")(fail_cleanly(status_command))

@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tasks import gate
 from tasks.acceptance import acceptance_task
-from tasks.apply import applied_earlier_task, apply_task, phases_to_apply_task, rollback_task
+from tasks.apply import applied_earlier_task, apply_task, check_task, phases_to_apply_task, rollback_task
 from tasks.backup import backup_task
 from tasks.common import MigrationError, Phase, Settings, artifact_key, describe
 from tasks.preflight import preflight_task
@@ -80,7 +80,9 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
     acceptance checklist once every phase is applied."""
     summary = []
     with migration_lock(dsn) as lock_conn:
-        for target, applied in phases_to_apply_task(lock_conn, to):
+        todo = phases_to_apply_task(lock_conn, to)
+        check_task(lock_conn, [target for target, applied in todo if applied is None], settings)
+        for target, applied in todo:
             evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied)
             decision = gate.ask(gate.applied_question(target, evidence), key=f"phase-{target.number}",
                                 approval=approval, timeout_s=approval_timeout_s, poll_interval=poll_interval)
@@ -111,6 +113,7 @@ def migrate(
     approval_timeout_s: int = gate.DEFAULT_APPROVAL_TIMEOUT_S,
     backups: bool = True,
     backup_dir: str | None = None,
+    backfill: Literal["instant", "batched"] | None = None,
     batch_size: int = 10_000,
     lock_timeout_ms: int = 200,
     poll_interval: int = 5,
@@ -118,11 +121,13 @@ def migrate(
     acceptance_load_seconds: float = 5.0,
 ) -> list[dict[str, Any]]:
     """Apply the pending phases up to `to`, each gated, then run the acceptance checklist when all are applied;
-    `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL."""
+    `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL; `backfill` the
+    way through phases 2-4 (instant by default; once phase 2 ran, its way)."""
     dsn = resolve_database(database)
     get_run_logger().info("migrating %s (approval %s)", describe(dsn), approval)
     return migrate_phases(dsn, to=to, approval=approval, approval_timeout_s=approval_timeout_s,
                           backup_dir=backup_folder(backups, backup_dir),
-                          settings=Settings(batch_size=batch_size, lock_timeout_ms=lock_timeout_ms),
+                          settings=Settings(batch_size=batch_size, lock_timeout_ms=lock_timeout_ms,
+                                            backfill=backfill),
                           poll_interval=poll_interval, data_docs=data_docs,
                           acceptance_load_seconds=acceptance_load_seconds)

@@ -1,6 +1,8 @@
 """The `staging_dry_run` flow: rehearse the whole migration on a copy, undo it, compare, drop the copy.
 
-It only reads the source (pg_dump); everything it writes goes to the copy.
+It only reads the source (pg_dump); everything it writes goes to the copy. The copy has no live writes, so
+the comparisons are exact: the content fingerprint of the app's tables taken before phase 1 must be the same
+after the migration and after the rollback, and the catalog after the rollback must be the one before.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from tasks.apply import rollback_all_task
 from tasks.backup import copy_database_task, drop_copy_task
 from tasks.common import MigrationError, Settings, describe
 from tasks.session import backup_root, resolve_database
-from tasks.staging import schema_and_rows_task
+from tasks.staging import fingerprint_task, schema_and_rows_task
 
 
 @flow(name="staging-dry-run")
@@ -27,13 +29,16 @@ def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy
     staging = copy_database_task(source, backup_root(backup_dir))
     try:
         start = schema_and_rows_task(staging)
+        fingerprint_task(staging, "before phase 1")
         started = time.monotonic()
         phases = migrate_phases(staging, to=None, approval="auto", approval_timeout_s=60, backup_dir=None,
                                 settings=Settings(), poll_interval=5)
         migrated_s = time.monotonic() - started
+        changed_by_migration = fingerprint_task(staging, "after the migration", "before phase 1")
         undone = rollback_all_task(staging)
         end = schema_and_rows_task(staging)
-        report = {
+        changed_by_rollback = fingerprint_task(staging, "after the rollback", "before phase 1")
+        report: dict[str, Any] = {
             "source": describe(source),
             "copy": describe(staging).rsplit("/", 1)[-1],
             "phases": phases,
@@ -41,6 +46,9 @@ def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy
             "rollback_seconds": round(sum(o.seconds for o in undone), 1),
             "schema_restored": start[0] == end[0],
             "row_counts_restored": start[1] == end[1],
+            "app_data_unchanged_after_migration": not changed_by_migration,
+            "app_data_unchanged_after_rollback": not changed_by_rollback,
+            "app_data_differences": changed_by_migration + changed_by_rollback,
         }
         create_table_artifact(phases, key="dry-run-phases", description="per-phase durations and validation")
         create_markdown_artifact(
@@ -48,10 +56,16 @@ def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy
             f"- migration: {report['migration_seconds']} s on a full copy (production estimate: the same, "
             f"plus the live write load)\n- rollback of every phase: {report['rollback_seconds']} s\n"
             f"- schema after rollback equals the start: {report['schema_restored']}\n"
-            f"- row counts after rollback equal the start: {report['row_counts_restored']}\n",
+            f"- row counts after rollback equal the start: {report['row_counts_restored']}\n"
+            f"- the app's data (content fingerprint of every table of the app's, before phase 1) unchanged after "
+            f"the migration: {report['app_data_unchanged_after_migration']}, after the rollback: "
+            f"{report['app_data_unchanged_after_rollback']}\n"
+            + "".join(f"  - differs: {line}\n" for line in report["app_data_differences"][:20]),
             key="dry-run-report",
             description="staging dry run",
         )
+        if report["app_data_differences"]:
+            raise MigrationError(f"dry run: the app's data changed: {report['app_data_differences'][0]}")
         if not (report["schema_restored"] and report["row_counts_restored"]):
             raise MigrationError("dry run: rolling every phase back did not restore the starting schema and rows")
         return report

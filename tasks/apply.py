@@ -7,12 +7,14 @@ from typing import Any
 
 import psycopg
 from prefect import task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
 from tasks.common import progress_reporter
 from tenant_migrate import ledger, runner
+from tenant_migrate.check.review import require_no_refusal, review
 from tenant_migrate.plan import Phase, phase
 from tenant_migrate.runner import PhaseOutcome
 from tenant_migrate.steps import Settings
@@ -28,6 +30,22 @@ def phases_to_apply_task(lock_conn: psycopg.Connection, to: int | None) -> list[
     return regate + [(target, None) for target in runner.pending_phases(lock_conn, to)]
 
 
+@task(name="check", cache_policy=NO_CACHE)
+def check_task(lock_conn: psycopg.Connection, phases: list[Phase], settings: Settings) -> None:
+    """The whole-plan check before the first change: each phase still to apply against the live catalog. Its
+    findings are a table artifact; a conflict stops the run with nothing changed."""
+    way = runner.backfill_way(lock_conn, settings.backfill)
+    findings = review(lock_conn, phases, way)
+    shown = [f for f in findings if f.verdict != "create"]
+    create_table_artifact(
+        [{"phase": f.phase, "verdict": f.verdict, "object": f.object, "detail": f.text} for f in shown]
+        or [{"result": f"nothing of the app's is in the way of phases {[p.number for p in phases]}"}],
+        key="check", description=f"whole-plan check ({way} way through phases 2-4)")
+    for finding in shown:
+        get_run_logger().info("check: %s", finding.line())
+    require_no_refusal(findings)
+
+
 @task(name="phases to roll back", cache_policy=NO_CACHE)
 def phases_to_roll_back_task(lock_conn: psycopg.Connection, to: int) -> list[Phase]:
     """The phases above `to` that are applied or partly applied, newest first."""
@@ -40,7 +58,7 @@ def apply_task(dsn: str, lock_conn: psycopg.Connection, number: int, settings: S
     """Run the phase's up steps (resuming an interrupted run) and record it, with its backup, in the ledger."""
     report = progress_reporter(f"apply-phase-{number}", "batched steps progress")
     with_progress = replace(settings, progress=lambda step, done, total: report(100.0 * done / max(1, total)))
-    outcome = runner.run_phase(dsn, lock_conn, phase(number), "up", with_progress)
+    outcome = runner.apply_checked(dsn, lock_conn, phase(number), with_progress)
     report(100.0)
     backup_fields = {"backup_path": str(backup["path"]), "backup_sha256": backup["sha256"]} if backup else {}
     ledger.update_run(lock_conn, outcome.run_id, flow_run_id=flow_run.id, **backup_fields)

@@ -20,7 +20,11 @@ RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_p
 
 
 def ensure(conn: psycopg.Connection) -> None:
+    """The ledger schema, and the view tenant_migrate.catalog_objects of sql/ownership/objects.sql (the suites
+    compare the catalog with the baseline through it)."""
     conn.execute(read_sql("ledger/schema.sql"))
+    objects = read_sql("ownership/objects.sql").strip().removesuffix(";")
+    conn.execute(f"CREATE OR REPLACE VIEW tenant_migrate.catalog_objects AS {objects}")
 
 
 def exists(conn: psycopg.Connection) -> bool:
@@ -52,18 +56,27 @@ def latest_run(conn: psycopg.Connection, phase: int, direction: str | None = Non
     return conn.cursor(row_factory=dict_row).execute(query, (phase, direction)).fetchone()
 
 
+def backfill_way(conn: psycopg.Connection) -> str | None:
+    """The way phase 2 went (instant or batched), or None while phase 2 has not run (or was rolled back): then
+    either way is open. A phase 2 recorded before the instant way existed went the batched way."""
+    run = latest_run(conn, 2)
+    if run is None or (run["direction"] == "down" and run["status"] == "rolled_back"):
+        return None
+    return run.get("backfill") or "batched"
+
+
 def applied_phases(conn: psycopg.Connection) -> set[int]:
     """Phases whose newest run is a completed apply."""
     return {n for n, r in latest_runs(conn).items() if r["direction"] == "up" and r["status"] == "applied"}
 
 
 def start_run(conn: psycopg.Connection, *, phase: int, name: str, direction: str, checksum: str,
-              files: dict[str, str], runner: str, resumed_from: int | None) -> int:
+              files: dict[str, str], runner: str, resumed_from: int | None, backfill: str) -> int:
     """A new 'running' row; when resuming, finished steps, batch positions and the snapshot carry over."""
-    run_id = scalar(conn,
-        "INSERT INTO tenant_migrate.phase_runs (phase, name, direction, checksum, files, status, runner, resumed_from)"
-        " VALUES (%s, %s, %s, %s, %s, 'running', %s, %s) RETURNING id",
-        (phase, name, direction, checksum, json.dumps(files), runner, resumed_from))
+    run_id = scalar(
+        conn, "INSERT INTO tenant_migrate.phase_runs (phase, name, direction, checksum, files, status, runner, "
+              "resumed_from, backfill) VALUES (%s, %s, %s, %s, %s, 'running', %s, %s, %s) RETURNING id",
+        (phase, name, direction, checksum, json.dumps(files), runner, resumed_from, backfill))
     if resumed_from is not None:
         conn.execute("INSERT INTO tenant_migrate.step_progress (run_id, step, status, position, target) "
                      "SELECT %s, step, status, position, target FROM tenant_migrate.step_progress "

@@ -12,8 +12,9 @@ from pathlib import Path
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import SQL_DIR
 
-MODES = ("transaction", "autocommit", "batched", "generated")
-HEADER = re.compile(r"^--\s*(mode|table):\s*(\S+)\s*$", re.MULTILINE)
+MODES = ("transaction", "autocommit", "batched", "generated", "undo")
+BACKFILLS = ("instant", "batched")  # the two ways through phases 2-4 (sql/README.md)
+HEADER = re.compile(r"^--\s*(mode|table|backfill|rows):\s*(.+?)\s*$", re.MULTILINE)
 
 # What each kind of statement locks, for `tenant-migrate plan` (first match wins).
 LOCKS = [
@@ -38,6 +39,8 @@ class Step:
     path: Path
     mode: str
     table: str | None
+    backfill: str | None = None  # only in this way through phases 2-4; None: in both
+    rows: str | None = None  # a batched step: the condition of the rows it writes (the batches span only those)
 
     @property
     def sql(self) -> str:
@@ -47,6 +50,8 @@ class Step:
     def locks(self) -> list[str]:
         if self.mode == "generated":
             return ["decided from the catalog at run time; each statement runs like a one-statement step"]
+        if self.mode == "undo":
+            return ["one statement per object this phase created, newest first, each like a one-statement step"]
         body = "\n".join(line for line in self.sql.splitlines() if not line.lstrip().startswith("--"))
         found = []
         for pattern, lock in LOCKS:
@@ -71,8 +76,10 @@ class Phase:
     def folder(self) -> Path:
         return SQL_DIR / self.name
 
-    def steps(self, direction: str) -> list[Step]:
-        return [_step(self.name, direction, path) for path in sorted((self.folder / direction).glob("*.sql"))]
+    def steps(self, direction: str, backfill: str | None = None) -> list[Step]:
+        """The phase's steps in one direction, in order; with `backfill`, only those of that way."""
+        steps = [_step(self.name, direction, path) for path in sorted((self.folder / direction).glob("*.sql"))]
+        return [s for s in steps if backfill is None or s.backfill in (None, backfill)]
 
     def files(self) -> dict[str, str]:
         """sha256 of each SQL file of the phase, by path relative to sql/."""
@@ -93,7 +100,11 @@ def _step(phase: str, direction: str, path: Path) -> Step:
         raise MigrationError(f"{path.relative_to(SQL_DIR)}: unknown mode {mode!r} (one of {', '.join(MODES)})")
     if mode == "batched" and "table" not in headers:
         raise MigrationError(f"{path.relative_to(SQL_DIR)}: a batched step needs a '-- table:' header")
-    return Step(phase, direction, path.stem, path, mode, headers.get("table"))
+    if headers.get("backfill", BACKFILLS[0]) not in BACKFILLS:
+        raise MigrationError(f"{path.relative_to(SQL_DIR)}: unknown backfill {headers['backfill']!r} "
+                             f"(one of {', '.join(BACKFILLS)})")
+    return Step(phase, direction, path.stem, path, mode, headers.get("table"), headers.get("backfill"),
+                headers.get("rows"))
 
 
 @cache

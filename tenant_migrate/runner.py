@@ -17,13 +17,15 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tenant_migrate import faults, ledger
+from tenant_migrate import faults, ledger, ownership
+from tenant_migrate.check.objects import Finding
+from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.db import LEGACY_TABLES, connect, one
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import lock_is_free, migration_lock
 from tenant_migrate.paths import read_sql
-from tenant_migrate.plan import Phase, load_plan, phase
-from tenant_migrate.steps import Settings, run_step, work_session
+from tenant_migrate.plan import BACKFILLS, Phase, load_plan, phase
+from tenant_migrate.steps import Run, Settings, run_step, work_session
 
 log = logging.getLogger("tenant_migrate.runner")
 
@@ -86,30 +88,50 @@ def _resumable_run(lock_conn: psycopg.Connection, number: int, direction: str) -
     return None
 
 
+def backfill_way(conn: psycopg.Connection, requested: str | None) -> str:
+    """The way through phases 2-4 for this database: the one phase 2 went, else the one asked for (instant by
+    default). Asking for the other way once phase 2 went one is refused."""
+    if requested is not None and requested not in BACKFILLS:
+        raise MigrationError(f"--backfill must be one of {', '.join(BACKFILLS)}, not {requested!r}")
+    recorded = ledger.backfill_way(conn)
+    if recorded is None:
+        return requested or BACKFILLS[0]
+    if requested is not None and requested != recorded:
+        raise MigrationError(f"--backfill {requested}: phase 2 of this database went the {recorded} way, and phases "
+                             f"3-4 must go on the same way; roll back to phase 1 to choose again")
+    return recorded
+
+
 def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction: str,
-              settings: Settings) -> PhaseOutcome:
-    """Apply (up) or revert (down) one phase; the caller holds the migration lock and checked order."""
+              settings: Settings, adopted: ownership.Catalog | None = None) -> PhaseOutcome:
+    """Apply (up) or revert (down) one phase; the caller holds the migration lock and checked order (and, for an
+    apply, passes the app objects the phase adopts, from the check)."""
     ledger.ensure(lock_conn)
+    way = backfill_way(lock_conn, settings.backfill)
     resumed_from = _resumable_run(lock_conn, target.number, direction)
     run_id = ledger.start_run(lock_conn, phase=target.number, name=target.name, direction=direction,
                               checksum=target.checksum(), files=target.files(), runner=settings.runner,
-                              resumed_from=resumed_from)
+                              resumed_from=resumed_from, backfill=way)
     verb = "applying" if direction == "up" else "rolling back"
     log.info("phase %d %s: %s%s", target.number, target.name, verb,
              f" (resuming run {resumed_from})" if resumed_from else "")
-    started, notes = time.monotonic(), list[str]()
-    work = work_session(dsn, settings)
-    step = None
+    started = time.monotonic()
+    run = Run(run_id, target.number, direction, work_session(dsn, settings), lock_conn, settings)
+    notes, step = run.notes, None
     try:
         if direction == "up" and resumed_from is None:
-            ledger.snapshot_counts(lock_conn, run_id, table_stats(work))
-        for step in target.steps(direction):
+            if target.number == 1:
+                ownership.record_baseline(lock_conn)
+            ledger.snapshot_counts(lock_conn, run_id, table_stats(run.work))
+        if adopted:
+            ownership.adopt(lock_conn, target.number, run_id, adopted)
+        for step in target.steps(direction, way):
             done = ledger.step_progress(lock_conn, run_id, step.name)
             if done and done["status"] == "done":
                 log.info("%s/%s/%s: already done", target.name, direction, step.name)
                 continue
             faults.checkpoint(f"{step.phase}/{direction}/{step.name}:before")
-            run_step(work, lock_conn, run_id, step, settings, notes)
+            run_step(run, step)
             ledger.set_step(lock_conn, run_id, step.name, "done")
             faults.checkpoint(f"{step.phase}/{direction}/{step.name}:done")
     except (MigrationError, psycopg.Error) as exc:
@@ -121,7 +143,7 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
         ledger.finish_run(lock_conn, run_id, "interrupted", notes=notes, error="interrupted")
         raise
     finally:
-        work.close()
+        run.work.close()
     status = "applied" if direction == "up" else "rolled_back"
     ledger.finish_run(lock_conn, run_id, status, notes=notes)
     seconds = round(time.monotonic() - started, 3)
@@ -184,7 +206,32 @@ def apply_phase(dsn: str, number: int, settings: Settings | None = None,
     if lock_conn is None:
         with migration_lock(dsn) as conn:
             return apply_phase(dsn, number, settings, conn)
-    return run_phase(dsn, lock_conn, ready_to_apply(lock_conn, number), "up", settings)
+    return apply_checked(dsn, lock_conn, ready_to_apply(lock_conn, number), settings)
+
+
+def check(dsn: str, to: int | None = None, backfill: str | None = None) -> tuple[str, list[Finding]]:
+    """The whole-plan check of the phases still to apply up to `to`, read-only: (the way through phases 2-4,
+    every finding)."""
+    conn = connect(dsn)
+    try:
+        way = backfill_way(conn, backfill)
+        return way, review(conn, pending_phases(conn, to), way)
+    finally:
+        conn.close()
+
+
+def check_plan(lock_conn: psycopg.Connection, phases: list[Phase], settings: Settings) -> list[Finding]:
+    """The whole-plan check of `phases`: refuses, before any change, if one of them would touch what it does
+    not own."""
+    findings = review(lock_conn, phases, backfill_way(lock_conn, settings.backfill))
+    require_no_refusal(findings)
+    return findings
+
+
+def apply_checked(dsn: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings) -> PhaseOutcome:
+    """Check phase `target` against the catalog, then apply it, adopting what the check adopted."""
+    findings = check_plan(lock_conn, [target], settings)
+    return run_phase(dsn, lock_conn, target, "up", settings, adopted(findings, target.number))
 
 
 def rollback_phase(dsn: str, number: int, settings: Settings | None = None,
@@ -209,6 +256,7 @@ def migrate(dsn: str, to: int | None = None, settings: Settings | None = None) -
         pending = pending_phases(lock_conn, to)
         if not pending:
             log.info("nothing to apply: phases up to %s are applied", to or len(load_plan()))
+        check_plan(lock_conn, pending, settings)
         return [apply_phase(dsn, p.number, settings, lock_conn) for p in pending]
 
 

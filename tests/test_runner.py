@@ -70,7 +70,7 @@ def test_drift_of_an_applied_phase_is_refused_naming_the_file(legacy_db):
         runner.migrate(legacy_db)
 
 
-def test_an_interrupted_backfill_resumes_where_it_stopped(legacy_db):
+def test_an_interrupted_batched_backfill_resumes_where_it_stopped(legacy_db):
     runner.migrate(legacy_db, to=3)
     seen = []
 
@@ -80,12 +80,13 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(legacy_db):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        runner.migrate(legacy_db, to=4, settings=runner.Settings(batch_size=100, progress=stop_after_three_batches))
+        runner.migrate(legacy_db, to=4, settings=runner.Settings(batch_size=100, backfill="batched",
+                                                                 progress=stop_after_three_batches))
     with connection(legacy_db) as conn:
         assert "interrupted" == ledger.latest_run(conn, 4)["status"]
     resumed = []
     outcome, = runner.migrate(legacy_db, to=4, settings=runner.Settings(
-        batch_size=100, progress=lambda step, done, total: resumed.append((step, done))))
+        batch_size=100, backfill="batched", progress=lambda step, done, total: resumed.append((step, done))))
     assert outcome.resumed_from is not None
     assert resumed[0] == (seen[-1][0], seen[-1][1] + 100)  # the next batch, not the first
     with connection(legacy_db) as conn:

@@ -77,7 +77,7 @@ SELECT c.relname::text AS table_name,
        END AS tenant_rows
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
-WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
     AND (c.relname IN ('users', 'campaign_subscribers')
          OR EXISTS (SELECT 1 FROM pg_attribute AS a
                     WHERE a.attrelid = c.oid AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped));
@@ -94,4 +94,61 @@ CREATE TABLE IF NOT EXISTS tenant_migrate.decisions (
     comment text NOT NULL DEFAULT '',
     decided_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     flow_run_id text
+);
+
+-- What the migration owns: every object a phase created (recorded in the same transaction as the statement
+-- that created it; a CONCURRENTLY build is recorded as 'pending' before it starts), and every object of the
+-- app a phase uses as it is ('adopted'). Rollback drops, alters or empties only 'created' objects; an
+-- adopted object is left exactly as it was. released_at: a down step removed it.
+CREATE TABLE IF NOT EXISTS tenant_migrate.owned_objects (
+    id bigserial PRIMARY KEY,
+    phase integer NOT NULL,
+    run_id bigint REFERENCES tenant_migrate.phase_runs (id),
+    kind text NOT NULL,
+    table_name text NOT NULL DEFAULT '',
+    name text NOT NULL,
+    detail text NOT NULL DEFAULT '',
+    ownership text NOT NULL CHECK (ownership IN ('created', 'adopted', 'pending')),
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    released_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS owned_objects_key_idx ON tenant_migrate.owned_objects (kind, table_name, name);
+
+-- Which way phases 2-4 went (instant: tenant columns added with DEFAULT 1, no row rewritten; batched: nullable
+-- columns filled in primary-key batches), recorded by phase 2; absent on ledgers older than the instant way,
+-- which went the batched way.
+ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS backfill text;
+
+-- Rows phase 4's sweep gave a tenant (written with an explicit NULL tenant id), with the values they had, so
+-- that its rollback puts them back exactly.
+CREATE TABLE IF NOT EXISTS tenant_migrate.swept_rows (
+    table_name text NOT NULL,
+    id bigint NOT NULL,
+    user_id bigint,
+    chatbot_id bigint,
+    PRIMARY KEY (table_name, id)
+);
+
+-- The catalog as it was before phase 1 (sql/ownership/objects.sql, recorded when phase 1 starts): everything in it
+-- is the app's. The suites check that all of it is still there, unchanged.
+CREATE TABLE IF NOT EXISTS tenant_migrate.baseline_objects (
+    kind text NOT NULL,
+    table_name text NOT NULL,
+    name text NOT NULL,
+    detail text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (kind, table_name, name)
+);
+
+-- Content fingerprints (tenant_migrate/fingerprint.py): per table of the app's and chunk of rows, the row count
+-- and a hash of the rows' app columns, all read in one snapshot. A label names one fingerprint.
+CREATE TABLE IF NOT EXISTS tenant_migrate.fingerprints (
+    label text NOT NULL,
+    table_name text NOT NULL,
+    columns text[] NOT NULL,
+    chunk bigint NOT NULL,
+    row_count bigint NOT NULL,
+    hash numeric NOT NULL,
+    taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (label, table_name, chunk)
 );

@@ -1,10 +1,9 @@
 -- 02_add_tenant_columns / up / 04_campaigns_columns
 -- Requires: 01_create_core_tables
+-- The enhanced columns of the architecture; the tenant columns come in step 05 or 06 (by the way phases 2-4 go).
 -- mode: transaction
 -- Nullable columns and a constant default: catalog-only, ACCESS EXCLUSIVE for about a millisecond.
 
 ALTER TABLE campaigns
-    ADD COLUMN IF NOT EXISTS user_id bigint,
-    ADD COLUMN IF NOT EXISTS chatbot_id bigint,
     ADD COLUMN IF NOT EXISTS target_criteria jsonb NOT NULL DEFAULT '{}',
     ADD COLUMN IF NOT EXISTS scheduled_at timestamptz;

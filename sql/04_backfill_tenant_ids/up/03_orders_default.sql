@@ -1,5 +1,6 @@
 -- 04_backfill_tenant_ids / up / 03_orders_default
 -- Requires: 03_create_admin_user
+-- backfill: batched
 -- mode: transaction
 -- Steps 01-04 come first, so that rows the legacy app inserts during and after the backfill land on
 -- tenant 1. SET DEFAULT is catalog-only: ACCESS EXCLUSIVE for about a millisecond, no scan. One table

@@ -64,12 +64,45 @@ decided AS (
                 ORDER BY o.ord LIMIT 1)
            ) AS covered_by
     FROM wanted AS w
+),
+-- A partitioned table cannot build an index CONCURRENTLY: its index is made ON ONLY the parent (catalog-only,
+-- invalid until complete), each leaf partition's CONCURRENTLY, then attached (brief); once every partition's
+-- is attached, the parent's is valid.
+built AS (
+    SELECT d.*, c.relkind = 'p' AS partitioned,
+           (SELECT string_agg(quote_ident(col), ', ' ORDER BY pos)
+            FROM unnest(d.columns) WITH ORDINALITY AS u (col, pos)) AS column_list
+    FROM decided AS d
+    JOIN pg_class AS c ON c.oid = format('public.%I', d.table_name)::regclass
+),
+statements AS (
+    SELECT ord, 0 AS sub, '' AS part,
+           CASE WHEN covered_by IS NULL AND NOT partitioned THEN
+               format('CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON public.%I (%s)', index_name, table_name, column_list)
+           WHEN covered_by IS NULL THEN
+               format('CREATE INDEX IF NOT EXISTS %I ON ONLY public.%I (%s)', index_name, table_name, column_list)
+           END AS statement,
+           CASE WHEN covered_by IS NOT NULL THEN format('skipped %s: covered by %s', index_name, covered_by) END
+               AS note
+    FROM built
+    UNION ALL
+    SELECT b.ord, s.sub, p.relname,
+           CASE s.sub
+               WHEN 1 THEN format('CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON public.%I (%s)',
+                                  left(b.index_name || '_' || p.relname, 63), p.relname, b.column_list)
+               ELSE format('ALTER INDEX public.%I ATTACH PARTITION public.%I', b.index_name,
+                           left(b.index_name || '_' || p.relname, 63))
+           END,
+           NULL
+    FROM built AS b
+    CROSS JOIN LATERAL (SELECT t.relid FROM pg_partition_tree(format('public.%I', b.table_name)::regclass) AS t
+                        WHERE t.isleaf) AS leaf
+    JOIN pg_class AS p ON p.oid = leaf.relid
+    CROSS JOIN (VALUES (1), (2)) AS s (sub)
+    WHERE b.covered_by IS NULL AND b.partitioned
+        -- a partition index already attached to the parent's needs nothing more
+        AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i JOIN pg_class AS pi ON pi.oid = i.inhrelid
+                        WHERE i.inhparent = to_regclass(format('public.%I', b.index_name))
+                            AND pi.relname = left(b.index_name || '_' || p.relname, 63))
 )
-SELECT
-    CASE WHEN covered_by IS NULL THEN
-        format('CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON public.%I (%s)', index_name, table_name,
-               (SELECT string_agg(quote_ident(c), ', ' ORDER BY p) FROM unnest(columns) WITH ORDINALITY AS u (c, p)))
-    END AS statement,
-    CASE WHEN covered_by IS NOT NULL THEN format('skipped %s: covered by %s', index_name, covered_by) END AS note
-FROM decided
-ORDER BY ord;
+SELECT statement, note FROM statements ORDER BY ord, sub, part;

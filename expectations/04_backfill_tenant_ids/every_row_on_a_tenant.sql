@@ -1,0 +1,34 @@
+-- expectations / 04_backfill_tenant_ids / every_row_on_a_tenant
+-- no row without a tenant, and every row that existed before phase 4 on user 1 / chatbot 1: one scan per table
+-- computes both (the foreign keys, validated, prove that every tenant id is a real user and chatbot)
+WITH p AS (SELECT * FROM {batch} AS batch),
+snap AS (
+    SELECT c.table_name, c.max_id FROM tenant_migrate.row_counts AS c
+    WHERE c.run_id = (SELECT max(r.id) FROM tenant_migrate.phase_runs AS r
+                      WHERE r.phase = 4 AND r.direction = 'up'
+                          AND EXISTS (SELECT 1 FROM tenant_migrate.row_counts AS x WHERE x.run_id = r.id))
+),
+scan AS (
+    SELECT 'contacts' AS table_name, count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL) AS no_tenant,
+           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'contacts')
+                                AND (t.user_id <> 1 OR t.chatbot_id <> 1)) AS not_on_tenant_1
+    FROM public.contacts AS t
+    UNION ALL
+    SELECT 'messages', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
+           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'messages')
+                                AND (t.user_id <> 1 OR t.chatbot_id <> 1))
+    FROM public.messages AS t
+    UNION ALL
+    SELECT 'orders', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
+           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'orders')
+                                AND (t.user_id <> 1 OR t.chatbot_id <> 1))
+    FROM public.orders AS t
+    UNION ALL
+    SELECT 'campaigns', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
+           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaigns')
+                                AND (t.user_id <> 1 OR t.chatbot_id <> 1))
+    FROM public.campaigns AS t
+)
+SELECT scan.* FROM p CROSS JOIN scan WHERE scan.no_tenant > 0 OR scan.not_on_tenant_1 > 0
+UNION ALL
+SELECT 'no phase 4 snapshot in tenant_migrate.row_counts', NULL, NULL FROM p WHERE NOT EXISTS (SELECT 1 FROM snap)

@@ -1,0 +1,7 @@
+-- 01_create_core_tables / down / 01_drop_created_tables
+-- Requires: 02_add_tenant_columns rolled back
+-- mode: undo
+-- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
+-- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
+-- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
+-- Here: the tables users, user_subscriptions, chatbots (no CASCADE: a table still referenced fails instead).

@@ -1,0 +1,9 @@
+-- 02_add_tenant_columns / down / 01_drop_created_columns
+-- Requires: 03_create_admin_user rolled back
+-- mode: undo
+-- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
+-- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
+-- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
+-- Here: the columns it added (one ALTER TABLE per table: catalog-only, about a millisecond of ACCESS
+-- EXCLUSIVE), with their defaults and the order_number unique constraint; an app column it adopted (say the
+-- app's own contacts.email) stays, with its data.

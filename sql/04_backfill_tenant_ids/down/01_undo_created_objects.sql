@@ -1,0 +1,8 @@
+-- 04_backfill_tenant_ids / down / 01_undo_created_objects
+-- Requires: 05_update_constraints rolled back
+-- mode: undo
+-- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
+-- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
+-- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
+-- Here: the tenant foreign keys (and, the batched way, the DEFAULT 1 it set, first of all, so that no new row
+-- gets tenant 1 while steps 02-05 clear the tenant ids).

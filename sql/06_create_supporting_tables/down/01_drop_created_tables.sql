@@ -1,0 +1,7 @@
+-- 06_create_supporting_tables / down / 01_drop_created_tables
+-- Requires: 07_performance_indexes rolled back
+-- mode: undo
+-- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
+-- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
+-- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
+-- Here: the supporting tables it created (an app table it adopted stays, with its rows).

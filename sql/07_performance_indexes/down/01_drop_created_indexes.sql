@@ -1,0 +1,8 @@
+-- 07_performance_indexes / down / 01_drop_created_indexes
+-- Requires: 08_row_level_security rolled back
+-- mode: undo
+-- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
+-- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
+-- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
+-- Here: DROP INDEX CONCURRENTLY of each index it built (an app index of the same name, which covered what the
+-- plan wanted, was adopted and stays).

@@ -1,0 +1,10 @@
+-- 08_row_level_security / down / 01_undo_created_objects
+-- Requires: 08_row_level_security (applied or partly applied)
+-- mode: undo
+-- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
+-- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
+-- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
+-- Here, newest first: row-level security off (FORCE, then ENABLE) on each table it enabled it on, so no reader
+-- meets a table with row-level security on and its policies gone; its policies; its grants; the role
+-- memberships it granted; app_current_tenant(). A policy or grant that existed before phase 8 stays, and so
+-- do the roles tenant_app, tenant_legacy and tenant_owner (roles belong to the cluster).

@@ -1,0 +1,1 @@
+"""The whole-plan check, before any change: what each pending phase creates, adopts or refuses."""

@@ -1,0 +1,50 @@
+"""The whole-plan check: every phase still to apply held against the live catalog, before anything changes.
+
+Read-only: it writes nothing, not even the ledger. `tenant-migrate check` prints it (exit 1 on a refusal),
+`tenant-migrate plan --dsn` lists its verdict per object, and every migrate run starts with it.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from tenant_migrate import ledger, ownership
+from tenant_migrate.check import environment
+from tenant_migrate.check.objects import Finding, review_phase
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import read_sql
+from tenant_migrate.plan import Phase
+
+
+def review(conn: psycopg.Connection, phases: list[Phase], way: str) -> list[Finding]:
+    """Create, adopt or refuse for every object the phases create; notes and refusals about the database."""
+    if not phases:
+        return []
+    mine = ownership.created_keys(conn) if ledger.exists(conn) else set()
+    cat = {k: v for k, v in ownership.catalog(conn).items() if k not in mine}  # a resumed phase's own objects
+    unsafe = {r[0] for r in conn.execute(read_sql("ownership/unsafe_roles.sql"))}
+    numbers = {p.number for p in phases}
+    findings = environment.preflight(conn, phases)
+    findings += environment.partitions(conn, numbers)
+    findings += environment.triggers(conn, numbers, way)
+    for target in phases:
+        findings += review_phase(target, cat, unsafe)
+    return findings
+
+
+def refusals(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.verdict == "refuse"]
+
+
+def require_no_refusal(findings: list[Finding]) -> None:
+    """Stop, before any change, naming the first refusal (and how many there are)."""
+    refused = refusals(findings)
+    if refused:
+        more = f" (and {len(refused) - 1} more: see `tenant-migrate check`)" if len(refused) > 1 else ""
+        first = refused[0]
+        raise MigrationError(f"check: phase {first.phase} {first.object}: {first.text}{more}; nothing was changed")
+
+
+def adopted(findings: list[Finding], number: int) -> ownership.Catalog:
+    """The app objects phase `number` adopts."""
+    return {k: v for f in findings if f.phase == number and f.verdict == "adopt" for k, v in f.adopted.items()}
