@@ -1,7 +1,8 @@
 """Proof that nothing of the app's changed: a content fingerprint of every table of the app's, over its columns.
 
-For each table and chunk of rows (chunk n: primary-key values n*100,000 to (n+1)*100,000-1; without an
-integer primary key, a bucket of the rows' hash): the row count and the sum of the rows' 64-bit hashes.
+For each table and chunk of rows (chunk n: primary-key values n*100,000 to (n+1)*100,000-1; with another
+primary key, a bucket of its hash; without one, of the row's): the row count and the sum of the rows' 64-bit
+hashes.
 Everything is read in one snapshot, shared by a few connections that read tables side by side
 (pg_export_snapshot). Two fingerprints
 over the same columns are equal when, and as far as 64-bit hashes tell, only when, the rows are the same;
@@ -42,32 +43,47 @@ class Fingerprint:
         return sum(n for chunks in self.chunks.values() for n, _ in chunks.values())
 
 
-def tables(conn: psycopg.Connection) -> dict[str, tuple[str | None, list[str]]]:
-    """The app's tables: (integer primary key column or None, app columns)."""
+@dataclass(frozen=True)
+class Key:
+    """How a table's rows are chunked: by its primary key (ranges of an integer one), else by the row."""
+
+    columns: tuple[str, ...]
+    integer: bool
+
+
+def tables(conn: psycopg.Connection) -> dict[str, tuple[Key, list[str]]]:
+    """The app's tables: (their primary key, their app columns)."""
     created = ownership.created_keys(conn) if ledger.exists(conn) else set()
     rows = conn.execute(read_sql("fingerprint/tables.sql"), {
         "created_tables": [name for kind, _, name in created if kind == "table"],
         "created_columns": [f"{table}.{name}" for kind, table, name in created if kind == "column"]})
-    return {table: (pk, list(columns)) for table, pk, columns in rows}
+    return {table: (Key(tuple(pk or ()), bool(integer)), list(columns)) for table, pk, integer, columns in rows}
 
 
-def _query(table: str, pk: str | None, columns: list[str], as_text: bool) -> sql.Composed:
+def _hashed(columns: list[str] | tuple[str, ...], as_text: bool) -> sql.Composed:
     row = sql.SQL("ROW({})").format(sql.SQL(", ").join(sql.Identifier("t", c) for c in columns))
-    hashed = sql.SQL("hashtextextended({}::text, 0)").format(row) if as_text else \
+    return sql.SQL("hashtextextended({}::text, 0)").format(row) if as_text else \
         sql.SQL("hash_record_extended({}, 0)").format(row)
-    chunk = sql.SQL("{} / {}").format(sql.Identifier("t", pk), sql.Literal(CHUNK_ROWS)) if pk else \
-        sql.SQL("abs({} % {})").format(hashed, sql.Literal(HASH_BUCKETS))
+
+
+def _query(table: str, key: Key, columns: list[str], as_text: bool) -> sql.Composed:
+    hashed = _hashed(columns, as_text)
+    if key.integer:
+        chunk = sql.SQL("{} / {}").format(sql.Identifier("t", key.columns[0]), sql.Literal(CHUNK_ROWS))
+    else:
+        chunk = sql.SQL("abs({} % {})").format(_hashed(key.columns, True) if key.columns else hashed,
+                                               sql.Literal(HASH_BUCKETS))
     return sql.SQL("SELECT {} AS chunk, count(*), sum({}) FROM public.{} AS t GROUP BY 1").format(
         chunk, hashed, sql.Identifier(table))
 
 
-def _read(conn: psycopg.Connection, table: str, pk: str | None, columns: list[str]) -> Chunks:
+def _read(conn: psycopg.Connection, table: str, key: Key, columns: list[str]) -> Chunks:
     """One table's chunks. A column type without a hash function (json, say) makes the rows hash as text."""
     try:
         with conn.transaction():
-            rows = conn.execute(_query(table, pk, columns, as_text=False)).fetchall()
+            rows = conn.execute(_query(table, key, columns, as_text=False)).fetchall()
     except (errors.UndefinedFunction, errors.FeatureNotSupported):
-        rows = conn.execute(_query(table, pk, columns, as_text=True)).fetchall()
+        rows = conn.execute(_query(table, key, columns, as_text=True)).fetchall()
     return {int(chunk): (int(n), int(h)) for chunk, n, h in rows}
 
 
@@ -97,8 +113,8 @@ def take(dsn: str, columns: dict[str, list[str]] | None = None) -> Fingerprint:
         work = [(t, found[t][0], cols) for t, cols in chosen.items() if t in found]
         with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
             # each session reads every len(sessions)-th table, one at a time
-            parts = pool.map(lambda i: {t: _read(sessions[i], t, pk, cols)
-                                        for t, pk, cols in work[i::len(sessions)]}, range(len(sessions)))
+            parts = pool.map(lambda i: {t: _read(sessions[i], t, key, cols)
+                                        for t, key, cols in work[i::len(sessions)]}, range(len(sessions)))
             chunks: dict[str, Chunks] = {}
             for part in parts:
                 chunks.update(part)

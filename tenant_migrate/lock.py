@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,7 +27,13 @@ def migration_lock(dsn: str) -> Iterator[psycopg.Connection]:
                 if holder else "another session"
             raise MigrationError(f"another migration is running on {describe(dsn)} ({who}): "
                                  "wait for it to finish, or stop it")
-        yield conn
+        try:
+            yield conn
+        finally:
+            # released now, not when the server gets round to ending the closed session: a next run may start
+            # at once (a dead connection has released it already)
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     finally:
         conn.close()
 

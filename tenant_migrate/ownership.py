@@ -64,6 +64,10 @@ def violations(change: Change, direction: str, mine: set[Key], saved: set[Key]) 
                 if k not in mine]
     gone = [k for k in change.vanished if k not in mine and not (direction == "up" and k in saved)]
     problems += [f"dropped the app's {label(k)}" for k in gone]
+    # a default or NOT NULL belongs to its column: added to an app column, it changes the app's column
+    problems += [f"changed the app's column {table}.{name} (added its {kind.replace('_', ' ')})"
+                 for kind, table, name in change.created if kind in ("default", "not_null")
+                 and ("column", table, name) not in mine and ("column", table, name) not in change.created]
     if direction == "down":
         problems += [f"created {label(k)}, which a rollback must not" for k in change.created if k not in saved]
     return problems

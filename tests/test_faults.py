@@ -45,7 +45,8 @@ pytestmark = pytest.mark.faults
 BATCH = 100  # the CLI's minimum: 50 batches of messages at the test scale
 RUNNER_ENTRY = ("import logging, sys; from tenant_migrate import runner; "
                 "logging.basicConfig(level=logging.INFO, format='%(message)s'); "
-                "runner.migrate(sys.argv[1], settings=runner.Settings(batch_size=int(sys.argv[2])))")
+                "runner.migrate(sys.argv[1], settings=runner.Settings(batch_size=int(sys.argv[2]), "
+                "backfill=sys.argv[3]))")
 TENANT_TABLES = ("contacts", "messages", "orders", "campaigns")
 RUN_TIMEOUT_S = 120
 OUTCOMES: list[dict[str, str]] = []
@@ -70,7 +71,8 @@ def concurrent(s: Step) -> bool:
 
 
 def backfill(table: str) -> Step:
-    return step(4, lambda s: s.mode == "batched" and s.table == table)
+    """Phase 4's batched backfill of a table (the batched way)."""
+    return step(4, lambda s: s.mode == "batched" and s.table == table and s.backfill == "batched")
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Point:
     flow_to: int | None = None  # run `tenant-migrate migrate --to N` (the flow) instead of the runner
     flow_args: tuple[str, ...] = ("--no-backup",)
     expect_rc: tuple[int, ...] = (-signal.SIGKILL,)
+    way: str = "instant"  # the way through phases 2-4
     notes: list[str] = field(default_factory=list)
 
 
@@ -96,18 +99,29 @@ def points() -> list[Point]:
     return [
         Point("phase 1, before its first step", "checkpoint", at(phase(1).steps("up")[0], "before")),
         Point("phase 1, first step committed", "checkpoint", at(phase(1).steps("up")[0], "done")),
-        Point("phase 2, before an FK VALIDATE", "checkpoint", at(step(2, lambda s: "validate" in s.name), "before")),
+        Point("phase 2, tenant columns added with DEFAULT 1", "checkpoint",
+              at(step(2, lambda s: s.backfill == "instant"), "done"), writer=True),
         Point("phase 2, after its CONCURRENTLY index", "checkpoint", at(step(2, concurrent), "done")),
+        Point("phase 2, its index built, not yet recorded as the migration's", "checkpoint",
+              at(step(2, concurrent), "built")),
+        Point("phase 4, foreign keys added NOT VALID", "checkpoint",
+              at(step(4, lambda s: "foreign_keys" in s.name), "done"), writer=True),
+        Point("phase 4, before an FK VALIDATE", "checkpoint", at(step(4, lambda s: "validate" in s.name), "before")),
         Point("phase 3, before the admin user", "checkpoint", at(phase(3).steps("up")[0], "before"), writer=True),
-        Point("phase 4, tenant defaults set", "checkpoint", at(phase(4).steps("up")[0], "done"), writer=True),
-        Point("phase 4, contacts batch 1 committed", "checkpoint", at(backfill("contacts"), "batch-committed#1"),
-              writer=True),
-        Point("phase 4, messages batch 20 committed", "checkpoint", at(messages, "batch-committed#20"), writer=True),
-        Point("phase 4, messages batch 7 written, not committed", "checkpoint", at(messages, "batch-uncommitted#7")),
-        Point("phase 4, last backfill done, run not finished", "checkpoint",
-              at(step(4, lambda s: s.mode == "batched", last=True), "done")),
+        Point("batched way: phase 4, tenant defaults set", "checkpoint", at(phase(4).steps("up", "batched")[0], "done"),
+              writer=True, way="batched"),
+        Point("batched way: phase 4, contacts batch 1 committed", "checkpoint",
+              at(backfill("contacts"), "batch-committed#1"), writer=True, way="batched"),
+        Point("batched way: phase 4, messages batch 20 committed", "checkpoint", at(messages, "batch-committed#20"),
+              writer=True, way="batched"),
+        Point("batched way: phase 4, messages batch 7 written, not committed", "checkpoint",
+              at(messages, "batch-uncommitted#7"), way="batched"),
+        Point("batched way: phase 4, last backfill done, run not finished", "checkpoint",
+              at(backfill("campaigns"), "done"), way="batched"),
         Point("phase 5, NOT NULL checks validated", "checkpoint", at(step(5, lambda s: "validate" in s.name), "done")),
         Point("phase 5, before the first CONCURRENTLY unique", "checkpoint", at(step(5, concurrent), "before")),
+        Point("phase 5, a unique index built, not yet recorded as the migration's", "checkpoint",
+              at(step(5, concurrent), "built")),
         Point("phase 5, before ADD CONSTRAINT USING INDEX", "checkpoint",
               at(step(5, lambda s: "USING INDEX" in s.sql.upper()), "before")),
         Point("phase 5, last step done, run not finished", "checkpoint",
@@ -122,11 +136,12 @@ def points() -> list[Point]:
               trigger="terminate-build", when="build-waiting", before=6, expect_rc=(1,)),
         Point("phase 2, CONCURRENTLY index waiting for an old snapshot", "pg_terminate_backend of all its sessions",
               trigger="terminate-all", when="build-waiting", before=1, expect_rc=(1,)),
-        Point("phase 4, messages batch waiting on a row lock", "pg_terminate_backend of all its sessions",
+        Point("batched way: phase 4, messages batch waiting on a row lock", "pg_terminate_backend of all its sessions",
               trigger="terminate-all", when="batch-waiting", before=3, into_backfill=True, writer=True,
-              expect_rc=(1,)),
-        Point("phase 4, messages batch waiting on a row lock", "pg_terminate_backend of the lock session only",
-              trigger="terminate-lock", when="batch-waiting", before=3, into_backfill=True, expect_rc=(1,)),
+              expect_rc=(1,), way="batched"),
+        Point("batched way: phase 4, messages batch waiting on a row lock",
+              "pg_terminate_backend of the lock session only", trigger="terminate-lock", when="batch-waiting",
+              before=3, into_backfill=True, expect_rc=(1,), way="batched"),
         Point("flow: backup of phase 1, pg_dump waiting for a lock", "SIGKILL of the process group from outside",
               trigger="sigkill", when="dump-waiting", flow_to=1, flow_args=("--backup-dir", "{backups}"), writer=True),
         Point("flow: backup of phase 1 dumped, manifest not written", "checkpoint", "backup:phase1:dumped",
@@ -302,7 +317,7 @@ def act(conn: psycopg.Connection, point: Point, proc: subprocess.Popen, pids: li
 
 def command(point: Point, dsn: str, backups: Path) -> list[str]:
     if point.flow_to is None:
-        return [sys.executable, "-c", RUNNER_ENTRY, dsn, str(BATCH)]
+        return [sys.executable, "-c", RUNNER_ENTRY, dsn, str(BATCH), point.way]
     args = [a.format(backups=backups) for a in point.flow_args]
     approval = [] if "--approval" in args else ["--approval", "auto"]
     return [str(Path(sys.executable).with_name("tenant-migrate")), "migrate", "--dsn", dsn, "--to",
@@ -350,7 +365,7 @@ def wait_until_lock_free(dsn: str, timeout: float = 15) -> bool:
 
 def ledger_problems(conn: psycopg.Connection) -> list[str]:
     problems = []
-    latest = ledger.latest_runs(conn)
+    latest, way = ledger.latest_runs(conn), ledger.backfill_way(conn)
     for p in load_plan():
         run = latest.get(p.number)
         if not run or (run["direction"], run["status"]) != ("up", "applied"):
@@ -358,7 +373,7 @@ def ledger_problems(conn: psycopg.Connection) -> list[str]:
             continue
         done = {r[0] for r in conn.execute("SELECT step FROM tenant_migrate.step_progress WHERE run_id = %s "
                                            "AND status = 'done'", (run["id"],))}
-        if missing := [s.name for s in p.steps("up") if s.name not in done]:
+        if missing := [s.name for s in p.steps("up", way) if s.name not in done]:
             problems.append(f"phase {p.number} applied but steps not done: {missing}")
     for r in ledger.history(conn):
         if r["status"] == "running":
@@ -381,11 +396,11 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
     backups, log = tmp_path / "backups", tmp_path / "migration.log"
     try:
         if point.before:
-            runner.migrate(dsn, to=point.before)
+            runner.migrate(dsn, to=point.before, settings=runner.Settings(backfill=point.way))
         if point.into_backfill:  # a row lock taken before the defaults are set would block them, not a batch
             with pytest.raises(KeyboardInterrupt):
-                runner.migrate(dsn, to=point.before + 1,
-                               settings=runner.Settings(batch_size=BATCH, progress=stop_at_first_batch))
+                runner.migrate(dsn, to=point.before + 1, settings=runner.Settings(
+                    batch_size=BATCH, progress=stop_at_first_batch, backfill=point.way))
         if point.when == "dump-waiting":
             with connection(dsn) as conn:
                 conn.execute("CREATE SCHEMA fault_blocker; CREATE TABLE fault_blocker.held (id int)")

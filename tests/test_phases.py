@@ -50,7 +50,7 @@ def single_column_uniques(conn: psycopg.Connection, column: str) -> list[str]:
         " AND a.attname = %s", (column,))]
 
 
-def check_phase_1(conn, notes):
+def check_phase_1(conn, notes, way):
     for table in ("users", "user_subscriptions", "chatbots"):
         assert columns(conn, table), table
     assert columns(conn, "users")["email"][0]
@@ -61,20 +61,21 @@ def check_phase_1(conn, notes):
         assert fks == ["FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE"], fks
 
 
-def check_phase_2(conn, notes):
+def check_phase_2(conn, notes, way):
+    default = "1" if way == "instant" else None
     for table in TENANT_TABLES:
         cols = columns(conn, table)
-        assert cols["user_id"] == (False, None) and cols["chatbot_id"] == (False, None), cols
-        fks = {name: c for name, c in constraints(conn, table).items() if c[0] == "f"}
-        assert fks[f"{table}_user_id_fkey"][1:] == (True, "FOREIGN KEY (user_id) REFERENCES users(id)")
-        assert fks[f"{table}_chatbot_id_fkey"][1:] == (True, "FOREIGN KEY (chatbot_id) REFERENCES chatbots(id)")
+        assert cols["user_id"] == (False, default) and cols["chatbot_id"] == (False, default), cols
+        assert not {f"{table}_user_id_fkey", f"{table}_chatbot_id_fkey"} & set(constraints(conn, table))  # phase 4
+        nulls = one(conn, f"SELECT count(*) FROM {table} WHERE user_id IS NULL")
+        assert (nulls == 0) == (way == "instant")  # instant: every row reads tenant 1 already
     assert {"tags", "custom_fields", "last_interaction"} <= set(columns(conn, "contacts"))
     assert columns(conn, "messages")["is_from_human"] == (True, "false")
     assert constraints(conn, "orders")["orders_order_number_key"][2] == "UNIQUE (order_number)"
     assert "user_id" not in columns(conn, "campaign_subscribers")
 
 
-def check_phase_3(conn, notes):
+def check_phase_3(conn, notes, way):
     assert one(conn, "SELECT email FROM users WHERE id = 1") == "admin@swiftreplies.ai"
     assert one(conn, "SELECT daily_message_limit FROM user_subscriptions WHERE user_id = 1") == 999999
     assert one(conn, "SELECT user_id FROM chatbots WHERE id = 1") == 1
@@ -82,14 +83,19 @@ def check_phase_3(conn, notes):
         assert one(conn, "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))", table) == 1
 
 
-def check_phase_4(conn, notes):
+def check_phase_4(conn, notes, way):
     for table in TENANT_TABLES:
         assert one(conn, f"SELECT count(*) FROM {table} WHERE user_id IS NULL OR chatbot_id IS NULL") == 0
         cols = columns(conn, table)
         assert cols["user_id"][1] == "1" and cols["chatbot_id"][1] == "1", cols
+        fks = {name: c for name, c in constraints(conn, table).items() if c[0] == "f"}
+        assert fks[f"{table}_user_id_fkey"][1:] == (True, "FOREIGN KEY (user_id) REFERENCES users(id)")
+        assert fks[f"{table}_chatbot_id_fkey"][1:] == (True, "FOREIGN KEY (chatbot_id) REFERENCES chatbots(id)")
+    backfilled = [n for n in notes if "rows of" in n and "batches" in n]
+    assert bool(backfilled) == (way == "batched"), notes  # the instant way rewrites no row
 
 
-def check_phase_5(conn, notes):
+def check_phase_5(conn, notes, way):
     for table in TENANT_TABLES:
         cols = columns(conn, table)
         assert cols["user_id"][0] and cols["chatbot_id"][0], table
@@ -106,7 +112,7 @@ def check_phase_5(conn, notes):
     conn.execute("RESET enable_seqscan")
 
 
-def check_phase_6(conn, notes):
+def check_phase_6(conn, notes, way):
     for table in SUPPORTING_TABLES:
         cols = columns(conn, table)
         assert cols["user_id"][0], table
@@ -124,7 +130,7 @@ def check_phase_6(conn, notes):
         conn.execute("INSERT INTO actions (user_id, request_type, status) VALUES (1, 'refund', 'maybe')")
 
 
-def check_phase_7(conn, notes):
+def check_phase_7(conn, notes, way):
     built = {"idx_messages_user_id", "idx_campaigns_user_id", "idx_messages_sent_at",
              "idx_actions_status", "idx_analytics_events_user_type", "idx_contacts_chatbot_id",
              "idx_messages_chatbot_id", "idx_orders_chatbot_id", "idx_actions_user_status",
@@ -138,7 +144,7 @@ def check_phase_7(conn, notes):
     assert one(conn, "SELECT count(*) FROM pg_index WHERE NOT indisvalid") == 0
 
 
-def check_phase_8(conn, notes):
+def check_phase_8(conn, notes, way):
     unprotected = conn.execute(
         "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
         " WHERE n.nspname = 'public' AND c.relkind = 'r'"
@@ -165,23 +171,27 @@ def test_every_phase_has_a_check():
     assert sorted(CHECKS) == [p.number for p in load_plan()]
 
 
-@pytest.mark.parametrize("number", sorted(CHECKS))
-def test_phase_applies_rolls_back_to_the_same_fingerprint_and_applies_again(legacy_db, number):
+PHASES_AND_WAYS = [(n, "instant") for n in sorted(CHECKS)] + [(n, "batched") for n in (2, 3, 4)]
+
+
+@pytest.mark.parametrize(("number", "way"), PHASES_AND_WAYS, ids=lambda v: str(v))
+def test_phase_applies_rolls_back_to_the_same_fingerprint_and_applies_again(legacy_db, number, way):
+    settings = runner.Settings(backfill=way)
     if number > 1:
-        runner.migrate(legacy_db, to=number - 1)
+        runner.migrate(legacy_db, to=number - 1, settings=settings)
     with connection(legacy_db) as conn:
         before, counts = fingerprint(conn), row_counts(conn)
-    [outcome] = runner.migrate(legacy_db, to=number)
+    [outcome] = runner.migrate(legacy_db, to=number, settings=settings)
     with connection(legacy_db) as conn:
-        CHECKS[number](conn, outcome.notes)
+        CHECKS[number](conn, outcome.notes, way)
     runner.rollback(legacy_db, number - 1)
     with connection(legacy_db) as conn:
         assert fingerprint(conn) == before
         assert row_counts(conn) == counts
-    [again] = runner.migrate(legacy_db, to=number)
+    [again] = runner.migrate(legacy_db, to=number, settings=settings)
     assert again.status == "applied"
     with connection(legacy_db) as conn:
-        CHECKS[number](conn, again.notes)
+        CHECKS[number](conn, again.notes, way)
 
 
 def test_all_the_way_up_and_down_returns_the_legacy_schema_and_rows(legacy_db):
@@ -202,7 +212,7 @@ def test_uniques_with_other_names_or_a_unique_index_are_found_by_column_and_rest
         before, counts = fingerprint(conn), row_counts(conn)
     runner.migrate(legacy_db)
     with connection(legacy_db) as conn:
-        check_phase_5(conn, [])
+        check_phase_5(conn, [], "instant")
         saved = dict(conn.execute("SELECT object_name, kind FROM tenant_migrate.saved_objects").fetchall())
         assert saved == {"Phone Uniq": "constraint", "contacts_thread_uidx": "index"}
     runner.rollback(legacy_db, 0)

@@ -40,9 +40,9 @@ def test_every_phase_folder_under_sql_is_a_phase_of_the_plan():
     assert NAMES == folders
 
 
-def test_a_phase_folder_holds_only_up_and_down():
+def test_a_phase_folder_holds_its_steps_and_the_objects_it_creates():
     for p in PHASES:
-        assert {"up", "down"} == {d.name for d in p.folder.iterdir()}, p.name
+        assert {"up", "down", "objects.toml"} == {d.name for d in p.folder.iterdir()}, p.name
 
 
 def test_every_step_names_its_phase_and_direction_in_its_header():

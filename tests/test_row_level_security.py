@@ -27,7 +27,7 @@ def test_a_non_superuser_owner_migrates_backs_up_and_restores_under_row_level_se
             conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), sql.Identifier(owner)))
         try:
             runner.migrate(as_owner, 7)
-            with pytest.raises(MigrationError, match=f"^preflight: role {owner} "):
+            with pytest.raises(MigrationError, match=f"^check: phase 8 preflight: role {owner} "):
                 runner.migrate(as_owner)  # it can neither create the roles nor join existing ones
             for role in TENANT_ROLES:  # what the operator's superuser does, as the message says
                 conn.execute(f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; EXCEPTION WHEN duplicate_object THEN END $$")

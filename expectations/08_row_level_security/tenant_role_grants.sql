@@ -1,9 +1,21 @@
 -- expectations / 08_row_level_security / tenant_role_grants
--- tenant_app and tenant_legacy may SELECT, INSERT, UPDATE and DELETE every tenant table
+-- tenant_app and tenant_legacy may read every tenant table and write all but users and user_subscriptions (a
+-- tenant may not raise its own limits); no privilege on any other table or view of the schema is granted to them
 WITH p AS (SELECT * FROM {batch} AS batch),
-tt AS (
-  SELECT t.table_name AS tbl, c.relrowsecurity, c.relforcerowsecurity FROM tenant_migrate.tenant_tables AS t
-  JOIN pg_class AS c ON c.oid = ('public.' || quote_ident(t.table_name))::regclass)
-SELECT tt.tbl, r.name AS role_name, priv.name AS missing_privilege FROM p CROSS JOIN tt CROSS JOIN (VALUES ('tenant_app'), ('tenant_legacy')) AS r (name)
-CROSS JOIN (VALUES ('SELECT'), ('INSERT'), ('UPDATE'), ('DELETE')) AS priv (name)
-WHERE NOT has_table_privilege(r.name, 'public.' || quote_ident(tt.tbl), priv.name)
+tenant AS (SELECT t.table_name FROM tenant_migrate.tenant_tables AS t),
+roles (name) AS (VALUES ('tenant_app'), ('tenant_legacy')),
+wanted AS (
+    SELECT t.table_name, priv.name AS privilege,
+           priv.name = 'SELECT' OR t.table_name NOT IN ('users', 'user_subscriptions') AS granted
+    FROM tenant AS t CROSS JOIN (VALUES ('SELECT'), ('INSERT'), ('UPDATE'), ('DELETE')) AS priv (name)
+)
+SELECT w.table_name, r.name AS role_name, w.privilege,
+       CASE WHEN w.granted THEN 'missing' ELSE 'granted, should not be' END AS problem
+FROM p CROSS JOIN wanted AS w CROSS JOIN roles AS r
+WHERE has_table_privilege(r.name, 'public.' || quote_ident(w.table_name), w.privilege) IS DISTINCT FROM w.granted
+UNION ALL
+SELECT c.relname, r.name, a.privilege_type, 'granted on a relation that is not a tenant table'
+FROM p CROSS JOIN roles AS r
+JOIN pg_class AS c ON c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+CROSS JOIN LATERAL aclexplode(c.relacl) AS a
+WHERE c.relname NOT IN (SELECT table_name FROM tenant) AND a.grantee = to_regrole(r.name)

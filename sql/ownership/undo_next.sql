@@ -2,8 +2,9 @@
 -- own, with the statement that undoes it and a note naming it; no row when there is nothing left to undo.
 -- What goes with something else is left to it: a partition's inherited column, default, constraint or index
 -- (the parent's), an index behind a constraint (the constraint's), an identity sequence, column, index or
--- grant of a table this phase created (the table's). Roles
--- stay: they belong to the cluster. A table's created columns go in one ALTER TABLE.
+-- grant of a table this phase created (the table's). Roles stay: they belong to the cluster. A table's created
+-- columns go in one ALTER TABLE; its row-level security settings, policies and grants in one transaction
+-- (statements joined by ';'), which holds that one table's lock for a moment, never two tables' at once.
 WITH mine AS (
     SELECT o.id, o.kind, o.table_name, o.name,
            CASE WHEN o.table_name <> '' THEN to_regclass(format('public.%%I', o.table_name)) END AS rel
@@ -63,39 +64,61 @@ todo AS (
            regexp_match(m.name, '^([^ ]+):([A-Z ]+)$') AS table_grant
     FROM mine AS m
 ),
+stmt AS (
+    SELECT t.id, t.kind, t.table_name, t.name,
+           CASE t.kind
+               WHEN 'table' THEN format('DROP TABLE IF EXISTS public.%%I', t.name)
+               WHEN 'column' THEN format('ALTER TABLE public.%%I DROP COLUMN IF EXISTS %%I', t.table_name, t.name)
+               WHEN 'default' THEN format('ALTER TABLE public.%%I ALTER COLUMN %%I DROP DEFAULT', t.table_name, t.name)
+               WHEN 'not_null' THEN format('ALTER TABLE public.%%I ALTER COLUMN %%I DROP NOT NULL', t.table_name, t.name)
+               WHEN 'constraint' THEN format('ALTER TABLE public.%%I DROP CONSTRAINT IF EXISTS %%I', t.table_name,
+                                             t.name)
+               WHEN 'index' THEN format(CASE WHEN (SELECT c.relkind FROM pg_class AS c WHERE c.oid = t.rel) = 'p'
+                                             THEN 'DROP INDEX IF EXISTS public.%%I'
+                                             ELSE 'DROP INDEX CONCURRENTLY IF EXISTS public.%%I' END, t.name)
+               WHEN 'trigger' THEN format('DROP TRIGGER IF EXISTS %%I ON public.%%I', t.name, t.table_name)
+               WHEN 'rls' THEN format('ALTER TABLE public.%%I %%s ROW LEVEL SECURITY', t.table_name,
+                                      CASE t.name WHEN 'enabled' THEN 'DISABLE' ELSE 'NO FORCE' END)
+               WHEN 'policy' THEN format('DROP POLICY IF EXISTS %%I ON public.%%I', t.name, t.table_name)
+               WHEN 'function' THEN format('DROP FUNCTION IF EXISTS public.%%s', t.name)
+               WHEN 'membership' THEN format('REVOKE %%I FROM %%I', split_part(t.name, ' in ', 2),
+                                             split_part(t.name, ' in ', 1))
+               WHEN 'grant' THEN CASE
+                   WHEN t.table_name <> '' THEN format(
+                       'REVOKE %%s ON %%s public.%%I FROM %%s', t.table_grant[2],
+                       CASE WHEN (SELECT c.relkind FROM pg_class AS c WHERE c.oid = t.rel) = 'S' THEN 'SEQUENCE'
+                            ELSE 'TABLE' END, t.table_name,
+                       CASE t.table_grant[1] WHEN 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(t.table_grant[1]) END)
+                   WHEN t.routine_grant[1] = 'schema public' THEN format(
+                       'REVOKE %%s ON SCHEMA public FROM %%s', t.routine_grant[3],
+                       CASE t.routine_grant[2] WHEN 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(t.routine_grant[2]) END)
+                   ELSE format(
+                       'REVOKE %%s ON FUNCTION public.%%s FROM %%s', t.routine_grant[3], t.routine_grant[1],
+                       CASE t.routine_grant[2] WHEN 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(t.routine_grant[2]) END)
+               END
+           END AS statement,
+           -- the kinds undone together, per table, in one transaction
+           t.kind IN ('rls', 'policy', 'grant') AND t.table_name <> '' AS per_table
+    FROM todo AS t
+    WHERE t.present
+),
 next AS (
-    SELECT * FROM todo WHERE present ORDER BY id DESC LIMIT 1
+    SELECT * FROM stmt ORDER BY id DESC LIMIT 1
 )
 SELECT n.id,
-       CASE n.kind
-           WHEN 'table' THEN format('DROP TABLE IF EXISTS public.%%I', n.name)
-           WHEN 'column' THEN format('ALTER TABLE public.%%I %%s', n.table_name, (
-               SELECT string_agg(format('DROP COLUMN IF EXISTS %%I', t.name), ', ' ORDER BY t.id DESC)
-               FROM todo AS t WHERE t.kind = 'column' AND t.table_name = n.table_name AND t.present))
-           WHEN 'default' THEN format('ALTER TABLE public.%%I ALTER COLUMN %%I DROP DEFAULT', n.table_name, n.name)
-           WHEN 'not_null' THEN format('ALTER TABLE public.%%I ALTER COLUMN %%I DROP NOT NULL', n.table_name, n.name)
-           WHEN 'constraint' THEN format('ALTER TABLE public.%%I DROP CONSTRAINT IF EXISTS %%I', n.table_name, n.name)
-           WHEN 'index' THEN format(CASE WHEN (SELECT c.relkind FROM pg_class AS c WHERE c.oid = n.rel) = 'p'
-                                         THEN 'DROP INDEX IF EXISTS public.%%I'
-                                         ELSE 'DROP INDEX CONCURRENTLY IF EXISTS public.%%I' END, n.name)
-           WHEN 'trigger' THEN format('DROP TRIGGER IF EXISTS %%I ON public.%%I', n.name, n.table_name)
-           WHEN 'rls' THEN format('ALTER TABLE public.%%I %%s ROW LEVEL SECURITY', n.table_name,
-                                  CASE n.name WHEN 'enabled' THEN 'DISABLE' ELSE 'NO FORCE' END)
-           WHEN 'policy' THEN format('DROP POLICY IF EXISTS %%I ON public.%%I', n.name, n.table_name)
-           WHEN 'function' THEN format('DROP FUNCTION IF EXISTS public.%%s', n.name)
-           WHEN 'membership' THEN format('REVOKE %%I FROM %%I', split_part(n.name, ' in ', 2),
-                                        split_part(n.name, ' in ', 1))
-           WHEN 'grant' THEN CASE
-               WHEN n.table_name <> '' THEN format(
-                   'REVOKE %%s ON %%s public.%%I FROM %%s', n.table_grant[2],
-                   CASE WHEN (SELECT c.relkind FROM pg_class AS c WHERE c.oid = n.rel) = 'S' THEN 'SEQUENCE'
-                        ELSE 'TABLE' END, n.table_name, CASE n.table_grant[1] WHEN 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(n.table_grant[1]) END)
-               WHEN n.routine_grant[1] = 'schema public' THEN format(
-                   'REVOKE %%s ON SCHEMA public FROM %%s', n.routine_grant[3], CASE n.routine_grant[2] WHEN 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(n.routine_grant[2]) END)
-               ELSE format('REVOKE %%s ON FUNCTION public.%%s FROM %%s', n.routine_grant[3], n.routine_grant[1],
-                           CASE n.routine_grant[2] WHEN 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(n.routine_grant[2]) END)
-           END
+       CASE
+           WHEN n.kind = 'column' THEN format('ALTER TABLE public.%%I %%s', n.table_name, (
+               SELECT string_agg(format('DROP COLUMN IF EXISTS %%I', s.name), ', ' ORDER BY s.id DESC)
+               FROM stmt AS s WHERE s.kind = 'column' AND s.table_name = n.table_name))
+           WHEN n.per_table THEN (
+               SELECT string_agg(s.statement, '; '
+                                 ORDER BY CASE s.kind WHEN 'rls' THEN 0 WHEN 'policy' THEN 1 ELSE 2 END, s.id DESC)
+               FROM stmt AS s WHERE s.per_table AND s.table_name = n.table_name)
+           ELSE n.statement
        END AS statement,
-       format('undoing %%s %%s%%s (created by phase %%s)', n.kind, CASE WHEN n.table_name <> '' THEN n.table_name || '.'
-                                                                ELSE '' END, n.name, %(phase)s) AS note
+       format('undoing %%s %%s%%s (created by phase %%s)', CASE WHEN n.per_table THEN 'the row-level security, '
+                                                                 'policies and grants on' ELSE n.kind END,
+              CASE WHEN n.table_name <> '' THEN n.table_name || CASE WHEN n.per_table THEN '' ELSE '.' END
+                   ELSE '' END,
+              CASE WHEN n.per_table THEN '' ELSE n.name END, %(phase)s) AS note
 FROM next AS n;

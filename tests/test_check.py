@@ -1,0 +1,127 @@
+"""tenant_migrate/check/: the whole-plan check, before any change: create, adopt or refuse, one line each."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import sql
+from typer.testing import CliRunner
+
+from cli.main import app
+from tenant_migrate import runner
+from tenant_migrate.check.objects import declared, fits
+from tenant_migrate.db import connection
+from tenant_migrate.dsn import database_name
+from tenant_migrate.plan import load_plan
+
+KINDS = {"table": "table", "column": "column", "constraint": "constraint", "index": "index", "function": "function"}
+
+
+def declared_keys(way_objects: set[tuple[int, str, str, str]]) -> set[tuple[int, str, str, str]]:
+    """(phase, kind, table, name) of what sql/<phase>/objects.toml says each phase creates."""
+    keys = set()
+    for target in load_plan():
+        spec = declared(target)
+        keys |= {(target.number, "table", "", t["name"]) for t in spec.get("table", [])}
+        keys |= {(target.number, "column", c["table"], c["name"]) for c in spec.get("column", [])}
+        keys |= {(target.number, "constraint", c["table"], c["name"]) for c in spec.get("constraint", [])}
+        keys |= {(target.number, "index", i["table"], i["name"]) for i in spec.get("index", [])
+                 if (target.number, "index", i["table"], i["name"]) in way_objects}  # phase 7 skips covered ones
+        keys |= {(target.number, "function", "", f["signature"]) for f in spec.get("function", [])}
+    return keys
+
+
+@pytest.mark.parametrize("way", ["instant", "batched"])
+def test_the_declared_objects_are_exactly_what_the_phases_create_on_the_demo(legacy_db, way):
+    runner.migrate(legacy_db, settings=runner.Settings(backfill=way))
+    with connection(legacy_db) as conn:
+        rows = conn.execute("SELECT phase, kind, table_name, name FROM tenant_migrate.owned_objects "
+                            "WHERE ownership = 'created' AND released_at IS NULL").fetchall()
+    created = {tuple(r) for r in rows}
+    # what a declared table brings with it (its columns, constraints, indexes) is declared with the table
+    standalone = {r for r in created
+                  if r[1] in KINDS and not (r[1] != "table" and (r[0], "table", "", r[2]) in created)}
+    standalone -= {r for r in created if r[1] == "index" and (r[0], "constraint", r[2], r[3]) in created}
+    assert declared_keys(created) == standalone
+
+
+def test_the_declared_tables_list_every_column_and_constraint_they_get(legacy_db):
+    runner.migrate(legacy_db)
+    with connection(legacy_db) as conn:
+        rows = conn.execute("SELECT kind, table_name, name, detail FROM tenant_migrate.owned_objects "
+                            "WHERE ownership = 'created' AND kind IN ('column', 'constraint')").fetchall()
+    for target in load_plan():
+        for table in declared(target).get("table", []):
+            columns = {f"{name} {detail}" for kind, t, name, detail in rows if kind == "column" and t == table["name"]}
+            constraints = {d for kind, t, _, d in rows if kind == "constraint" and t == table["name"]}
+            assert (columns, constraints) == (set(table["columns"]), set(table["constraints"])), table["name"]
+
+
+@pytest.mark.parametrize(("wanted", "found", "fit"), [
+    ("text", "text", True), ("text", "character varying(255)", True), ("text", "character varying", True),
+    ("text", "integer", False), ("jsonb", "json", False), ("numeric(12,2)", "numeric(10,2)", True),
+    ("bigint", "integer", False), ("timestamp with time zone", "timestamp without time zone", False),
+])
+def test_what_fits_where_the_plan_wants_a_type(wanted, found, fit):
+    assert fit == fits(wanted, found)
+
+
+def test_the_demo_has_nothing_in_the_way_and_check_changes_nothing(legacy_db):
+    result = CliRunner().invoke(app, ["check", "--dsn", legacy_db])
+    assert 0 == result.exit_code, result.output
+    assert "0 conflicts" in result.output.splitlines()[0]
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)
+
+
+def test_plan_with_a_database_says_create_adopt_or_refuse_per_object(legacy_db):
+    with connection(legacy_db) as conn:
+        conn.execute("ALTER TABLE contacts ADD COLUMN email varchar(255), ADD COLUMN language integer")
+    result = CliRunner().invoke(app, ["plan", "--dsn", legacy_db, "--phase", "2"])
+    assert 0 == result.exit_code, result.output
+    lines = result.output.splitlines()
+    assert any(line.split()[:2] == ["ADOPT", "column"] and "contacts.email" in line for line in lines)
+    assert any(line.split()[:2] == ["REFUSE", "column"] and "contacts.language" in line for line in lines)
+    assert any(line.split()[:2] == ["CREATE", "column"] and "contacts.tags" in line for line in lines)
+
+
+def test_check_lists_every_conflict_at_once_and_exits_1(legacy_db):
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE TABLE products (id serial PRIMARY KEY, title text)")
+        conn.execute("ALTER TABLE orders ADD COLUMN chatbot_id text")
+    result = CliRunner().invoke(app, ["check", "--dsn", legacy_db])
+    assert 1 == result.exit_code
+    refusals = [line for line in result.output.splitlines() if line.strip().startswith("REFUSE")]
+    assert 2 == len(refusals), result.output
+    assert any("table products" in line and "rename" in line for line in refusals)
+    assert any("column orders.chatbot_id" in line and "RENAME COLUMN" in line for line in refusals)
+
+
+@pytest.fixture
+def role_without_replica(legacy_db) -> str:
+    """A role that owns the legacy tables, is not superuser and may not set session_replication_role."""
+    role = f"{database_name(legacy_db)}_noreplica"
+    with connection(legacy_db) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+            sql.Identifier(conn.info.dbname), sql.Identifier(role)))
+        conn.execute(sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(role)))
+        for table in ("contacts", "messages", "orders", "campaigns", "campaign_subscribers"):
+            conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), sql.Identifier(role)))
+        conn.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$")
+        conn.execute("CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch()")
+    yield psycopg.conninfo.make_conninfo(legacy_db, user=role)
+    with connection(legacy_db) as conn:
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_app_triggers_refuse_the_batched_way_for_a_role_that_cannot_skip_them(role_without_replica):
+    _, batched = runner.check(role_without_replica, to=7, backfill="batched")
+    refused = [f.line() for f in batched if f.verdict == "refuse"]
+    assert any("triggers on orders" in line and "orders_touch" in line and "SET ON PARAMETER" in line
+               for line in refused), refused
+    _, instant = runner.check(role_without_replica, to=7, backfill="instant")
+    assert not [f for f in instant if f.verdict == "refuse"]
+    assert any("orders_touch" in f.text and f.verdict == "note" for f in instant)

@@ -1,0 +1,86 @@
+"""tenant_migrate/ownership.py: every object a statement creates is recorded as the migration's; nothing of the
+app's may be dropped or changed, and a rollback may only take away what the migration created."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tenant_migrate import ledger, ownership
+from tenant_migrate.db import connect, connection
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.steps import Run, Settings, _run_in_transaction
+
+
+@pytest.fixture
+def run_of() -> Iterator[Callable[[str, str], Run]]:
+    """A run of phase 2 (up or down) on a database, as the runner makes it; its connections closed after."""
+    made: list[Run] = []
+
+    def make(dsn: str, direction: str) -> Run:
+        work, lock_conn = connect(dsn), connect(dsn)
+        ledger.ensure(lock_conn)
+        run_id = ledger.start_run(lock_conn, phase=2, name="test", direction=direction, checksum="", files={},
+                                  runner="test", resumed_from=None, backfill="instant")
+        made.append(Run(run_id, 2, direction, work, lock_conn, Settings(lock_attempts=1)))
+        return made[-1]
+
+    yield make
+    for run in made:
+        run.work.close()
+        run.lock_conn.close()
+
+
+def columns(dsn: str, table: str) -> dict[str, str]:
+    with connection(dsn) as conn:
+        return {k[2]: v for k, v in ownership.catalog(conn).items() if k[0] == "column" and k[1] == table}
+
+
+def test_what_a_statement_creates_is_recorded_and_a_down_step_releases_it(legacy_db, run_of):
+    _run_in_transaction(run_of(legacy_db, "up"), "ALTER TABLE contacts ADD COLUMN tags jsonb DEFAULT '[]'", "up")
+    with connection(legacy_db) as conn:
+        created = {(r["kind"], r["table"], r["name"]) for r in ownership.owned(conn) if not r["released"]}
+    assert {("column", "contacts", "tags"), ("default", "contacts", "tags")} == created
+    _run_in_transaction(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN tags", "down")
+    with connection(legacy_db) as conn:
+        assert all(r["released"] for r in ownership.owned(conn))
+
+
+@pytest.mark.parametrize(("statement", "problem"), [
+    ("ALTER TABLE contacts DROP COLUMN name", "dropped the app's column contacts.name"),
+    ("ALTER TABLE contacts ALTER COLUMN name SET DEFAULT 'x'", "changed the app's"),
+    ("ALTER TABLE contacts ALTER COLUMN name TYPE text", "changed the app's column contacts.name"),
+    ("DROP INDEX messages_contact_id_idx", "dropped the app's index messages.messages_contact_id_idx"),
+])
+def test_a_statement_that_touches_the_apps_objects_is_stopped_and_undone(legacy_db, statement, problem, run_of):
+    before = columns(legacy_db, "contacts")
+    with pytest.raises(MigrationError, match=problem):
+        _run_in_transaction(run_of(legacy_db, "up"), statement, "up")
+    assert before == columns(legacy_db, "contacts")
+    with connection(legacy_db) as conn:
+        assert ("index", "messages", "messages_contact_id_idx") in ownership.catalog(conn)
+
+
+def test_a_rollback_may_not_drop_what_the_migration_did_not_create(legacy_db, run_of):
+    with pytest.raises(MigrationError, match="dropped the app's column contacts.thread_id"):
+        _run_in_transaction(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN thread_id", "down")
+    assert "thread_id" in columns(legacy_db, "contacts")
+
+
+def test_a_rollback_may_not_create_anything_but_what_it_gives_back(legacy_db, run_of):
+    with pytest.raises(MigrationError, match="created table .*new_thing, which a rollback must not"):
+        _run_in_transaction(run_of(legacy_db, "down"), "CREATE TABLE new_thing (id int)", "down")
+
+
+def test_an_index_built_concurrently_is_the_migrations_even_if_its_record_was_lost(legacy_db, run_of):
+    run = run_of(legacy_db, "up")
+    with connection(legacy_db) as conn:
+        before = ownership.catalog(conn)
+        ownership.mark_pending(conn, 2, run.run_id, "idx_built_then_killed", before)
+        conn.execute("CREATE INDEX idx_built_then_killed ON contacts (name)")  # the process dies here
+    _run_in_transaction(run_of(legacy_db, "up"), "SELECT 1", "the next statement")
+    with connection(legacy_db) as conn:
+        owned = {(r["kind"], r["name"], r["ownership"]) for r in ownership.owned(conn)}
+    assert ("index", "idx_built_then_killed", "created") in owned
+    assert not [o for o in owned if o[2] == "pending"]
