@@ -1,12 +1,17 @@
-"""Benchmark: phases 1-7 under a live legacy writer, ours against the plan run as a plain psql script.
+"""Benchmark: phases 1-7 under a live legacy writer, ours both ways against the plan as a plain psql script and
+against the physical limit.
 
 One legacy demo database is loaded; each run gets its own copy of it (CREATE DATABASE ... TEMPLATE)
 and the same legacy writer (benchmarks/legacy_writer.py, its own process, 100 calls/s by default):
-- baseline: sql/baseline/plan_as_script.sql by `psql -v ON_ERROR_STOP=1 -f` (plain ALTER TABLE, single
+- plain script: sql/baseline/plan_as_script.sql by `psql -v ON_ERROR_STOP=1 -f` (plain ALTER TABLE, single
   UPDATE, plain CREATE INDEX); a phase's time runs from its `\\echo PHASE n` line to the next one;
-- ours: the `migrate` flow up to phase 7, auto approval, backups off (--with-backups: once more with
-  backups on), Data Docs off; a phase's time is its apply in the ledger, the rest of the flow (preflight,
-  validation, backups) is reported as flow overhead.
+- physical limit: sql/baseline/physical_limit.sql the same way: DEFAULT 1 columns, plain foreign keys, NOT
+  NULL and indexes, no orchestration: what a perfect hand-written script costs (it locks the app out);
+- ours instant / ours batched: the `migrate` flow up to phase 7 the instant way (the default) and the batched
+  way, auto approval, backups off (--with-backups: once more with backups on), Data Docs off; a phase's time
+  is its apply in the ledger, the rest of the flow (check, preflight, validation) is "outside phases".
+Per run also: WAL written (pg_current_wal_lsn before and after: the writer's WAL is in every run alike) and
+the heap size of each migrated table before and after.
 Prints a table, writes online_migration.json and online_migration.png (writer latency over time, phases
 shaded) into --out. Phase 8 (row-level security) is beyond the plan and has no baseline: not compared.
 
@@ -33,7 +38,9 @@ from tenant_migrate.db import connection, row_counts
 from tenant_migrate.dsn import describe, with_database
 from tenant_migrate.paths import PROJECT_ROOT
 
-BASELINE_SCRIPT = PROJECT_ROOT / "sql" / "baseline" / "plan_as_script.sql"
+PLAIN_SCRIPT = PROJECT_ROOT / "sql" / "baseline" / "plan_as_script.sql"
+PHYSICAL_LIMIT = PROJECT_ROOT / "sql" / "baseline" / "physical_limit.sql"
+MIGRATED_TABLES = ("contacts", "messages", "orders", "campaigns")
 LAST_PHASE = 7
 SETTLE_S = 2.0  # the writer runs alone this long before a migration starts, and 1 s after it ends
 
@@ -47,13 +54,13 @@ def copy_database(server: str, source: str, name: str) -> str:
     return with_database(server, name)
 
 
-def run_baseline(dsn: str) -> list[Span]:
-    """psql -f the plan-as-script; phase n runs from its `PHASE n` line to the next `PHASE` line."""
+def run_script(script: Path, dsn: str) -> list[Span]:
+    """psql -f a script; phase n runs from its `PHASE n` line to the next `PHASE` line."""
     marks, output = [], []
     parts = conninfo_to_dict(dsn)
     password = parts.pop("password", None)  # to psql by environment: never on a command line others can read
     env = {**os.environ, "PGPASSWORD": password} if password else None
-    args = [str(embedded.bin_path("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(BASELINE_SCRIPT),
+    args = [str(embedded.bin_path("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script),
             "-d", make_conninfo(**parts)]
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as psql:
         for line in psql.stdout:
@@ -62,23 +69,37 @@ def run_baseline(dsn: str) -> list[Span]:
             elif line.strip():
                 output.append(line.strip())
     if psql.returncode:
-        raise RuntimeError(f"baseline script failed in phase {marks[-1][0] if marks else '?'}: "
+        raise RuntimeError(f"{script.name} failed in phase {marks[-1][0] if marks else '?'}: "
                            f"{output[-1] if output else 'psql exit ' + str(psql.returncode)}")
     return [(label, start, end) for (label, start), (_, end) in zip(marks, marks[1:], strict=False)]
 
 
-def run_ours(dsn: str, backups: bool) -> list[Span]:
+def run_ours(dsn: str, backups: bool, backfill: str = "instant") -> list[Span]:
     """The migrate flow to phase 7 (auto approval, Data Docs off); phase spans from the ledger."""
     from flows.migrate import migrate
 
     with tempfile.TemporaryDirectory(prefix="bench-backups-") as folder:
         state = migrate(database=dsn, to=LAST_PHASE, approval="auto", backups=backups, backup_dir=folder,
-                        data_docs=False, return_state=True)
+                        data_docs=False, backfill=backfill, return_state=True)
         if not state.is_completed():
             raise RuntimeError(f"migrate flow ended {state.type.value}: {state.message}")
     with connection(dsn) as conn:
         runs = ledger.latest_runs(conn)
     return [(str(n), r["started_at"].timestamp(), r["finished_at"].timestamp()) for n, r in sorted(runs.items())]
+
+
+def physical(dsn: str) -> tuple[str, dict[str, int]]:
+    """The WAL position and the heap size of each migrated table now."""
+    with connection(dsn) as conn:
+        lsn = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
+        heaps = {t: conn.execute("SELECT pg_relation_size(%s::regclass)", (f"public.{t}",)).fetchone()[0]
+                 for t in MIGRATED_TABLES}
+    return lsn, heaps
+
+
+def wal_between(dsn: str, start: str, end: str) -> int:
+    with connection(dsn) as conn:
+        return int(conn.execute("SELECT pg_wal_lsn_diff(%s, %s)", (end, start)).fetchone()[0])
 
 
 def phase_at(spans: list[Span], moment: float) -> str:
@@ -92,11 +113,13 @@ def measure(server: str, source: str, name: str, migration: Callable[[str], list
     try:
         writer = legacy_writer.start(dsn, rate)
         time.sleep(SETTLE_S)
+        lsn_before, heaps_before = physical(dsn)
         started = time.time()
         try:
             spans = migration(dsn)
         finally:
             ended = time.time()
+            lsn_after, heaps_after = physical(dsn)
             time.sleep(1)
             ops = legacy_writer.finish(writer)
         writer_stats = legacy_writer.summarize(ops, started, ended)
@@ -113,6 +136,9 @@ def measure(server: str, source: str, name: str, migration: Callable[[str], list
             "slowest_calls": [{"at_s": round(o.at - started, 2), "ms": round(o.latency * 1000, 1), "call": o.kind,
                                "phase": phase_at(spans, o.at + o.latency / 2)} for o in slowest],
             "rows": legacy_writer.lost_rows(dsn, ops),
+            "wal_bytes": wal_between(dsn, lsn_before, lsn_after),
+            "heap_bytes_before": heaps_before,
+            "heap_bytes_after": heaps_after,
         }
         with connection(dsn) as conn:
             result["row_counts_after"] = row_counts(conn)
@@ -164,6 +190,11 @@ def report(results: dict[str, dict], ratios: dict[str, float]) -> str:
                        ("longest_stall_ms", "longest stall (ms)"), ("longest_stall_phase", "  in phase")):
         rows.append((title, [str(r["writer"][key]) for r in results.values()]))
     rows.append(("rows lost / checked", [f"{r['rows']['lost']} / {r['rows']['checked']}" for r in results.values()]))
+    rows.append(("WAL written (MB)", [f"{r['wal_bytes'] / 1048576:,.0f}" for r in results.values()]))
+    for table in MIGRATED_TABLES:
+        rows.append((f"heap {table} (MB)", [f"{r['heap_bytes_before'][table] / 1048576:,.0f} -> "
+                                            f"{r['heap_bytes_after'][table] / 1048576:,.0f}"
+                                            for r in results.values()]))
     lines = [f"{'':<22}" + "".join(f"{label:>16}" for label in labels)]
     lines += [f"{title:<22}" + "".join(f"{v:>16}" for v in values) for title, values in rows]
     lines += [f"{name}: {value:.2f}" for name, value in ratios.items()]
@@ -171,7 +202,7 @@ def report(results: dict[str, dict], ratios: dict[str, float]) -> str:
 
 
 def benchmark(server: str, scale: float, rate: float, out: Path, with_backups: bool = False) -> dict:
-    """Load, run baseline and ours (and ours with backups) on copies, write the JSON and the PNG."""
+    """Load, run the scripts and ours both ways (and with backups) on copies, write the JSON and the PNG."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:  # start an ephemeral Prefect API now, not inside a timing
@@ -181,23 +212,31 @@ def benchmark(server: str, scale: float, rate: float, out: Path, with_backups: b
     print(f"scale {scale}: {loaded['row_counts']['messages']:,} messages loaded in {loaded['seconds']} s "
           f"on {describe(server)}", flush=True)
     migrations: dict[str, Callable[[str], list[Span]]] = {
-        "baseline": run_baseline, "ours": lambda dsn: run_ours(dsn, backups=False)}
+        "plain script": lambda dsn: run_script(PLAIN_SCRIPT, dsn),
+        "physical limit": lambda dsn: run_script(PHYSICAL_LIMIT, dsn),
+        "ours instant": lambda dsn: run_ours(dsn, backups=False),
+        "ours batched": lambda dsn: run_ours(dsn, backups=False, backfill="batched")}
     if with_backups:
         migrations["ours+backups"] = lambda dsn: run_ours(dsn, backups=True)
     runs = {}
     try:
         for label, migration in migrations.items():
             print(f"{label} ...", flush=True)
-            runs[label] = measure(server, source, f"{source}_{label.replace('+', '_')}", migration, rate)
+            runs[label] = measure(server, source, f"{source}_{label.replace('+', '_').replace(' ', '_')}", migration,
+                                  rate)
     finally:
         demo.drop_database(server, source)
     results = {label: run[0] for label, run in runs.items()}
-    base = results["baseline"]
     ratios = {}
-    for label in (k for k in results if k != "baseline"):
-        ratios[f"{label}/baseline wall time"] = results[label]["wall_s"] / base["wall_s"]
-        ratios[f"{label}/baseline longest stall"] = \
-            results[label]["writer"]["longest_stall_ms"] / max(base["writer"]["longest_stall_ms"], 0.001)
+    for label in (k for k in results if k.startswith("ours")):
+        for reference in ("plain script", "physical limit"):
+            ratios[f"{label} / {reference}: wall time"] = results[label]["wall_s"] / results[reference]["wall_s"]
+        ratios[f"{label} / plain script: WAL"] = results[label]["wal_bytes"] / max(
+            results["plain script"]["wal_bytes"], 1)
+        ratios[f"{label} / plain script: longest stall"] = results[label]["writer"]["longest_stall_ms"] / max(
+            results["plain script"]["writer"]["longest_stall_ms"], 0.001)
+        ratios[f"{label}: heap after / before"] = sum(results[label]["heap_bytes_after"].values()) / max(
+            sum(results[label]["heap_bytes_before"].values()), 1)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"scale": scale, "rate": rate, "rows_loaded": loaded["row_counts"], "load_s": loaded["seconds"],
                "load_average_at_end": os.getloadavg(), "cpus": os.cpu_count(), "runs": results,

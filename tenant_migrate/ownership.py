@@ -52,6 +52,12 @@ def created_keys(conn: psycopg.Connection) -> set[Key]:
         "WHERE ownership = 'created' AND released_at IS NULL")}
 
 
+def pending_indexes(conn: psycopg.Connection) -> set[str]:
+    """Indexes whose CONCURRENTLY build the migration started and has not recorded yet (maybe left INVALID)."""
+    return {r[0] for r in conn.execute(
+        "SELECT name FROM tenant_migrate.owned_objects WHERE ownership = 'pending' AND released_at IS NULL")}
+
+
 def saved_keys(conn: psycopg.Connection) -> set[Key]:
     """App objects a phase dropped after saving them (a unique constraint is also its index)."""
     rows = conn.execute("SELECT kind, table_name, object_name FROM tenant_migrate.saved_objects").fetchall()
@@ -77,7 +83,8 @@ def record(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str,
            what: str) -> None:
     """Check and record what one statement changed (inside its transaction, when it has one)."""
     change = Change.between(before, after)
-    mine = created_keys(conn)
+    building = pending_indexes(conn)
+    mine = created_keys(conn) | {k for k in before.keys() | after.keys() if k[0] == "index" and k[2] in building}
     problems = violations(change, direction, mine, saved_keys(conn))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

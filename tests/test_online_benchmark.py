@@ -16,7 +16,7 @@ from tenant_migrate.paths import PROJECT_ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.flow]
 
 
-def test_baseline_and_ours_run_under_the_writer_and_lose_no_row(pg_server, tmp_path):
+def test_the_scripts_and_ours_both_ways_run_under_the_writer_and_lose_no_row(pg_server, tmp_path):
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": ""}
     result = subprocess.run(
         [sys.executable, "benchmarks/online_migration.py", "--scale", "0.05", "--out", str(tmp_path),
@@ -24,11 +24,14 @@ def test_baseline_and_ours_run_under_the_writer_and_lose_no_row(pg_server, tmp_p
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert 0 == result.returncode, result.stdout[-2000:] + result.stderr[-3000:]
     summary = json.loads((tmp_path / "online_migration.json").read_text())
-    assert {"baseline", "ours"} == set(summary["runs"])
+    assert {"plain script", "physical limit", "ours instant", "ours batched"} == set(summary["runs"])
     for run in summary["runs"].values():
         assert [str(n) for n in range(1, 8)] == list(run["phases_s"])
         assert 0 == run["rows"]["lost"] and run["rows"]["checked"] > 0  # checked: the writer's acknowledged writes
-    ours = summary["runs"]["ours"]["writer"]
-    assert ours["succeeded"] > 0 and 0 == ours["failed"]
-    assert set(summary["ratios"]) == {"ours/baseline wall time", "ours/baseline longest stall"}
+        assert run["wal_bytes"] > 0 and set(run["heap_bytes_after"]) == {"contacts", "messages", "orders", "campaigns"}
+    for way in ("instant", "batched"):
+        ours = summary["runs"][f"ours {way}"]["writer"]
+        assert ours["succeeded"] > 0 and 0 == ours["failed"]
+    assert "ours instant / physical limit: wall time" in summary["ratios"]
+    assert "ours instant / plain script: WAL" in summary["ratios"]
     assert (tmp_path / "online_migration.png").read_bytes().startswith(b"\x89PNG")

@@ -21,7 +21,9 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str) -> list[Find
     if not phases:
         return []
     mine = ownership.created_keys(conn) if ledger.exists(conn) else set()
-    cat = {k: v for k, v in ownership.catalog(conn).items() if k not in mine}  # a resumed phase's own objects
+    building = ownership.pending_indexes(conn) if ledger.exists(conn) else set()
+    cat = {k: v for k, v in ownership.catalog(conn).items()  # without a resumed phase's own objects
+           if k not in mine and not (k[0] == "index" and k[2] in building)}
     unsafe = {r[0] for r in conn.execute(read_sql("ownership/unsafe_roles.sql"))}
     numbers = {p.number for p in phases}
     findings = environment.preflight(conn, phases)
