@@ -59,15 +59,15 @@ def pending_indexes(conn: psycopg.Connection) -> set[str]:
 
 
 def saved_keys(conn: psycopg.Connection) -> set[Key]:
-    """App objects a phase dropped after saving them (a unique constraint is also its index)."""
-    rows = conn.execute("SELECT kind, table_name, object_name FROM tenant_migrate.saved_objects").fetchall()
-    return {(kind, table, name) for kind, table, name in rows} | {("index", table, name) for _, table, name in rows}
+    """App objects a phase dropped after saving them (tenant_migrate.saved_keys)."""
+    return {tuple(r) for r in conn.execute("SELECT kind, table_name, name FROM tenant_migrate.saved_keys")}
 
 
 def violations(change: Change, direction: str, mine: set[Key], saved: set[Key]) -> list[str]:
     """What the statement did to objects it may not touch, one phrase each."""
+    giving_back = saved if direction == "down" else set()  # a rollback restoring a saved object may finish it
     problems = [f"changed the app's {label(k)} ({was!r} -> {now!r})" for k, (was, now) in change.changed.items()
-                if k not in mine]
+                if k not in mine and k not in giving_back]
     gone = [k for k in change.vanished if k not in mine and not (direction == "up" and k in saved)]
     problems += [f"dropped the app's {label(k)}" for k in gone]
     # a default or NOT NULL belongs to its column: added to an app column, it changes the app's column

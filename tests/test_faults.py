@@ -124,6 +124,8 @@ def points() -> list[Point]:
               at(step(5, concurrent), "built")),
         Point("phase 5, before ADD CONSTRAINT USING INDEX", "checkpoint",
               at(step(5, lambda s: "USING INDEX" in s.sql.upper()), "before")),
+        Point("phase 5, composite references added NOT VALID, the app's still there", "checkpoint",
+              at(step(5, lambda s: s.name.endswith("_tenant_references")), "done"), writer=True),
         Point("phase 5, last step done, run not finished", "checkpoint",
               at(phase(5).steps("up")[-1], "done")),
         Point("phase 6, before the api_keys table", "checkpoint",

@@ -72,7 +72,7 @@ def check_phase_2(conn, notes, way):
     assert {"tags", "custom_fields", "last_interaction"} <= set(columns(conn, "contacts"))
     assert columns(conn, "messages")["is_from_human"] == (True, "false")
     assert constraints(conn, "orders")["orders_order_number_key"][2] == "UNIQUE (order_number)"
-    assert "user_id" not in columns(conn, "campaign_subscribers")
+    assert columns(conn, "campaign_subscribers")["user_id"] == (False, default)  # its own tenant id (phase 5 keys)
 
 
 def check_phase_3(conn, notes, way):
@@ -90,7 +90,9 @@ def check_phase_4(conn, notes, way):
         assert cols["user_id"][1] == "1" and cols["chatbot_id"][1] == "1", cols
         fks = {name: c for name, c in constraints(conn, table).items() if c[0] == "f"}
         assert fks[f"{table}_user_id_fkey"][1:] == (True, "FOREIGN KEY (user_id) REFERENCES users(id)")
-        assert fks[f"{table}_chatbot_id_fkey"][1:] == (True, "FOREIGN KEY (chatbot_id) REFERENCES chatbots(id)")
+        assert fks[f"{table}_chatbot_id_fkey"][1:] == (
+            True, "FOREIGN KEY (user_id, chatbot_id) REFERENCES chatbots(user_id, id)")  # its tenant's chatbot only
+    assert one(conn, "SELECT count(*) FROM campaign_subscribers WHERE user_id IS DISTINCT FROM 1") == 0
     backfilled = [n for n in notes if "rows of" in n and "batches" in n]
     assert bool(backfilled) == (way == "batched"), notes  # the instant way rewrites no row
 
@@ -104,7 +106,17 @@ def check_phase_5(conn, notes, way):
     assert contacts["unique_contact_per_user"][2] == "UNIQUE (user_id, phone_number)"
     assert contacts["unique_thread_per_user"][2] == "UNIQUE (user_id, thread_id)"
     assert single_column_uniques(conn, "phone_number") == [] == single_column_uniques(conn, "thread_id")
-    assert one(conn, "SELECT count(*) FROM tenant_migrate.saved_objects WHERE phase = 5") == 2
+    assert one(conn, "SELECT count(*) FROM tenant_migrate.saved_objects WHERE phase = 5 AND (kind = 'index' "
+                     "OR starts_with(definition, 'UNIQUE'))") == 2
+    references = {(t, c[2]) for t in ("messages", "orders", "campaign_subscribers")
+                  for c in constraints(conn, t).values() if c[0] == "f" and "REFERENCES users" not in c[2]
+                  and "REFERENCES chatbots" not in c[2]}
+    assert references == {  # the app's single-column references replaced by ones that carry the tenant
+        ("messages", "FOREIGN KEY (user_id, contact_id) REFERENCES contacts(user_id, id)"),
+        ("orders", "FOREIGN KEY (user_id, contact_id) REFERENCES contacts(user_id, id)"),
+        ("orders", "FOREIGN KEY (user_id, message_id) REFERENCES messages(user_id, id)"),
+        ("campaign_subscribers", "FOREIGN KEY (user_id, campaign_id) REFERENCES campaigns(user_id, id)"),
+        ("campaign_subscribers", "FOREIGN KEY (user_id, contact_id) REFERENCES contacts(user_id, id)")}
     conn.execute("SET enable_seqscan = off")  # at test scale the planner would scan anyway
     for column in ("phone_number", "thread_id"):  # the legacy lookups keep an index led by their column
         plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM contacts WHERE {column} = 'x'"))
@@ -131,12 +143,13 @@ def check_phase_6(conn, notes, way):
 
 
 def check_phase_7(conn, notes, way):
-    built = {"idx_messages_user_id", "idx_campaigns_user_id", "idx_messages_sent_at",
+    built = {"idx_messages_sent_at",
              "idx_actions_status", "idx_analytics_events_user_type", "idx_contacts_chatbot_id",
              "idx_messages_chatbot_id", "idx_orders_chatbot_id", "idx_actions_user_status",
              "idx_chatbots_user_active", "idx_orders_user_status_created"}
     skipped = {"idx_contacts_user_id", "idx_contacts_user_phone", "idx_contacts_user_thread",
-               "idx_usage_tracking_user_date", "idx_actions_user_id", "idx_orders_user_id"}
+               "idx_usage_tracking_user_date", "idx_actions_user_id", "idx_orders_user_id",
+               "idx_messages_user_id", "idx_campaigns_user_id"}  # led by user_id: phase 5's (user_id, id) keys
     assert built <= indexes(conn)
     assert not skipped & indexes(conn)
     assert "skipped idx_contacts_user_phone: covered by unique_contact_per_user" in notes
@@ -213,7 +226,8 @@ def test_uniques_with_other_names_or_a_unique_index_are_found_by_column_and_rest
     runner.migrate(legacy_db)
     with connection(legacy_db) as conn:
         check_phase_5(conn, [], "instant")
-        saved = dict(conn.execute("SELECT object_name, kind FROM tenant_migrate.saved_objects").fetchall())
+        saved = dict(conn.execute("SELECT object_name, kind FROM tenant_migrate.saved_objects "
+                                  "WHERE NOT starts_with(definition, 'FOREIGN KEY')").fetchall())
         assert saved == {"Phone Uniq": "constraint", "contacts_thread_uidx": "index"}
     runner.rollback(legacy_db, 0)
     with connection(legacy_db) as conn:

@@ -175,9 +175,9 @@ def test_phase2_tenant_column_without_its_default_and_a_dropped_app_column(at_ph
 def test_phase4_unvalidated_foreign_key(at_phase: Callable[[int], str]) -> None:
     dsn = at_phase(4)
     execute(dsn, "ALTER TABLE messages DROP CONSTRAINT messages_chatbot_id_fkey",
-            "ALTER TABLE messages ADD CONSTRAINT messages_chatbot_fk FOREIGN KEY (chatbot_id) "
-            "REFERENCES chatbots (id) NOT VALID")
-    entry = failing(run(dsn, 4), "constraints", "chatbot_id -> chatbots")
+            "ALTER TABLE messages ADD CONSTRAINT messages_chatbot_fk FOREIGN KEY (user_id, chatbot_id) "
+            "REFERENCES chatbots (user_id, id) NOT VALID")
+    entry = failing(run(dsn, 4), "constraints", "(user_id, chatbot_id) -> chatbots")
     assert entry["unexpected_rows"][0]["problem"] == "not validated"
 
 

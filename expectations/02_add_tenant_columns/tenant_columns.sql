@@ -1,15 +1,13 @@
 -- expectations / 02_add_tenant_columns / tenant_columns
--- user_id and chatbot_id (bigint) on contacts, messages, orders, campaigns: with DEFAULT 1 the instant way, nullable
+-- the tenant ids (bigint; tenant_migrate.tenant_id_columns: user_id and chatbot_id on contacts, messages, orders,
+-- campaigns, user_id on campaign_subscribers): with DEFAULT 1 the instant way, nullable
 -- and without a default the batched way (the way phase 2 recorded in the ledger)
 WITH p AS (SELECT * FROM {batch} AS batch),
 way AS (
     SELECT coalesce((SELECT r.backfill FROM tenant_migrate.phase_runs AS r WHERE r.phase = 2 AND r.direction = 'up'
                      ORDER BY r.id DESC LIMIT 1), 'batched') AS way
 ),
-req (tbl, col) AS (
-    VALUES ('contacts', 'user_id'), ('contacts', 'chatbot_id'), ('messages', 'user_id'), ('messages', 'chatbot_id'),
-           ('orders', 'user_id'), ('orders', 'chatbot_id'), ('campaigns', 'user_id'), ('campaigns', 'chatbot_id')
-)
+req AS (SELECT w.table_name AS tbl, w.column_name AS col FROM tenant_migrate.tenant_id_columns AS w)
 SELECT req.tbl, req.col, way.way,
        CASE WHEN a.attname IS NULL THEN 'missing'
             WHEN format_type(a.atttypid, a.atttypmod) <> 'bigint' THEN 'not bigint'

@@ -1,5 +1,6 @@
 -- expectations / 04_backfill_tenant_ids / every_row_on_a_tenant
--- no row without a tenant, and every row that existed before phase 4 on user 1 / chatbot 1: one scan per table
+-- no row without a tenant, and every row that existed before phase 4 on user 1 / chatbot 1 (campaign_subscribers:
+-- user 1): one scan per table
 -- computes both (the foreign keys, validated, prove that every tenant id is a real user and chatbot)
 WITH p AS (SELECT * FROM {batch} AS batch),
 snap AS (
@@ -28,6 +29,11 @@ scan AS (
            count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaigns')
                                 AND (t.user_id <> 1 OR t.chatbot_id <> 1))
     FROM public.campaigns AS t
+    UNION ALL
+    SELECT 'campaign_subscribers', count(*) FILTER (WHERE t.user_id IS NULL),
+           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaign_subscribers')
+                                AND t.user_id <> 1)
+    FROM public.campaign_subscribers AS t
 )
 SELECT scan.* FROM p CROSS JOIN scan WHERE scan.no_tenant > 0 OR scan.not_on_tenant_1 > 0
 UNION ALL

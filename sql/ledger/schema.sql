@@ -63,24 +63,54 @@ CREATE TABLE IF NOT EXISTS tenant_migrate.saved_objects (
     PRIMARY KEY (phase, object_name)
 );
 
+-- A table, or the leaf partitions of a partitioned one: where a foreign key is added NOT VALID and validated
+-- before its partitioned parent adopts them (PostgreSQL 15 cannot add a NOT VALID foreign key to the parent).
+CREATE OR REPLACE FUNCTION tenant_migrate.leaf_tables(relation regclass) RETURNS SETOF regclass
+LANGUAGE sql STABLE AS $fn$
+    SELECT p.relid FROM pg_partition_tree(relation) AS p WHERE p.isleaf
+    UNION ALL
+    SELECT relation WHERE NOT EXISTS (SELECT 1 FROM pg_partition_tree(relation))
+$fn$;
+
+-- The catalog keys (kind, table, name, as in sql/ownership/objects.sql) of the app objects a phase dropped after
+-- saving them: a unique constraint is also its index; a constraint of a partitioned table also its partitions'.
+CREATE OR REPLACE VIEW tenant_migrate.saved_keys AS
+SELECT s.kind, s.table_name, s.object_name AS name FROM tenant_migrate.saved_objects AS s
+UNION
+SELECT 'index', s.table_name, s.object_name FROM tenant_migrate.saved_objects AS s
+UNION
+SELECT s.kind, c.relname::text, s.object_name
+FROM tenant_migrate.saved_objects AS s
+CROSS JOIN LATERAL pg_partition_tree(to_regclass(format('public.%I', s.table_name))) AS p
+JOIN pg_class AS c ON c.oid = p.relid;
+
 -- The tenant tables: what phase 8's row-level security protects and the phase-8 checklist checks.
--- Every public table with a user_id column, plus users (its id is the tenant) and campaign_subscribers
--- (a row belongs to the tenant of its campaign). tenant_rows is the condition "this row belongs to the
--- tenant %s", for format().
+-- Every public table with a user_id column, plus users (its id is the tenant). tenant_rows is the condition
+-- "this row belongs to the tenant %s", for format().
 CREATE OR REPLACE VIEW tenant_migrate.tenant_tables AS
 SELECT c.relname::text AS table_name,
-       CASE c.relname
-           WHEN 'users' THEN 'id = %s'
-           WHEN 'campaign_subscribers'
-               THEN 'EXISTS (SELECT 1 FROM public.campaigns AS k WHERE k.id = campaign_id AND k.user_id = %s)'
-           ELSE 'user_id = %s'
-       END AS tenant_rows
+       CASE c.relname WHEN 'users' THEN 'id = %s' ELSE 'user_id = %s' END AS tenant_rows
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-    AND (c.relname IN ('users', 'campaign_subscribers')
+    AND (c.relname = 'users'
          OR EXISTS (SELECT 1 FROM pg_attribute AS a
                     WHERE a.attrelid = c.oid AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped));
+
+-- The tenant ids phases 2-5 add to the legacy tables, in order, and the foreign key each gets in phase 4:
+-- user_id -> users (id), and chatbot_id -> chatbots by (user_id, id), so that a row's chatbot is its
+-- tenant's. campaign_subscribers gets user_id only (its chatbot is its campaign's).
+CREATE OR REPLACE VIEW tenant_migrate.tenant_id_columns (ord, table_name, column_name, referenced, fk_columns,
+                                                         referenced_columns) AS
+VALUES (1, 'contacts', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']),
+       (2, 'contacts', 'chatbot_id', 'chatbots', ARRAY['user_id', 'chatbot_id'], ARRAY['user_id', 'id']),
+       (3, 'messages', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']),
+       (4, 'messages', 'chatbot_id', 'chatbots', ARRAY['user_id', 'chatbot_id'], ARRAY['user_id', 'id']),
+       (5, 'orders', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']),
+       (6, 'orders', 'chatbot_id', 'chatbots', ARRAY['user_id', 'chatbot_id'], ARRAY['user_id', 'id']),
+       (7, 'campaigns', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']),
+       (8, 'campaigns', 'chatbot_id', 'chatbots', ARRAY['user_id', 'chatbot_id'], ARRAY['user_id', 'id']),
+       (9, 'campaign_subscribers', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']);
 
 -- Every go/no-go decision at a gate: the migrate flow's after each phase it applied (run_id: that run), the
 -- rollback flow's before each phase it rolls back (run_id: the rollback run, once it exists).

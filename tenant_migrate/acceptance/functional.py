@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 import backend_contract as bc
 from tenant_migrate.acceptance.checks import Checks, acting_as, ensure, present, process_message
@@ -130,6 +131,29 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
         return (f"as tenant_app, tenant {tenant_b} sees 0 rows of other tenants in all {len(leaks)} tenant tables "
                 "(and its own in each); its UPDATE of tenant 1's contacts hit 0 rows; writing as tenant 1 refused")
 
+    def references() -> str:
+        ensure("contact" in state, "the second tenant's rows were not written")
+        refs = conn.execute(read_sql("acceptance/tenant_references.sql")).fetchall()
+        ensure(bool(refs), "no foreign key between tenant tables carries the tenant (phase 5 not applied)")
+        refused: list[str] = []
+        untried: list[str] = []
+        leaked: list[str] = []
+        for table, column, referenced in refs:
+            admin_row = scalar(conn, sql.SQL("SELECT min(id) FROM public.{} WHERE user_id = 1").format(
+                sql.Identifier(referenced)))
+            update = sql.SQL("UPDATE public.{t} SET {c} = %s WHERE id = (SELECT min(id) FROM public.{t} "
+                             "WHERE user_id = %s)").format(t=sql.Identifier(table), c=sql.Identifier(column))
+            try:
+                with conn.transaction(), acting_as(conn, app_role, tenant_b):
+                    hit = conn.execute(update, (admin_row, tenant_b)).rowcount
+                (leaked if hit else untried).append(f"{table}.{column}")
+            except psycopg.errors.ForeignKeyViolation:
+                refused.append(f"{table}.{column}")
+        ensure(not leaked, f"tenant {tenant_b} pointed its rows at tenant 1's through {leaked}")
+        return (f"as {app_role or 'the owner'}, tenant {tenant_b} pointing its rows at tenant 1's was refused "
+                f"through {len(refused)} of {len(refs)} references ({', '.join(refused)})"
+                + (f"; {len(untried)} not tried, no row of its own yet: {', '.join(untried)}" if untried else ""))
+
     def legacy_confined() -> str:
         ensure(rls, "row-level security (phase 8) is not applied")
         ensure("contact" in state, "no second tenant contact with the admin's phone number")
@@ -160,6 +184,7 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
     for item, check in (("Admin user can access all features", admin_sees_all),
                         ("A second tenant is onboarded through the normal path", second_tenant),
                         ("Multi-tenant data isolation works (enforced by PostgreSQL)", isolation),
+                        ("No row can reference another tenant's row (enforced by PostgreSQL)", references),
                         ("Legacy backend confined to the admin tenant", legacy_confined),
                         ("Usage tracking functions", usage),
                         ("Analytics events capture", analytics),

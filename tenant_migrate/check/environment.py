@@ -1,16 +1,18 @@
 """What the check says about the database beyond single objects: the app's triggers on the tables the migration
-writes rows to, partitioned tables, and the preflight's problems."""
+writes rows to, partitioned tables, the app's references between tenant tables, views that would bypass
+row-level security, and the preflight's problems."""
 
 from __future__ import annotations
 
 import psycopg
 
 from tenant_migrate.check.objects import Finding
+from tenant_migrate.db import LEGACY_TABLES
+from tenant_migrate.ownership import Catalog
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Phase
 from tenant_migrate.steps import can_skip_triggers
 
-ROW_WRITES = ("contacts", "messages", "orders", "campaigns")  # phase 4 writes their tenant ids (and its rollback)
 # what a partitioned table cannot take online, by the phase that would need it
 PARTITION_LIMITS = {
     "orders": (2, "the plan's UNIQUE (order_number) cannot be enforced on a partitioned table unless it includes the "
@@ -26,7 +28,7 @@ def triggers(conn: psycopg.Connection, numbers: set[int], way: str) -> list[Find
         return []
     skip = can_skip_triggers(conn)
     findings = []
-    for table in ROW_WRITES:
+    for table in LEGACY_TABLES:  # phase 4 writes their tenant ids (and its rollback)
         if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone() == (None,):
             continue
         every = [r[0] for r in conn.execute(read_sql("ownership/firing_triggers.sql"), {"table": table,
@@ -63,6 +65,43 @@ def partitions(conn: psycopg.Connection, numbers: set[int]) -> list[Finding]:
                                     f"partitioned ({key}, {leaves} partitions): foreign keys are added per partition "
                                     "then attached, indexes built per partition (CONCURRENTLY) then attached"))
     return findings
+
+
+def references(conn: psycopg.Connection, numbers: set[int], cat: Catalog) -> list[Finding]:
+    """The app's references between tenant tables: each gets a composite twin in phase 5 and is dropped (saved, given
+    back on rollback), or is left as it is, with why."""
+    if 5 not in numbers:
+        return []
+    findings = []
+    for table, column, name, referenced, twin, definition, replaceable, why in conn.execute(
+            read_sql("ownership/tenant_references.sql")):
+        what = f"reference {table}.{column} -> {referenced}"
+        key = ("constraint", table, twin)
+        if key in cat:
+            findings.append(Finding(5, "refuse", what, f"the app has a constraint {twin} on {table}, the name of the "
+                                                       f"tenant-carrying twin phase 5 adds: rename it (ALTER TABLE "
+                                                       f"{table} RENAME CONSTRAINT {twin} TO ...)"))
+        elif replaceable:
+            findings.append(Finding(5, "create", what, f"{twin} {definition}; the app's {name} is saved, dropped, "
+                                                       "and given back by the rollback", key=key))
+        else:
+            findings.append(Finding(5, "note", what, f"left single-column ({name}): {why}; a row of one tenant "
+                                                     "could reference another tenant's"))
+    return findings
+
+
+def views(conn: psycopg.Connection, numbers: set[int]) -> list[Finding]:
+    """Views over tenant tables that run as their owner: once phase 8 turns row-level security on, whoever may read
+    them would see every tenant's rows."""
+    if 8 not in numbers:
+        return []
+    return [Finding(8, "refuse", f"view {name}", f"reads {tables} as its owner, bypassing row-level security: "
+                                                f"ALTER VIEW {name} SET (security_invoker = true), or drop it")
+            if kind == "v" else
+            Finding(8, "note", f"materialized view {name}", f"holds rows of {tables} of every tenant; row-level "
+                                                            "security does not apply to it; the tenant roles get no "
+                                                            "grant on it")
+            for name, kind, tables in conn.execute(read_sql("ownership/owner_views.sql"))]
 
 
 def preflight(conn: psycopg.Connection, phases: list[Phase]) -> list[Finding]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from tenant_migrate.db import LEGACY_TABLES
 from tenant_migrate.ownership import Catalog, Key
 from tenant_migrate.plan import Phase
 
@@ -21,8 +22,6 @@ COMPATIBLE = {
     "text": {"text", "character varying", "character", "citext"},
     "numeric": {"numeric"},
 }
-# The app tables every phase may rely on; the tenant tables are these with user_id, and the plan's own.
-TENANT_POLICY_TABLES = ("contacts", "messages", "orders", "campaigns", "campaign_subscribers")
 
 
 @dataclass(frozen=True)
@@ -197,7 +196,7 @@ def review_function(phase: int, spec: dict[str, Any], cat: Catalog) -> list[Find
 
 def review_policy(phase: int, spec: dict[str, Any], cat: Catalog) -> list[Finding]:
     taken = sorted(t for (kind, t, name) in cat if kind == "policy" and name == spec["name"])
-    mine = [t for t in taken if t in TENANT_POLICY_TABLES]
+    mine = [t for t in taken if t in LEGACY_TABLES]
     if mine:
         return [Finding(phase, "refuse", f"policy {spec['name']} on {mine[0]}",
                         f"the app has a policy of that name on {mine[0]}, where phase 8 creates its own: rename it "

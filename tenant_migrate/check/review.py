@@ -29,6 +29,8 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str) -> list[Find
     findings = environment.preflight(conn, phases)
     findings += environment.partitions(conn, numbers)
     findings += environment.triggers(conn, numbers, way)
+    findings += environment.references(conn, numbers, cat)
+    findings += environment.views(conn, numbers)
     for target in phases:
         findings += review_phase(target, cat, unsafe)
     return findings

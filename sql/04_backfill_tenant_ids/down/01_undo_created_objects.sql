@@ -5,4 +5,4 @@
 -- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
 -- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
 -- Here: the tenant foreign keys (and, the batched way, the DEFAULT 1 it set, first of all, so that no new row
--- gets tenant 1 while steps 02-05 clear the tenant ids).
+-- gets tenant 1 while steps 02-06 clear the tenant ids).

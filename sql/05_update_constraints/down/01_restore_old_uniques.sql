@@ -17,7 +17,7 @@ WITH saved AS (
                s.definition, '^UNIQUE( NULLS NOT DISTINCT)? (\(.*?\))( INCLUDE \(.*?\))?(.*)$'
            ) AS part
     FROM tenant_migrate.saved_objects AS s
-    WHERE s.phase = 5
+    WHERE s.phase = 5 AND (s.kind = 'index' OR s.definition LIKE 'UNIQUE%')
 ),
 missing AS (
     SELECT saved.*,

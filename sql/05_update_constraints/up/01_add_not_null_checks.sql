@@ -11,11 +11,7 @@ SELECT format(
     'ALTER TABLE public.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL) NOT VALID',
     t.table_name, t.table_name || '_' || t.column_name || '_not_null_check', t.column_name
 ) AS statement, NULL AS note
-FROM (VALUES
-    ('contacts', 'user_id', 1), ('contacts', 'chatbot_id', 2), ('messages', 'user_id', 3),
-    ('messages', 'chatbot_id', 4), ('orders', 'user_id', 5), ('orders', 'chatbot_id', 6),
-    ('campaigns', 'user_id', 7), ('campaigns', 'chatbot_id', 8)
-) AS t (table_name, column_name, ord)
+FROM tenant_migrate.tenant_id_columns AS t
 JOIN pg_attribute AS a
     ON a.attrelid = format('public.%I', t.table_name)::regclass AND a.attname = t.column_name
 WHERE NOT a.attnotnull

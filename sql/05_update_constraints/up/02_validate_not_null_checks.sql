@@ -9,9 +9,9 @@ SELECT format('ALTER TABLE public.%I VALIDATE CONSTRAINT %I', c.relname, k.conna
 FROM pg_constraint AS k
 JOIN pg_class AS c ON c.oid = k.conrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
+JOIN tenant_migrate.tenant_id_columns AS t
+    ON t.table_name = c.relname AND k.conname = t.table_name || '_' || t.column_name || '_not_null_check'
 WHERE n.nspname = 'public'
-    AND c.relname IN ('contacts', 'messages', 'orders', 'campaigns')
     AND k.contype = 'c'
-    AND k.conname IN (c.relname || '_user_id_not_null_check', c.relname || '_chatbot_id_not_null_check')
     AND NOT k.convalidated
 ORDER BY c.relname, k.conname;

@@ -10,8 +10,8 @@ FROM pg_constraint AS k
 JOIN pg_class AS c ON c.oid = k.conrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.conkey[1]
+JOIN tenant_migrate.tenant_id_columns AS t ON t.table_name = c.relname AND t.column_name = a.attname
 WHERE n.nspname = 'public'
-    AND c.relname IN ('contacts', 'messages', 'orders', 'campaigns')
     AND k.contype = 'c'
     AND k.conname = c.relname || '_' || a.attname || '_not_null_check'
     AND a.attnotnull

@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / up / 06_backfill_messages
--- Requires: 04_backfill_tenant_ids / up / 01-04 (the defaults)
+-- 04_backfill_tenant_ids / up / 07_backfill_messages
+-- Requires: 04_backfill_tenant_ids / up / 01-05 (the defaults)
 -- backfill: batched
 -- mode: batched
 -- table: messages

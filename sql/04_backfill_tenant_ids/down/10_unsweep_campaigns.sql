@@ -1,4 +1,4 @@
--- 04_backfill_tenant_ids / down / 09_unsweep_campaigns
+-- 04_backfill_tenant_ids / down / 10_unsweep_campaigns
 -- Requires: 04_backfill_tenant_ids / down / 01_undo_created_objects (the foreign keys dropped)
 -- backfill: instant
 -- mode: batched
@@ -6,7 +6,7 @@
 -- rows: id IN (SELECT s.id FROM tenant_migrate.swept_rows AS s WHERE s.table_name = 'campaigns')
 -- The rows phase 4's sweep gave a tenant get their old tenant ids back (tenant_migrate.swept_rows); no other
 -- row is written. No trigger of the app's fires (replica role). Idempotent: a row already back is rewritten
--- with the same values only while its record is kept (step 10 forgets them at the end).
+-- with the same values only while its record is kept (step 12 forgets them at the end).
 
 UPDATE public.campaigns AS t
 SET user_id = s.user_id, chatbot_id = s.chatbot_id

@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / down / 10_forget_swept_rows
--- Requires: 04_backfill_tenant_ids / down / 06-09
+-- 04_backfill_tenant_ids / down / 12_forget_swept_rows
+-- Requires: 04_backfill_tenant_ids / down / 07-11
 -- backfill: instant
 -- mode: transaction
 -- The swept rows have their old values again: their records are done with. Touches only the ledger schema.

@@ -1,5 +1,5 @@
--- 05_update_constraints / down / 02_forget_saved_uniques
--- Requires: 05_update_constraints / down / 01_restore_old_uniques
+-- 05_update_constraints / down / 03_forget_saved_objects
+-- Requires: 05_update_constraints / down / 01-02 (the app's objects restored)
 -- mode: transaction
 -- The saved definitions of objects that exist again are no longer needed (a re-apply saves them anew).
 -- Touches only the ledger schema.

@@ -1,9 +1,9 @@
--- 04_backfill_tenant_ids / up / 12_sweep_contacts
--- Requires: 04_backfill_tenant_ids / up / 09-11 (the foreign keys)
+-- 04_backfill_tenant_ids / up / 18_sweep_campaign_subscribers
+-- Requires: 04_backfill_tenant_ids / up / 11-13 (the foreign keys)
 -- backfill: instant
 -- mode: batched
--- table: contacts
--- rows: user_id IS NULL OR chatbot_id IS NULL
+-- table: campaign_subscribers
+-- rows: user_id IS NULL
 -- The instant way gave every row tenant 1 by its DEFAULT; only a writer that named the columns with an explicit
 -- NULL leaves one without: normally none, and then nothing runs (the batches span only such rows, found by one
 -- scan). Each one gets tenant 1, and its old values go to tenant_migrate.swept_rows so that the rollback puts
@@ -11,16 +11,16 @@
 -- (or the step refuses, naming them). squawk lints this statement with the lo/hi placeholders replaced.
 
 WITH old AS (
-    SELECT t.id, t.user_id, t.chatbot_id FROM public.contacts AS t
-    WHERE t.id >= %(lo)s::bigint AND t.id < %(hi)s::bigint AND (t.user_id IS NULL OR t.chatbot_id IS NULL)
+    SELECT t.id, t.user_id FROM public.campaign_subscribers AS t
+    WHERE t.id >= %(lo)s::bigint AND t.id < %(hi)s::bigint AND t.user_id IS NULL
     FOR UPDATE
 ),
 saved AS (
-    INSERT INTO tenant_migrate.swept_rows (table_name, id, user_id, chatbot_id)
-    SELECT 'contacts', old.id, old.user_id, old.chatbot_id FROM old
+    INSERT INTO tenant_migrate.swept_rows (table_name, id, user_id)
+    SELECT 'campaign_subscribers', old.id, old.user_id FROM old
     ON CONFLICT DO NOTHING
 )
-UPDATE public.contacts AS t
-SET user_id = coalesce(t.user_id, 1), chatbot_id = coalesce(t.chatbot_id, 1)
+UPDATE public.campaign_subscribers AS t
+SET user_id = 1
 FROM old
 WHERE t.id = old.id;

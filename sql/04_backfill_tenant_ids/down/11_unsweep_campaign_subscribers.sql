@@ -1,0 +1,14 @@
+-- 04_backfill_tenant_ids / down / 11_unsweep_campaign_subscribers
+-- Requires: 04_backfill_tenant_ids / down / 01_undo_created_objects (the foreign keys dropped)
+-- backfill: instant
+-- mode: batched
+-- table: campaign_subscribers
+-- rows: id IN (SELECT s.id FROM tenant_migrate.swept_rows AS s WHERE s.table_name = 'campaign_subscribers')
+-- The rows phase 4's sweep gave a tenant get their old tenant ids back (tenant_migrate.swept_rows); no other
+-- row is written. No trigger of the app's fires (replica role). Idempotent: a row already back is rewritten
+-- with the same values only while its record is kept (step 12 forgets them at the end).
+
+UPDATE public.campaign_subscribers AS t
+SET user_id = s.user_id
+FROM tenant_migrate.swept_rows AS s
+WHERE s.table_name = 'campaign_subscribers' AND s.id = t.id AND t.id >= %(lo)s AND t.id < %(hi)s;

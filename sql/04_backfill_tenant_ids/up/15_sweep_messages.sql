@@ -1,0 +1,26 @@
+-- 04_backfill_tenant_ids / up / 15_sweep_messages
+-- Requires: 04_backfill_tenant_ids / up / 11-13 (the foreign keys)
+-- backfill: instant
+-- mode: batched
+-- table: messages
+-- rows: user_id IS NULL OR chatbot_id IS NULL
+-- The instant way gave every row tenant 1 by its DEFAULT; only a writer that named the columns with an explicit
+-- NULL leaves one without: normally none, and then nothing runs (the batches span only such rows, found by one
+-- scan). Each one gets tenant 1, and its old values go to tenant_migrate.swept_rows so that the rollback puts
+-- them back exactly. Each batch runs with session_replication_role = replica: no trigger of the app's fires
+-- (or the step refuses, naming them). squawk lints this statement with the lo/hi placeholders replaced.
+
+WITH old AS (
+    SELECT t.id, t.user_id, t.chatbot_id FROM public.messages AS t
+    WHERE t.id >= %(lo)s::bigint AND t.id < %(hi)s::bigint AND (t.user_id IS NULL OR t.chatbot_id IS NULL)
+    FOR UPDATE
+),
+saved AS (
+    INSERT INTO tenant_migrate.swept_rows (table_name, id, user_id, chatbot_id)
+    SELECT 'messages', old.id, old.user_id, old.chatbot_id FROM old
+    ON CONFLICT DO NOTHING
+)
+UPDATE public.messages AS t
+SET user_id = coalesce(t.user_id, 1), chatbot_id = coalesce(t.chatbot_id, 1)
+FROM old
+WHERE t.id = old.id;

@@ -1,0 +1,9 @@
+-- 05_update_constraints / down / 04_undo_created_objects
+-- Requires: 05_update_constraints / down / 03_forget_saved_objects
+-- mode: undo
+-- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
+-- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
+-- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
+-- Here: the composite references (after the app's own are back), the (user_id, id) keys and the per-user unique
+-- constraints (their indexes go with them), the lookup indexes (DROP INDEX CONCURRENTLY) and NOT NULL on the
+-- tenant columns.
