@@ -10,13 +10,12 @@
 -- - phase 2 adds the tenant columns with inline REFERENCES and the enhanced columns by plain ALTER TABLE;
 -- - phase 4 sets DEFAULT 1 first: without it, rows the live app inserts after the UPDATE keep a NULL
 --   user_id and phase 5's SET NOT NULL fails;
--- - phase 5 makes chatbot_id NOT NULL too (the plan's objective; its SQL shows user_id only).
+-- - phase 5 makes chatbot_id NOT NULL too (the plan's objective; its SQL shows user_id only), and adds
+--   UNIQUE (user_id, id) to contacts and orders, which phase 6's tables reference.
 -- Each phase starts with `\echo PHASE n`: the benchmark timestamps these lines as psql prints them.
 
 \echo PHASE 1
-\ir ../01_create_core_tables/up/01_users.sql
-\ir ../01_create_core_tables/up/02_user_subscriptions.sql
-\ir ../01_create_core_tables/up/03_chatbots.sql
+\ir parts/1_core_tables.sql
 
 \echo PHASE 2
 ALTER TABLE contacts
@@ -47,23 +46,7 @@ ALTER TABLE campaigns
     ADD COLUMN scheduled_at timestamptz;
 
 \echo PHASE 3
-INSERT INTO users (id, email, full_name, company_name, is_active)
-VALUES (1, 'admin@swiftreplies.ai', 'Admin User', 'SwiftReplies Admin', true);
-
-INSERT INTO user_subscriptions (
-    user_id, subscription_name, subscription_config,
-    daily_message_limit, monthly_message_limit,
-    daily_campaign_limit, monthly_campaign_limit,
-    contract_start_date, is_active
-) VALUES (
-    1, 'Admin Unlimited Plan',
-    '{"features": {"all": true}, "limits": {"unlimited": true}}'::jsonb,
-    999999, 999999, 999999, 999999,
-    CURRENT_DATE, true
-);
-
-INSERT INTO chatbots (id, user_id, name, whatsapp_phone_number, general_instructions, is_active)
-VALUES (1, 1, 'Default Admin Bot', 'YOUR_WHATSAPP_NUMBER', 'Admin testing bot', true);
+\ir parts/3_admin_user.sql
 
 \echo PHASE 4
 ALTER TABLE contacts ALTER COLUMN user_id SET DEFAULT 1, ALTER COLUMN chatbot_id SET DEFAULT 1;
@@ -86,18 +69,11 @@ ALTER TABLE contacts DROP CONSTRAINT contacts_thread_id_key;
 
 ALTER TABLE contacts ADD CONSTRAINT unique_contact_per_user UNIQUE (user_id, phone_number);
 ALTER TABLE contacts ADD CONSTRAINT unique_thread_per_user UNIQUE (user_id, thread_id);
+ALTER TABLE contacts ADD CONSTRAINT contacts_user_id_id_key UNIQUE (user_id, id);
+ALTER TABLE orders ADD CONSTRAINT orders_user_id_id_key UNIQUE (user_id, id);
 
 \echo PHASE 6
-\ir ../06_create_supporting_tables/up/01_actions.sql
-\ir ../06_create_supporting_tables/up/02_order_items.sql
-\ir ../06_create_supporting_tables/up/03_products.sql
-\ir ../06_create_supporting_tables/up/04_usage_tracking.sql
-\ir ../06_create_supporting_tables/up/05_monthly_usage_summary.sql
-\ir ../06_create_supporting_tables/up/06_analytics_events.sql
-\ir ../06_create_supporting_tables/up/07_api_keys.sql
-\ir ../06_create_supporting_tables/up/08_webhooks.sql
-\ir ../06_create_supporting_tables/up/09_bot_knowledge_base.sql
-\ir ../06_create_supporting_tables/up/10_conversation_instructions.sql
+\ir parts/6_supporting_tables.sql
 
 \echo PHASE 7
 CREATE INDEX idx_contacts_user_id ON contacts (user_id);
