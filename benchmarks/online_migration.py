@@ -37,6 +37,7 @@ from tenant_migrate import demo, embedded, ledger
 from tenant_migrate.db import connection, row_counts
 from tenant_migrate.dsn import describe, with_database
 from tenant_migrate.paths import PROJECT_ROOT
+from tenant_migrate.validation.checkpoints import gx_module
 
 PLAIN_SCRIPT = PROJECT_ROOT / "sql" / "baseline" / "plan_as_script.sql"
 PHYSICAL_LIMIT = PROJECT_ROOT / "sql" / "baseline" / "physical_limit.sql"
@@ -207,6 +208,7 @@ def benchmark(server: str, scale: float, rate: float, out: Path, with_backups: b
 
     with get_client(sync_client=True) as client:  # start an ephemeral Prefect API now, not inside a timing
         client.hello()
+    gx_module()  # and import Great Expectations (about 3 s, once per process): a running worker has both
     source = f"bench_online_{int(time.time())}"
     loaded = demo.load(demo.create_database(server, source), scale)
     print(f"scale {scale}: {loaded['row_counts']['messages']:,} messages loaded in {loaded['seconds']} s "
