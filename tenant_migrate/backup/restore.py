@@ -125,6 +125,17 @@ def check_target(conn: psycopg.Connection, dsn: str, path: Path, manifest: dict[
                          f"it all the same, add --confirm-target {here[0]}")
 
 
+def check_copy_server(source: str, server: str, *, allow_same_cluster: bool) -> None:
+    """A rehearsal copy of `source` goes onto another cluster (a staging server) unless explicitly allowed: a full
+    copy beside production doubles its disk and its load."""
+    with connection(source) as a, connection(server) as b:
+        same = cluster_id(a) == cluster_id(b)
+    if same and not allow_same_cluster:
+        raise MigrationError(f"the copy would go onto the cluster of {describe(source)} itself ({describe(server)} is "
+                             "on the same server): give the dry run a staging server (staging: a DSN or a Prefect "
+                             "Secret block), or allow it explicitly (allow_same_cluster, --allow-same-cluster)")
+
+
 def check_ledger_record(conn: psycopg.Connection, path: Path, manifest: dict[str, Any]) -> None:
     """The manifest's sha256 equals what the ledger recorded for this backup when a phase run used it: a
     backup whose archive and manifest were both replaced since is refused."""

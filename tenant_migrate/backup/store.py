@@ -193,6 +193,15 @@ def list_backups(backup_dir: str | Path | None = None) -> list[dict[str, Any]]:
     return sorted(found, key=lambda b: (b["started_at"] or "", b["name"]))
 
 
+def remove(path: str | Path) -> None:
+    """Delete one backup of this tool (a transient one: the dry run's copy)."""
+    path = Path(path)
+    if not is_backup(path):
+        raise MigrationError(f"refusing to delete {path}: it is not a backup of this tool")
+    shutil.rmtree(path)
+    log.info("deleted backup %s", path.name)
+
+
 def _prunable_root(backup_dir: str | Path | None) -> Path:
     root = backup_root(backup_dir)
     if root in (Path("/"), Path.home().resolve()):
