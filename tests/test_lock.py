@@ -36,8 +36,8 @@ def holder_pid(dsn: str) -> int:
 def test_a_run_whose_lock_session_dies_stops_before_its_next_batch(legacy_db):
     """The lock session is terminated alone during the messages backfill, just before its batch 2 (guards run
     before the step and before each batch): batch 2 runs (on the work session), batch 3 never starts."""
-    runner.migrate(legacy_db, to=3)
-    backfill = next(s for s in phase(4).steps("up") if s.mode == "batched" and s.table == "messages")
+    runner.migrate(legacy_db, to=3, settings=runner.Settings(backfill="batched"))
+    backfill = next(s for s in phase(4).steps("up", "batched") if s.mode == "batched" and s.table == "messages")
     seen: list[str] = []
 
     def kill_the_lock_session_before_batch_2(what: str) -> None:
