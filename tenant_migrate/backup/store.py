@@ -150,8 +150,11 @@ def dumping(folder: Path) -> Iterator[None]:
 
 
 def in_use(folder: Path) -> bool:
-    """Whether a running dump holds this partial folder."""
-    fd = os.open(folder, os.O_RDONLY)
+    """Whether a running dump holds this partial folder (one renamed meanwhile, its dump done, counts as held)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except FileNotFoundError:
+        return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
