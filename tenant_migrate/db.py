@@ -95,7 +95,10 @@ def table_rows(conn: psycopg.Connection, schemas: list[str] | None = None) -> di
 
 
 def cluster_id(conn: psycopg.Connection) -> str:
-    """The cluster's system identifier: the same for every database of one server, and only of that server."""
+    """The cluster's system identifier: the same for every database of one server, and only of that server; ''
+    when this role may not call pg_control_system() (executable by everyone unless a DBA revoked it)."""
+    if not scalar(conn, "SELECT has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')"):
+        return ""
     return str(scalar(conn, "SELECT system_identifier FROM pg_control_system()"))
 
 

@@ -201,3 +201,19 @@ def test_a_backup_that_differs_from_the_ledgers_record_is_refused(legacy_db, bac
     with connection(legacy_db) as conn:
         ledger.update_run(conn, run_id, backup_sha256=store.read_manifest(path)["sha256"])
     restore.restore(path, legacy_db, yes=True)
+
+
+def test_a_role_that_cannot_identify_the_cluster_backs_up_and_must_name_the_target(legacy_db, password_role,
+                                                                                   backup_dir):
+    """A DBA may revoke pg_control_system() from PUBLIC: a backup by a role without it still works and records no
+    cluster; an in-place restore of it then needs the target named."""
+    with connection(legacy_db) as conn:  # pg_proc is per database: this database only
+        conn.execute("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC")
+    path = Path(dump.backup(password_role, phase=None, backup_dir=backup_dir)["path"])
+    assert "" == store.read_manifest(path)["system_identifier"]
+    with pytest.raises(MigrationError, match=r"a cluster it does not record\), not of .*\(cluster this role cannot "
+                                             r"identify\): to replace .* add --confirm-target"):
+        restore.restore(path, password_role, yes=True)
+    with pytest.raises(MigrationError, match=r"a cluster it does not record\), not of .*\(cluster \d+\)"):
+        restore.restore(path, legacy_db, yes=True)  # a role that can tell the cluster: still unknown in the backup
+    restore.restore(path, legacy_db, yes=True, confirm_target=database_name(legacy_db))

@@ -5,8 +5,6 @@ SELECT pg_database_size(d.oid) AS size_bytes,
        pg_encoding_to_char(d.encoding) AS encoding,
        d.datcollate AS lc_collate,
        d.datctype AS lc_ctype,
-       -- which cluster this is: a restore compares it with the backup's (pg_control_system() is public)
-       (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
        to_regclass('tenant_migrate.phase_runs') IS NOT NULL AS has_ledger,
        -- Does row-level security (phase 8) hide rows from this role? pg_dump must then be told to apply
        -- it (--enable-row-security), which is complete only through the tenant_owner all-rows policy.

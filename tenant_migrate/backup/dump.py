@@ -41,7 +41,7 @@ from tenant_migrate.backup.store import (
     size,
 )
 from tenant_migrate.backup.tools import find_pg_dump, pg_restore_for, server_major, sibling, tool_error, version_text
-from tenant_migrate.db import LEGACY_TABLES, connection, one, row_counts, scalar, table_rows
+from tenant_migrate.db import LEGACY_TABLES, cluster_id, connection, one, row_counts, scalar, table_rows
 from tenant_migrate.dsn import database_name, describe, tool_env
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
@@ -153,7 +153,7 @@ def _snapshot(dsn: str) -> Iterator[tuple[str, dict[str, int], list[dict[str, An
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         snapshot = scalar(conn, "SELECT pg_export_snapshot()")
         info = _database_info(conn)
-        info["table_rows"] = table_rows(conn)
+        info["table_rows"], info["system_identifier"] = table_rows(conn), cluster_id(conn)
         counts = row_counts(conn, LEGACY_TABLES)
         ledger = [r[0] for r in conn.execute(read_sql("backup/ledger_state.sql"))] if info["has_ledger"] else []
         try:

@@ -117,19 +117,19 @@ def check_target(conn: psycopg.Connection, dsn: str, path: Path, manifest: dict[
     if confirm_target is not None and confirm_target != here[0]:
         raise MigrationError(f"--confirm-target names {confirm_target!r}, but the target is {describe(dsn)}: "
                              f"name the database that the restore replaces ({here[0]!r})")
-    if here == source or confirm_target == here[0]:
+    if (here == source and here[1]) or confirm_target == here[0]:
         return
     cluster = f"cluster {source[1]}" if source[1] else "a cluster it does not record"
     raise MigrationError(f"backup {path.name} was taken of database {source[0]!r} ({manifest.get('database')}, "
-                         f"{cluster}), not of {describe(dsn)} (cluster {here[1]}): to replace {here[0]!r} with "
-                         f"it all the same, add --confirm-target {here[0]}")
+                         f"{cluster}), not of {describe(dsn)} (cluster {here[1] or 'this role cannot identify'}): to "
+                         f"replace {here[0]!r} with it all the same, add --confirm-target {here[0]}")
 
 
 def check_copy_server(source: str, server: str, *, allow_same_cluster: bool) -> None:
     """A rehearsal copy of `source` goes onto another cluster (a staging server) unless explicitly allowed: a full
     copy beside production doubles its disk and its load."""
     with connection(source) as a, connection(server) as b:
-        same = cluster_id(a) == cluster_id(b)
+        same = cluster_id(a) == cluster_id(b)  # two unknown identifiers count as the same: the safe side
     if same and not allow_same_cluster:
         raise MigrationError(f"the copy would go onto the cluster of {describe(source)} itself ({describe(server)} is "
                              "on the same server): give the dry run a staging server (staging: a DSN or a Prefect "
