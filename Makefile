@@ -16,9 +16,10 @@ $(BIN)/tenant-migrate: pyproject.toml requirements.lock
 
 install: $(BIN)/tenant-migrate
 
+# LOCK_ARGS="--upgrade-package NAME" moves one package to its newest allowed version, LOCK_ARGS=--upgrade all
 lock: install
 	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --generate-hashes --universal \
-		--python-version 3.11 --quiet --custom-compile-command "make lock" -o requirements.lock
+		--python-version 3.11 --quiet --custom-compile-command "make lock" -o requirements.lock $(LOCK_ARGS)
 
 demo: install
 	$(BIN)/tenant-migrate demo --scale $(SCALE)
