@@ -145,19 +145,23 @@ def _slug(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _snapshot(dsn: str) -> Iterator[tuple[str, dict[str, int], list[dict[str, Any]], dict[str, Any]]]:
+def _snapshot(dsn: str) -> Iterator[tuple[str, dict[str, int], list[dict[str, Any]], dict[str, Any],
+                                          Callable[[], dict[str, int]]]]:
     """A repeatable-read transaction held open while pg_dump runs: its exported snapshot id, and the
-    row counts, ledger state and database facts seen in that same snapshot (info["table_rows"]: the rows
-    of every table the dump holds)."""
+    row counts, ledger state and database facts seen in that same snapshot; and a function that counts the
+    rows of every table the dump holds, in that snapshot too (called once pg_dump has them: a table another
+    session locks must make pg_dump wait, under its own timeout, not this count). Its locks wait at most
+    LOCK_WAIT_TIMEOUT, as pg_dump's."""
     with connection(dsn, autocommit=False) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (LOCK_WAIT_TIMEOUT,))
         snapshot = scalar(conn, "SELECT pg_export_snapshot()")
         info = _database_info(conn)
-        info["table_rows"], info["system_identifier"] = table_rows(conn), cluster_id(conn)
+        info["system_identifier"] = cluster_id(conn)
         counts = row_counts(conn, LEGACY_TABLES)
         ledger = [r[0] for r in conn.execute(read_sql("backup/ledger_state.sql"))] if info["has_ledger"] else []
         try:
-            yield snapshot, counts, ledger, info
+            yield snapshot, counts, ledger, info, lambda: table_rows(conn)
         finally:
             conn.rollback()
 
@@ -214,7 +218,7 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
     try:
         with dumping(partial):  # from now on, prune-backups leaves this folder alone
             make_private(partial)
-            with _snapshot(dsn) as (snapshot, counts, ledger, info):
+            with _snapshot(dsn) as (snapshot, counts, ledger, info, count_tables):
                 target = partial / (CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP)
                 fmt = ["-Fc"] if jobs == 1 else ["-Fd", "-j", str(jobs)]
                 args = [checks["pg_dump"], *fmt, "--no-password", f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
@@ -228,6 +232,7 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
                     raise MigrationError(f"pg_dump of {describe(dsn)} failed: "
                                          f"{tool_error('pg_dump', result.stderr, dsn)}")
                 faults.checkpoint(f"backup:{label}:dumped")
+                info["table_rows"] = count_tables()
             make_private(partial)
             files: dict[str, dict[str, Any]] = {
                 str(rel): {"sha256": sha256_of(partial / rel), "bytes": (partial / rel).stat().st_size}
