@@ -4,15 +4,22 @@ BIN := $(VENV)/bin
 SCALE ?= 1
 
 PREFECT_UI_URL ?= http://127.0.0.1:4200
-.PHONY: install demo demo-manual ui test lint db-down
+.PHONY: install lock demo demo-manual ui test lint db-down
 
-$(BIN)/tenant-migrate: pyproject.toml
+# Installs exactly requirements.lock (every package pinned, every file checked by its sha256), then the project
+# itself; `make lock` re-resolves the lock from pyproject.toml (see the README).
+$(BIN)/tenant-migrate: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(BIN)/tenant-migrate
+
+# LOCK_ARGS="--upgrade-package NAME" moves one package to its newest allowed version, LOCK_ARGS=--upgrade all
+lock: install
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --generate-hashes --universal \
+		--python-version 3.11 --quiet --custom-compile-command "make lock" -o requirements.lock $(LOCK_ARGS)
 
 demo: install
 	$(BIN)/tenant-migrate demo --scale $(SCALE)

@@ -60,16 +60,19 @@ def register(app: typer.Typer) -> None:
     @fail_cleanly
     def backups_cmd(backup_dir: BackupDirOption = None, as_json: JsonOption = False) -> None:
         """List the backups, oldest first, with their verification state."""
-        found = store.list_backups(backup_dir)
+        found, partials = store.list_backups(backup_dir), store.list_partials(backup_dir)
         lines = [f"backups in {store.backup_root(backup_dir)}:"]
         for b in found:
             state = ("restore-verified" if b["restore_verified_at"] else
                      "verified" if b["verified_at"] else "NOT verified")
             rows = sum((b["row_counts"] or {}).values())
             lines.append(f"  {b['name']:<52} {b['database']:<40} {_mb(b['size_bytes']):>12} {rows:>12,} rows  {state}")
-        if not found:
+        for p in partials:
+            state = "dump running now" if p["in_use"] else "dump killed before it finished: prune-backups removes it"
+            lines.append(f"  {p['name']:<52} {'started ' + p['started_at']:<40} {_mb(p['size_bytes']):>12}  {state}")
+        if not found and not partials:
             lines.append("  none")
-        emit(found, as_json, "\n".join(lines))
+        emit(found + partials, as_json, "\n".join(lines))
 
     @app.command("verify")
     @fail_cleanly
@@ -100,13 +103,18 @@ def register(app: typer.Typer) -> None:
                                                          "on the same server instead of in place.",
                                                          show_default=False)] = None,
         yes: Annotated[bool, typer.Option("--yes", help="Really do it (without: report what would be lost).")] = False,
+        confirm_target: Annotated[str | None, typer.Option(
+            "--confirm-target", show_default=False,
+            help="Restore in place although the backup was taken of another database or cluster: name the "
+                 "database it replaces.")] = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Emergency rollback: put the database back as it was at the backup (in place, or into a new one)."""
+        """Emergency rollback: put the database back as it was at the backup (in place, or into a new one).
+        In place only into the database and cluster it was taken of, and never while a migration runs."""
         if not as_json:
             show_logs()
         result = restore.restore(backup, target_dsn(dsn), yes=yes, new_database=new_database,
-                                     backup_dir=backup_dir)
+                                 backup_dir=backup_dir, confirm_target=confirm_target)
         emit(result, as_json, f"restored {result['backup']} into {result['database']} in {result['seconds']} s "
              f"({result['rows_lost']:,} rows written since the backup dropped)\n"
              f"  rows: {_counts({t: result['row_counts'].get(t, 0) for t in LEGACY_TABLES})}")
@@ -117,8 +125,11 @@ def register(app: typer.Typer) -> None:
         keep: Annotated[int, typer.Option(min=0, help="Backups to keep per database (the newest verified one "
                                           "is always kept).")] = 5,
         backup_dir: BackupDirOption = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be deleted.")] = False,
         as_json: JsonOption = False,
     ) -> None:
-        """Delete old backups, keeping the newest N per database and the newest verified one."""
-        deleted = store.prune(backup_dir, keep)
-        emit(deleted, as_json, "\n".join([f"deleted {len(deleted)} backups", *(f"  {n}" for n in deleted)]))
+        """Delete old backups, keeping the newest N per database and the newest verified one, and the folders of
+        killed dumps. Only this tool's backup folders are ever deleted."""
+        deleted = store.prune(backup_dir, keep, dry_run=dry_run)
+        emit(deleted, as_json, "\n".join([f"{'would delete' if dry_run else 'deleted'} {len(deleted)} backups",
+                                          *(f"  {n}" for n in deleted)]))

@@ -9,16 +9,16 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import BackfillOption, DsnOption, JsonOption, emit, fail_cleanly, target_dsn
-from tenant_migrate import runner
 from tenant_migrate.dsn import describe, password_to_environment
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.plan import phase
+from tenant_migrate.options import check_migrate_options, check_rollback_options
 
-BatchOption = Annotated[int, typer.Option(help="Rows per backfill transaction (phase 4).", min=100)]
+BatchOption = Annotated[int, typer.Option(help="Rows per backfill transaction (phase 4), 1 to 100,000.")]
 LockTimeoutOption = Annotated[
     int,
     typer.Option(
-        help="lock_timeout of every DDL statement, in ms; a statement that times out is retried with backoff.", min=10
+        help="lock_timeout of every DDL statement, in ms (at least 10); a statement that times out is retried with "
+        "backoff."
     ),
 ]
 ApprovalOption = Annotated[
@@ -40,8 +40,6 @@ BackupDirOption = Annotated[
 
 def require_prefect_server(approval: str) -> None:
     """Manual approval needs a Prefect server whose UI the operator can open; say so before anything runs."""
-    if approval not in ("manual", "auto"):
-        raise MigrationError(f"--approval must be manual or auto, not {approval!r}")
     if approval == "manual":
         from prefect.settings import PREFECT_API_URL
 
@@ -104,7 +102,7 @@ def migrate_command(
     to: Annotated[int | None, typer.Option(help="Stop after this phase (default: the last).")] = None,
     approval: ApprovalOption = "manual",
     approval_timeout: Annotated[int | None, typer.Option(
-        "--approval-timeout", min=1, show_default=False,
+        "--approval-timeout", show_default=False,
         help="Seconds each gate waits for go/no-go (default 24 h); no answer = no-go: the phase is rolled back.",
     )] = None,
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups (rehearsals only).")] = False,
@@ -116,10 +114,10 @@ def migrate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Run the migrate flow: each pending phase backed up, applied, validated, then gated."""
+    check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout, batch_size=batch_size,
+                          lock_timeout_ms=lock_timeout_ms)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
-    if to is not None:
-        phase(to)
     from flows.migrate import migrate
 
     rows = run_flow(
@@ -133,7 +131,7 @@ def migrate_command(
         backfill=backfill,
         batch_size=batch_size,
         lock_timeout_ms=lock_timeout_ms,
-        **({"approval_timeout_s": approval_timeout} if approval_timeout else {}),
+        **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}),
     )
     emit(rows, as_json, f"migrated {describe(target)}:\n{flow_table(rows)}")
 
@@ -145,29 +143,40 @@ def rollback_command(
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Skip the backups before each step.")] = False,
     backup_dir: BackupDirOption = None,
     approval_timeout: Annotated[int | None, typer.Option(
-        "--approval-timeout", min=1, show_default=False,
+        "--approval-timeout", show_default=False,
         help="Seconds each gate waits for go/no-go (default 24 h); no answer = no-go: that phase stays applied.",
     )] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
+    check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout)
     require_prefect_server(approval)
-    runner.check_rollback_target(to)
     target = password_to_environment(target_dsn(dsn))
     from flows.rollback import rollback
 
     rows = run_flow(rollback, database=target, to=to, approval=approval, backups=not no_backup, backup_dir=backup_dir,
-                    **({"approval_timeout_s": approval_timeout} if approval_timeout else {}))
+                    **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}))
     lines = [f"  {r['phase']} {r['name']:<31} {r['status']:<12} {r['seconds']:>8.1f} s" for r in rows]
     emit(rows, as_json, f"rolled back {describe(target)}:\n" + ("\n".join(lines) or "  nothing to roll back"))
 
 
-def dry_run_command(dsn: DsnOption = None, backup_dir: BackupDirOption = None, as_json: JsonOption = False) -> None:
+def dry_run_command(
+    dsn: DsnOption = None,
+    staging: Annotated[str | None, typer.Option(
+        "--staging", show_default=False,
+        help="A database of the staging server to create the copy on: a DSN (no password: ~/.pgpass) or a Prefect "
+             "Secret block name. Default: the source's own server, which needs --allow-same-cluster.")] = None,
+    allow_same_cluster: Annotated[bool, typer.Option(
+        "--allow-same-cluster", help="Allow the copy on the source's own server (doubles its disk and load).")] = False,
+    backup_dir: BackupDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Rehearse on a staging copy: copy, migrate with auto approval, roll back, compare, drop the copy."""
     target = password_to_environment(target_dsn(dsn))
     from flows.staging_dry_run import staging_dry_run
 
-    report = run_flow(staging_dry_run, database=target, backup_dir=backup_dir)
+    report = run_flow(staging_dry_run, database=target, staging=staging or "", allow_same_cluster=allow_same_cluster,
+                      backup_dir=backup_dir)
     emit(
         report,
         as_json,

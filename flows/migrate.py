@@ -19,7 +19,7 @@ from tasks import gate
 from tasks.acceptance import acceptance_task
 from tasks.apply import applied_earlier_task, apply_task, check_task, phases_to_apply_task, rollback_task
 from tasks.backup import backup_task
-from tasks.common import MigrationError, Phase, Settings, artifact_key, describe
+from tasks.common import MigrationError, Phase, Settings, artifact_key, check_migrate_options, describe
 from tasks.preflight import preflight_task
 from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import row_counts_task, validate_task
@@ -122,7 +122,12 @@ def migrate(
 ) -> list[dict[str, Any]]:
     """Apply the pending phases up to `to`, each gated, then run the acceptance checklist when all are applied;
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL; `backfill` the
-    way through phases 2-4 (instant by default; once phase 2 ran, its way)."""
+    way through phases 2-4 (instant by default; once phase 2 ran, its way). Every parameter is checked before
+    anything runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
+    check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s, batch_size=batch_size,
+                          lock_timeout_ms=lock_timeout_ms, poll_interval=poll_interval,
+                          acceptance_load_seconds=acceptance_load_seconds)
+    gate.check_approval_mode(approval)
     dsn = resolve_database(database)
     get_run_logger().info("migrating %s (approval %s)", describe(dsn), approval)
     return migrate_phases(dsn, to=to, approval=approval, approval_timeout_s=approval_timeout_s,

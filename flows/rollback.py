@@ -11,7 +11,7 @@ from prefect.artifacts import create_table_artifact
 from tasks import gate
 from tasks.apply import phases_to_roll_back_task, rollback_task
 from tasks.backup import backup_task
-from tasks.common import MigrationError, Settings, describe
+from tasks.common import MigrationError, Settings, check_rollback_options, describe
 from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import validate_after_rollback_task
 
@@ -27,7 +27,11 @@ def rollback(
     poll_interval: int = 5,
 ) -> list[dict[str, Any]]:
     """Roll back to phase `to` (0 = the legacy schema); in manual mode each phase waits for its go/no-go.
-    `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL."""
+    `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL. Every parameter is
+    checked before anything runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
+    check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s,
+                           poll_interval=poll_interval)
+    gate.check_approval_mode(approval)
     dsn = resolve_database(database)
     get_run_logger().info("rolling %s back to phase %d (approval %s)", describe(dsn), to, approval)
     folder, settings, summary = backup_folder(backups, backup_dir), Settings(), []

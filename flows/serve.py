@@ -12,6 +12,7 @@ def main() -> None:
         migrate.to_deployment(name="migrate-production", concurrency_limit=1),  # type: ignore[arg-type]
         rollback.to_deployment(name="rollback", concurrency_limit=1),  # type: ignore[arg-type]
         staging_dry_run.to_deployment(name="staging-dry-run", cron="0 3 * * *",  # type: ignore[arg-type]
+                                      parameters={"staging": "pg-dsn-staging"},  # the copy goes to staging
                                       concurrency_limit=1),
     )
 

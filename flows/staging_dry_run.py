@@ -1,6 +1,7 @@
 """The `staging_dry_run` flow: rehearse the whole migration on a copy, undo it, compare, drop the copy.
 
-It only reads the source (pg_dump); everything it writes goes to the copy. The copy has no live writes, so
+It only reads the source (pg_dump); everything it writes goes to the copy, on the staging server (production's own
+cluster only when explicitly allowed); the dump that carried the copy is deleted. The copy has no live writes, so
 the comparisons are exact: the content fingerprint of the app's tables taken before phase 1 must be the same
 after the migration and after the rollback, and the catalog after the rollback must be the one before.
 """
@@ -22,25 +23,31 @@ from tasks.staging import fingerprint_task, schema_and_rows_task
 
 
 @flow(name="staging-dry-run")
-def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy: bool = False) -> dict[str, Any]:
-    """Copy the source, migrate the copy with auto approval, roll it all back, compare, report. `database` is a
-    DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL."""
+def staging_dry_run(database: str = "", staging: str = "", allow_same_cluster: bool = False,
+                    backup_dir: str | None = None, keep_copy: bool = False) -> dict[str, Any]:
+    """Copy the source onto the staging server, migrate the copy with auto approval, roll it all back, compare,
+    report. `database` (the source) and `staging` (a database of the staging server, where the copy is created) are
+    each a DSN (no password) or a Prefect Secret block name; `database` empty: $DATABASE_URL. `staging` empty: the
+    source's own server, which `allow_same_cluster` must allow (a copy beside production doubles its disk and load).
+    """
     source = resolve_database(database)
-    staging = copy_database_task(source, backup_root(backup_dir))
+    server = resolve_database(staging) if staging else source
+    copy = copy_database_task(source, server, backup_root(backup_dir), allow_same_cluster)
     try:
-        start = schema_and_rows_task(staging)
-        fingerprint_task(staging, "before phase 1")
+        start = schema_and_rows_task(copy)
+        fingerprint_task(copy, "before phase 1")
         started = time.monotonic()
-        phases = migrate_phases(staging, to=None, approval="auto", approval_timeout_s=60, backup_dir=None,
+        phases = migrate_phases(copy, to=None, approval="auto", approval_timeout_s=60, backup_dir=None,
                                 settings=Settings(), poll_interval=5)
         migrated_s = time.monotonic() - started
-        changed_by_migration = fingerprint_task(staging, "after the migration", "before phase 1")
-        undone = rollback_all_task(staging)
-        end = schema_and_rows_task(staging)
-        changed_by_rollback = fingerprint_task(staging, "after the rollback", "before phase 1")
+        changed_by_migration = fingerprint_task(copy, "after the migration", "before phase 1")
+        undone = rollback_all_task(copy)
+        end = schema_and_rows_task(copy)
+        changed_by_rollback = fingerprint_task(copy, "after the rollback", "before phase 1")
         report: dict[str, Any] = {
             "source": describe(source),
-            "copy": describe(staging).rsplit("/", 1)[-1],
+            "copy": describe(copy).rsplit("/", 1)[-1],
+            "staging_server": describe(server).rsplit("/", 1)[0],
             "phases": phases,
             "migration_seconds": round(migrated_s, 1),
             "rollback_seconds": round(sum(o.seconds for o in undone), 1),
@@ -71,4 +78,4 @@ def staging_dry_run(database: str = "", backup_dir: str | None = None, keep_copy
         return report
     finally:
         if not keep_copy:
-            drop_copy_task(source, staging)
+            drop_copy_task(source, server, copy)

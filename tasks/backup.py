@@ -12,7 +12,7 @@ from prefect.logging import get_run_logger
 
 from tasks.common import only_transient, progress_reporter
 from tenant_migrate import demo
-from tenant_migrate.backup import dump, restore
+from tenant_migrate.backup import dump, restore, store
 from tenant_migrate.dsn import database_name, describe, with_database
 
 
@@ -35,20 +35,24 @@ def backup_task(dsn: str, number: int, backup_dir: Path, database_size_bytes: in
 
 
 @task(name="copy database", cache_policy=NO_CACHE)
-def copy_database_task(source: str, backup_dir: Path) -> str:
-    """A copy of the source database on the same server, from a verified backup: the DSN of the copy.
-    Only reads the source (pg_dump)."""
+def copy_database_task(source: str, server: str, backup_dir: Path, allow_same_cluster: bool) -> str:
+    """A copy of the source database on `server` (the staging server; production's own only if allowed), from a
+    verified backup: the DSN of the copy. Only reads the source (pg_dump); the dump is deleted once restored."""
+    restore.check_copy_server(source, server, allow_same_cluster=allow_same_cluster)
     copy_name = f"{database_name(source)}_dry_run_{int(time.time())}"
-    get_run_logger().info("copying %s to %s", describe(source), copy_name)
-    manifest = dump.backup(source, phase=None, backup_dir=backup_dir)
-    restore.restore(manifest["path"], source, yes=True, new_database=copy_name)
-    return with_database(source, copy_name)
+    get_run_logger().info("copying %s to %s on %s", describe(source), copy_name, describe(server))
+    manifest = dump.backup(source, phase=None, backup_dir=backup_dir, label="dry-run")
+    try:
+        restore.restore(manifest["path"], server, yes=True, new_database=copy_name)
+    finally:
+        store.remove(manifest["path"])
+    return with_database(server, copy_name)
 
 
 @task(name="drop copy", cache_policy=NO_CACHE)
-def drop_copy_task(source: str, copy: str) -> None:
-    """Drop the staging copy (never the source: the name must differ)."""
-    if database_name(copy) == database_name(source):
+def drop_copy_task(source: str, server: str, copy: str) -> None:
+    """Drop the staging copy on its server (never the source, nor the server's own database: the name must differ)."""
+    if database_name(copy) in (database_name(source), database_name(server)):
         raise ValueError("refusing to drop the source database")
-    demo.drop_database(source, database_name(copy))
+    demo.drop_database(server, database_name(copy))
     get_run_logger().info("dropped the copy %s", database_name(copy))

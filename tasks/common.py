@@ -1,5 +1,6 @@
 """What every task module shares: the retry condition, progress artifacts, artifact keys, and the
-engine's names a flow needs (its error, its settings, how a database is named in logs)."""
+engine's names a flow needs (its error, its settings, the checks of its parameters, how a database is named in
+logs)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.options import check_migrate_options, check_rollback_options
 from tenant_migrate.plan import Phase
 from tenant_migrate.steps import TRANSIENT_ERRORS, Settings
 
-__all__ = ["MigrationError", "Phase", "Settings", "artifact_key", "describe", "only_transient", "progress_reporter"]
+__all__ = ["MigrationError", "Phase", "Settings", "artifact_key", "check_migrate_options", "check_rollback_options",
+           "describe", "only_transient", "progress_reporter"]
 
 TRANSIENT = (psycopg.OperationalError, *TRANSIENT_ERRORS)
 

@@ -4,10 +4,19 @@ record of every decision.
 A gate pauses the flow run (pause_flow_run, so it is called from the flow, not from a task): the
 operator opens the run in the UI, clicks Resume, reads the checklist and answers the form. No answer
 before the timeout counts as no. With automatic approval (dry runs) nothing pauses.
+
+Who may answer: every answer names its approver (the form refuses a blank name). When an allow-list is set
+(the worker's $TENANT_MIGRATE_APPROVERS and/or the Prefect Variable `tenant_migrate_approvers`, names separated
+by commas), the name must be on each list that is set; another name is not a decision, and the gate asks again
+until the timeout. A deployment's run (a production run started from the UI or the API) may use automatic
+approval only when its worker's environment allows it ($TENANT_MIGRATE_ALLOW_AUTO_APPROVAL=1). These names are
+only as trustworthy as the Prefect API is protected (README: "Protecting the Prefect API").
 """
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,21 +25,26 @@ from prefect import get_run_logger, pause_flow_run
 from prefect.artifacts import create_markdown_artifact
 from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
+from prefect.variables import Variable
 from pydantic import Field
 
 from tenant_migrate import ledger
+from tenant_migrate.errors import MigrationError
 from tenant_migrate.plan import Phase, load_plan, phase
 
 DEFAULT_APPROVAL_TIMEOUT_S = 24 * 3600
 GO = ("approved", "auto")
+APPROVERS_ENV = "TENANT_MIGRATE_APPROVERS"
+APPROVERS_VARIABLE = "tenant_migrate_approvers"
+ALLOW_AUTO_ENV = "TENANT_MIGRATE_ALLOW_AUTO_APPROVAL"
 
 
 class PhaseApproval(RunInput):
     """The go/no-go form shown in the Prefect UI's Resume dialog."""
 
     approve: bool = Field(default=False, description="Go. Off = no-go (see the question above for what that does).")
-    approver: str = Field(default="", description="Your name, recorded in the ledger.")
+    approver: str = Field(min_length=1, pattern=r"\S", description="Your name, recorded in the ledger (required).")
     comment: str = Field(default="", description="Why, recorded in the ledger.")
 
 
@@ -51,18 +65,59 @@ class Decision:
         return f"{self.verdict} by {self.approver or 'operator'}"
 
 
+def check_approval_mode(approval: str) -> None:
+    """Automatic approval in a deployment's run (production, started from the UI or the API) only when the worker
+    allows it: a custom run's approval=auto must not skip every gate."""
+    if approval == "auto" and deployment.id and os.environ.get(ALLOW_AUTO_ENV, "").lower() not in ("1", "true", "yes"):
+        raise MigrationError(f"approval auto is refused in a run of a deployment: its worker does not allow automatic "
+                             f"approval; answer the gates in the Prefect UI (approval manual), or set "
+                             f"{ALLOW_AUTO_ENV}=1 in the environment of a worker meant for rehearsals")
+
+
+def _names(value: Any) -> set[str]:
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else [value]
+    return {str(item).strip().casefold() for item in items if str(item).strip()}
+
+
+def allow_lists() -> list[set[str]]:
+    """The approver allow-lists that are set: the worker's environment variable, the Prefect Variable."""
+    lists = [os.environ.get(APPROVERS_ENV, ""), Variable.get(APPROVERS_VARIABLE, default="")]
+    return [names for names in map(_names, lists) if names]
+
+
+def refusal(approver: str) -> str:
+    """Why an answer by `approver` is not a decision ('' when it is)."""
+    name = approver.strip()
+    if not name:
+        return "an answer needs your name in approver"
+    if any(name.casefold() not in names for names in allow_lists()):
+        return f"{name!r} is not on the list of approvers ({APPROVERS_ENV} of the worker, Prefect Variable " \
+               f"{APPROVERS_VARIABLE})"
+    return ""
+
+
 def ask(question: str, *, key: str, approval: str, timeout_s: int, poll_interval: int) -> Decision:
-    """Ask the operator (approval manual) or approve at once (approval auto, dry runs)."""
+    """Ask the operator (approval manual) or approve at once (approval auto, dry runs). An answer that is not a
+    decision (see refusal) is logged and the form asked again, under the same overall timeout."""
     if approval == "auto":
         return Decision("auto", "auto", "approved automatically (approval auto)")
     create_markdown_artifact(question, key=f"gate-{key}", description="go/no-go checklist")
     get_run_logger().info("%s awaits approval in the Prefect UI (Resume on this run)", key)
-    try:
-        answer = pause_flow_run(wait_for_input=PhaseApproval.with_initial_data(description=question),
-                                timeout=timeout_s, poll_interval=poll_interval, key=key)
-    except FlowPauseTimeout:
-        return Decision("timed_out", "", f"no answer within {timeout_s} s")
-    return Decision("approved" if answer.approve else "rejected", answer.approver, answer.comment)
+    deadline, attempt, note = time.monotonic() + timeout_s, 1, ""
+    while (remaining := int(deadline - time.monotonic())) >= 1:
+        try:
+            answer = pause_flow_run(wait_for_input=PhaseApproval.with_initial_data(description=note + question),
+                                    timeout=remaining, poll_interval=poll_interval,
+                                    key=key if attempt == 1 else f"{key}-{attempt}")
+        except FlowPauseTimeout:
+            break
+        refused = refusal(answer.approver)
+        if not refused:
+            return Decision("approved" if answer.approve else "rejected", answer.approver.strip(), answer.comment)
+        get_run_logger().warning("%s: the answer of %r is not a decision: %s; asking again", key, answer.approver,
+                                 refused)
+        attempt, note = attempt + 1, f"**Not accepted:** {refused}. Answer again.\n\n"
+    return Decision("timed_out", "", f"no answer within {timeout_s} s")
 
 
 def record(lock_conn: psycopg.Connection, target: Phase, direction: str, decision: Decision,

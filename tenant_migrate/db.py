@@ -27,12 +27,12 @@ CONNECT_ADVICE = (
 )
 
 
-def connect(dsn: str, *, autocommit: bool = True) -> psycopg.Connection:
+def connect(dsn: str, *, autocommit: bool = True, **params: Any) -> psycopg.Connection:
     """Open a connection, turning failures into a one-line MigrationError without the password:
-    what failed, then what to do."""
+    what failed, then what to do. `params`: more libpq connection parameters (keepalives)."""
     try:
         return psycopg.connect(
-            dsn, autocommit=autocommit, connect_timeout=10, application_name=APPLICATION_NAME
+            dsn, autocommit=autocommit, connect_timeout=10, application_name=APPLICATION_NAME, **params
         )
     except psycopg.OperationalError as exc:
         # libpq says 'connection to server at "h", port p failed: FATAL:  <reason>'; the reason is what matters
@@ -78,6 +78,28 @@ def row_counts(conn: psycopg.Connection, tables: tuple[str, ...] = LEGACY_TABLES
             query = sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table))
             counts[table] = scalar(conn, query)
     return counts
+
+
+def table_key(schema: str, table: str) -> str:
+    """How a table is named in row counts: `contacts` in public, `tenant_migrate.phase_runs` elsewhere."""
+    return table if schema == "public" else f"{schema}.{table}"
+
+
+def table_rows(conn: psycopg.Connection, schemas: list[str] | None = None) -> dict[str, int]:
+    """Exact row counts of every table a dump holds (sql/backup/tables.sql), or of those in `schemas`."""
+    counts = {}
+    for schema, table in conn.execute(read_sql("backup/tables.sql"), {"schemas": schemas}).fetchall():
+        query = sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+        counts[table_key(schema, table)] = scalar(conn, query)
+    return counts
+
+
+def cluster_id(conn: psycopg.Connection) -> str:
+    """The cluster's system identifier: the same for every database of one server, and only of that server; ''
+    when this role may not call pg_control_system() (executable by everyone unless a DBA revoked it)."""
+    if not scalar(conn, "SELECT has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')"):
+        return ""
+    return str(scalar(conn, "SELECT system_identifier FROM pg_control_system()"))
 
 
 def fingerprint(conn: psycopg.Connection) -> list[tuple]:

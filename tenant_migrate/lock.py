@@ -1,30 +1,50 @@
-"""The migration's advisory lock: one migration (or restore) at a time per database."""
+"""The migration's advisory lock: one migration (or restore) at a time per database.
+
+The lock lives as long as its session. That session is made to last (TCP keepalives, no idle-session
+timeout), and the runner confirms it still holds the lock before every step and every batch
+(`confirm_held`): a session that died alone (a proxy, a timeout, pg_terminate_backend) releases the lock,
+and another migration could then start beside this one.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 
 from tenant_migrate.db import connect, scalar
 from tenant_migrate.dsn import describe
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
 
 ADVISORY_LOCK_KEY = 0x74656E616E74  # "tenant"
+# libpq: probe an idle connection after 30 s, every 10 s, give up after 3 misses (a silent peer is seen in 1 min)
+KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+class LockLost(MigrationError):
+    """The session holding the migration lock is gone, or no longer holds it."""
 
 
 @contextmanager
-def migration_lock(dsn: str) -> Iterator[psycopg.Connection]:
-    """Hold the migration's session advisory lock on this database, or fail at once."""
-    conn = connect(dsn)
+def migration_lock(dsn: str, purpose: str = "") -> Iterator[psycopg.Connection]:
+    """Hold the migration's session advisory lock on this database, or fail at once. `purpose` (for example
+    "restore backup X into") words the refusal for a caller that is not a migration."""
+    conn = connect(dsn, **KEEPALIVES)
     try:
+        if conn.info.server_version >= 140000:  # a role's or database's idle_session_timeout must not end it
+            conn.execute("SET idle_session_timeout = 0")
+        conn.execute("SET idle_in_transaction_session_timeout = 0")
         if not scalar(conn, "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)):
             holder = conn.execute(read_sql("catalog/lock_holder.sql"), {"key": ADVISORY_LOCK_KEY}).fetchone()
             who = f"pid {holder[0]}, {holder[1] or 'unknown client'}, connected {holder[3]:%Y-%m-%d %H:%M:%S}" \
                 if holder else "another session"
+            if purpose:
+                raise MigrationError(f"cannot {purpose} {describe(dsn)}: a migration is running on it or waiting at "
+                                     f"a gate ({who}): wait for it to finish, or stop it first")
             raise MigrationError(f"another migration is running on {describe(dsn)} ({who}): "
                                  "wait for it to finish, or stop it")
         try:
@@ -40,3 +60,20 @@ def migration_lock(dsn: str) -> Iterator[psycopg.Connection]:
 
 def lock_is_free(conn: psycopg.Connection) -> bool:
     return conn.execute(read_sql("catalog/lock_holder.sql"), {"key": ADVISORY_LOCK_KEY}).fetchone() is None
+
+
+def confirm_held(conn: psycopg.Connection, what: str) -> None:
+    """Raise LockLost unless the session of `conn` still holds the migration lock; `what` is about to run."""
+    try:
+        held = scalar(conn, read_sql("catalog/lock_held.sql"), {"key": ADVISORY_LOCK_KEY})
+        reason = "its session no longer holds it"
+    except psycopg.Error as exc:
+        held, reason = False, f"its session ended: {first_line(exc)}"
+    if not held:
+        raise LockLost(f"the migration lost its advisory lock ({reason}), so another migration could start: "
+                       f"stopped before {what}; check `tenant-migrate status`, then run again to resume")
+
+
+def lock_guard(conn: psycopg.Connection) -> Callable[[str], None]:
+    """A runner guard (Settings.guards) that stops the phase as soon as the lock is lost."""
+    return lambda what: confirm_held(conn, what)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -22,7 +22,7 @@ from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.db import LEGACY_TABLES, connect, one
 from tenant_migrate.errors import MigrationError, first_line
-from tenant_migrate.lock import lock_is_free, migration_lock
+from tenant_migrate.lock import LockLost, lock_guard, lock_is_free, migration_lock
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import BACKFILLS, Phase, load_plan, phase
 from tenant_migrate.steps import Run, Settings, run_step, work_session
@@ -105,7 +105,9 @@ def backfill_way(conn: psycopg.Connection, requested: str | None) -> str:
 def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction: str,
               settings: Settings, adopted: ownership.Catalog | None = None) -> PhaseOutcome:
     """Apply (up) or revert (down) one phase; the caller holds the migration lock and checked order (and, for an
-    apply, passes the app objects the phase adopts, from the check)."""
+    apply, passes the app objects the phase adopts, from the check). Before every step and every batch the lock is
+    confirmed: a lost lock stops the phase at once (it stays resumable)."""
+    settings = replace(settings, guards=(lock_guard(lock_conn), *settings.guards))
     ledger.ensure(lock_conn)
     way = backfill_way(lock_conn, settings.backfill)
     resumed_from = _resumable_run(lock_conn, target.number, direction)
@@ -135,12 +137,19 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
             ledger.set_step(lock_conn, run_id, step.name, "done")
             faults.checkpoint(f"{step.phase}/{direction}/{step.name}:done")
     except (MigrationError, psycopg.Error) as exc:
+        if lock_conn.closed and not isinstance(exc, LockLost):  # a ledger write met the dead lock session first
+            exc = LockLost(f"the migration lost its advisory lock (its session ended: {first_line(exc)}), so "
+                           "another migration could start: stopped; check `tenant-migrate status`, then run again "
+                           "to resume")
+        if isinstance(exc, LockLost):  # the ledger is out of reach; its run stays 'running', read as interrupted
+            raise LockLost(f"phase {target.number} {target.name}: {exc}") from None
         where = f" at step {step.name}" if step else ""
         reason = f"phase {target.number} {target.name} {verb}{where} failed: {first_line(exc)}"
         ledger.finish_run(lock_conn, run_id, "failed", notes=notes, error=reason)
         raise MigrationError(f"{reason}. Progress is kept: run again to resume, or roll back") from None
     except BaseException:
-        ledger.finish_run(lock_conn, run_id, "interrupted", notes=notes, error="interrupted")
+        if not lock_conn.closed:
+            ledger.finish_run(lock_conn, run_id, "interrupted", notes=notes, error="interrupted")
         raise
     finally:
         run.work.close()

@@ -30,8 +30,10 @@ log = logging.getLogger("tenant_migrate.runner")
 
 TRANSIENT_ERRORS = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure)
 STATEMENT_TIMEOUT_ATTEMPTS = 3  # a statement cut by statement_timeout may pass at a quieter moment, rarely later
+# the index a statement builds concurrently: its name, and its table (the index lives in the table's schema)
 CONCURRENT_INDEX = re.compile(
-    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", re.IGNORECASE)
+    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?\s+ON\s+(?:ONLY\s+)?"
+    r"((?:\"[^\"]+\"|\w+)(?:\s*\.\s*(?:\"[^\"]+\"|\w+))?)", re.IGNORECASE)
 
 
 @dataclass
@@ -132,7 +134,8 @@ def _run_in_transaction(run: Run, statement: str, what: str) -> None:
 
 def _run_autocommit(run: Run, statement: str, what: str) -> None:
     """One statement outside a transaction (CONCURRENTLY); the index it builds is marked pending first, and an
-    INVALID index of that name left by an interrupted build of ours is dropped before it."""
+    INVALID index of that name on the same table (so in the same schema) left by an interrupted build of ours is
+    dropped before it."""
     work, index = run.work, CONCURRENT_INDEX.search(statement)
 
     def attempt() -> None:
@@ -142,7 +145,8 @@ def _run_autocommit(run: Run, statement: str, what: str) -> None:
             if index and run.direction == "up":  # a down step builds only what it gives back to the app
                 ownership.mark_pending(work, run.phase, run.run_id, index.group(1), before)
         if index:
-            for schema, name in work.execute(read_sql("catalog/invalid_index.sql"), {"name": index.group(1)}):
+            for schema, name in work.execute(read_sql("catalog/invalid_index.sql"),
+                                             {"name": index.group(1), "table": index.group(2)}):
                 log.warning("%s: dropping INVALID index %s.%s left by an interrupted build", what, schema, name)
                 work.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(
                     sql.Identifier(schema), sql.Identifier(name)))

@@ -11,6 +11,7 @@ from conftest import snapshot
 
 from tenant_migrate.backup import dump, restore, store
 from tenant_migrate.db import connection
+from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
 
@@ -124,3 +125,46 @@ def test_preflight_reports_what_it_checked(legacy_db, backup_dir):
     assert result["free_bytes"] >= result["needed_bytes"] > 0
     assert Path(result["pg_restore"]).name == "pg_restore"
     assert not backup_dir.exists()  # a check creates nothing
+
+
+def modes(folder: Path) -> dict[str, int]:
+    """The permission bits of a folder and of everything under it, by path relative to it."""
+    return {str(p.relative_to(folder)): p.stat().st_mode & 0o777 for p in [folder, *folder.rglob("*")]}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_backup_is_private_whatever_the_umask(legacy_db, backup_dir, jobs):
+    """Folders 0700, files 0600 (archive, manifest, verified.json, restores.jsonl) under the most open umask."""
+    old = os.umask(0)
+    try:
+        manifest = dump.backup(legacy_db, phase=1, backup_dir=backup_dir, jobs=jobs)
+        restore.restore(manifest["path"], legacy_db, yes=True)
+    finally:
+        os.umask(old)
+    found = modes(backup_dir)
+    assert {"verified.json", "restores.jsonl", "manifest.json"} <= {Path(p).name for p in found}
+    assert {p: 0o700 for p in found if (backup_dir / p).is_dir()} == {p: m for p, m in found.items()
+                                                                       if (backup_dir / p).is_dir()}
+    assert {p: 0o600 for p in found if (backup_dir / p).is_file()} == {p: m for p, m in found.items()
+                                                                        if (backup_dir / p).is_file()}
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o770])
+def test_a_backup_folder_others_can_write_to_is_refused(legacy_db, backup_dir, mode):
+    backup_dir.mkdir()
+    os.chmod(backup_dir, mode)
+    with pytest.raises(MigrationError, match=rf"{backup_dir} can be written by other users \(mode {mode:o}\): "
+                                             rf"`chmod go-w {backup_dir}`, or choose another --backup-dir"):
+        dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
+    assert nothing_in(backup_dir)
+
+
+def test_the_manifest_records_the_cluster_and_every_table(legacy_db, backup_dir):
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE SCHEMA app")
+        conn.execute("CREATE TABLE app.audit AS SELECT g AS id FROM generate_series(1, 7) AS g")
+        cluster = conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()[0]
+    manifest = dump.backup(legacy_db, phase=None, backup_dir=backup_dir)
+    assert (cluster, database_name(legacy_db)) == (manifest["system_identifier"], manifest["dbname"])
+    assert 7 == manifest["table_rows"]["app.audit"]
+    assert {t: manifest["table_rows"][t] for t in manifest["row_counts"]} == manifest["row_counts"]

@@ -7,10 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from conftest import clone_legacy, snapshot
 
+from tenant_migrate import demo, ledger, lock, runner
 from tenant_migrate.backup import dump, restore, store
 from tenant_migrate.db import connection
+from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
 
@@ -125,3 +127,93 @@ def test_in_place_restore_of_an_archive_that_ends_early_rolls_back(legacy_db, ba
     with pytest.raises(MigrationError, match="rolled back, nothing changed"):
         restore._restore_in_place(legacy_db, path, store.read_manifest(path))
     assert snapshot(legacy_db) == before
+
+
+def test_an_in_place_restore_into_another_database_needs_that_database_named(legacy_db, pg_server, legacy_template,
+                                                                              backup_dir):
+    path = dump.backup(legacy_db, phase=None, backup_dir=backup_dir)["path"]
+    other = clone_legacy(pg_server, legacy_template)
+    try:
+        with connection(other) as conn:
+            conn.execute("DELETE FROM orders")
+        before = snapshot(other)
+        source, target = database_name(legacy_db), database_name(other)
+        with pytest.raises(MigrationError, match=rf"backup \S+ was taken of database '{source}' \(.*/{source}, "
+                                                 rf"cluster \d+\), not of .*/{target} \(cluster \d+\): to replace "
+                                                 rf"'{target}' with it all the same, add --confirm-target {target}"):
+            restore.restore(path, other, yes=True)
+        with pytest.raises(MigrationError, match=f"--confirm-target names '{source}', but the target is "):
+            restore.restore(path, other, yes=True, confirm_target=source)
+        assert snapshot(other) == before
+        restore.restore(path, other, yes=True, confirm_target=target)
+        assert snapshot(other) == snapshot(legacy_db)
+    finally:
+        demo.drop_database(pg_server, database_name(other))
+
+
+def test_an_in_place_restore_into_another_cluster_is_refused(legacy_db, backup_dir):
+    path = Path(dump.backup(legacy_db, phase=None, backup_dir=backup_dir)["path"])
+    manifest = store.read_manifest(path)
+    manifest["system_identifier"] = "1234567890"  # as if taken on another server of the same database name
+    (path / store.MANIFEST).write_text(json.dumps(manifest))
+    before = snapshot(legacy_db)
+    with pytest.raises(MigrationError, match=r"was taken of database .* cluster 1234567890\), not of .*"
+                                             r"add --confirm-target"):
+        restore.restore(path, legacy_db, yes=True)
+    assert snapshot(legacy_db) == before
+
+
+def test_no_restore_while_a_migration_holds_its_lock(legacy_db, backup_dir):
+    path = dump.backup(legacy_db, phase=None, backup_dir=backup_dir)["path"]
+    with connection(legacy_db) as conn:
+        conn.execute("DELETE FROM campaign_subscribers")
+    before = snapshot(legacy_db)
+    refusal = r"cannot restore \S+ into .*: a migration is running on it or waiting at a gate \(pid \d+"
+    with lock.migration_lock(legacy_db), pytest.raises(MigrationError, match=refusal):  # running, or at its gate
+        restore.restore(path, legacy_db, yes=True)
+    assert snapshot(legacy_db) == before
+
+
+def test_rows_you_would_lose_counts_every_table_the_restore_replaces(legacy_db, backup_dir):
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE SCHEMA app")
+        conn.execute("CREATE TABLE app.audit (id integer)")
+    path = dump.backup(legacy_db, phase=None, backup_dir=backup_dir)["path"]
+    with connection(legacy_db) as conn:  # rows in a table of another schema, and in a table made since
+        conn.execute("INSERT INTO app.audit SELECT generate_series(1, 5)")
+        conn.execute("CREATE TABLE public.chatbots AS SELECT generate_series(1, 3) AS id")
+    with pytest.raises(MigrationError, match=r"8 rows written since then would be lost \(app.audit \+5, "
+                                             r"chatbots \+3\)"):
+        restore.restore(path, legacy_db, yes=False)
+
+
+def test_a_backup_that_differs_from_the_ledgers_record_is_refused(legacy_db, backup_dir):
+    path = Path(dump.backup(legacy_db, phase=None, backup_dir=backup_dir)["path"])
+    runner.migrate(legacy_db, to=1)
+    with connection(legacy_db) as conn:
+        run_id = ledger.latest_run(conn, 1)["id"]
+        ledger.update_run(conn, run_id, backup_path=str(path), backup_sha256="0" * 64)
+    before = snapshot(legacy_db)
+    with pytest.raises(MigrationError, match=rf"backup {path.name} is not the one the ledger recorded: run {run_id} "
+                                             r"noted sha256 0000000000000000\.\.\., its manifest says"):
+        restore.restore(path, legacy_db, yes=True)
+    assert snapshot(legacy_db) == before
+    with connection(legacy_db) as conn:
+        ledger.update_run(conn, run_id, backup_sha256=store.read_manifest(path)["sha256"])
+    restore.restore(path, legacy_db, yes=True)
+
+
+def test_a_role_that_cannot_identify_the_cluster_backs_up_and_must_name_the_target(legacy_db, password_role,
+                                                                                   backup_dir):
+    """A DBA may revoke pg_control_system() from PUBLIC: a backup by a role without it still works and records no
+    cluster; an in-place restore of it then needs the target named."""
+    with connection(legacy_db) as conn:  # pg_proc is per database: this database only
+        conn.execute("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC")
+    path = Path(dump.backup(password_role, phase=None, backup_dir=backup_dir)["path"])
+    assert "" == store.read_manifest(path)["system_identifier"]
+    with pytest.raises(MigrationError, match=r"a cluster it does not record\), not of .*\(cluster this role cannot "
+                                             r"identify\): to replace .* add --confirm-target"):
+        restore.restore(path, password_role, yes=True)
+    with pytest.raises(MigrationError, match=r"a cluster it does not record\), not of .*\(cluster \d+\)"):
+        restore.restore(path, legacy_db, yes=True)  # a role that can tell the cluster: still unknown in the backup
+    restore.restore(path, legacy_db, yes=True, confirm_target=database_name(legacy_db))

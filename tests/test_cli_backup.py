@@ -68,3 +68,19 @@ def test_cli_bad_input_is_one_line_and_exit_1(cli, legacy_db, backup_dir, monkey
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
     assert PASSWORD not in result.output
     assert nothing_in(backup_dir)
+
+
+def test_cli_lists_a_killed_dump_and_prunes_it_after_a_dry_run(cli, legacy_db, backup_dir):
+    name = dump.backup(legacy_db, phase=1, backup_dir=backup_dir)["name"]
+    killed = backup_dir / f".{name}-2.partial"  # what a dump killed before its manifest leaves
+    killed.mkdir()
+    (killed / "dump.pgdump").write_bytes(b"PGDMP")
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["backups", "--backup-dir", str(backup_dir)])
+    assert f"{killed.name} " in listing.output and "dump killed before it finished" in listing.output
+    dry = runner.invoke(cli, ["prune-backups", "--keep", "1", "--dry-run", "--backup-dir", str(backup_dir)])
+    assert (0, f"would delete 1 backups\n  {killed.name}\n") == (dry.exit_code, dry.output)
+    assert killed.exists()
+    pruned = runner.invoke(cli, ["prune-backups", "--keep", "1", "--backup-dir", str(backup_dir)])
+    assert (0, f"deleted 1 backups\n  {killed.name}\n") == (pruned.exit_code, pruned.output)
+    assert [name] == [p.name for p in backup_dir.iterdir()]

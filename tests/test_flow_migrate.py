@@ -3,6 +3,7 @@
 import importlib
 import inspect
 import json
+from typing import Any
 
 import pytest
 import yaml
@@ -10,8 +11,11 @@ from conftest import paused_run_id, run_in_thread
 from prefect import resume_flow_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.deployments import run_deployment
+from prefect.flow_engine import run_flow
 
 from flows.migrate import migrate
+from tasks import gate
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection, fingerprint
 from tenant_migrate.paths import PROJECT_ROOT
@@ -108,3 +112,35 @@ def test_prefect_yaml_deployments_match_their_flows():
         assert set(deployment["parameters"]) <= set(parameters), deployment["name"]
         assert 1 == deployment["concurrency_limit"]["limit"]
     assert config["deployments"][2]["schedules"][0]["cron"]
+
+
+def run_as_deployment(parameters: dict) -> Any:
+    """Run `migrate` as a worker runs a deployment's flow run: created through the API from a deployment, then
+    executed here (its deployment id set, as in production)."""
+    deployment_id = migrate.to_deployment(name="migrate-production-test").apply()
+    flow_run = run_deployment(deployment_id, parameters=parameters, timeout=0)
+    return run_flow(migrate, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
+
+
+def test_a_deployments_run_cannot_approve_itself_unless_its_worker_allows_it(legacy_db, monkeypatch):
+    parameters = {"database": legacy_db, "to": 1, "approval": "auto", "backups": False, "data_docs": False}
+    monkeypatch.delenv(gate.ALLOW_AUTO_ENV, raising=False)
+    state = run_as_deployment(parameters)
+    assert state.is_failed()
+    assert "approval auto is refused in a run of a deployment: its worker does not allow automatic approval" \
+        in state.message
+    with connection(legacy_db) as conn:
+        assert not ledger.exists(conn)  # refused before anything ran
+    monkeypatch.setenv(gate.ALLOW_AUTO_ENV, "1")  # a worker meant for rehearsals
+    assert run_as_deployment(parameters).is_completed()
+
+
+@pytest.mark.parametrize("bad, message", [({"batch_size": 0}, "batch size 0 is out of range"),
+                                          ({"lock_timeout_ms": 1}, "lock timeout 1 ms is too small"),
+                                          ({"to": 42}, "there is no phase 42")])
+def test_bad_flow_parameters_are_refused_before_anything_runs(legacy_db, bad, message):
+    state = migrate(**({"database": legacy_db, "to": 1, "approval": "auto", "backups": False, "data_docs": False}
+                       | bad), return_state=True)
+    assert state.is_failed() and message in state.message
+    with connection(legacy_db) as conn:
+        assert not ledger.exists(conn)

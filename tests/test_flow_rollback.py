@@ -20,3 +20,14 @@ def test_the_rollback_flow_backs_up_and_reverts_each_phase_newest_first(legacy_d
     with connection(legacy_db) as conn:
         assert legacy == (fingerprint(conn), row_counts(conn))
         assert all(r["backup_path"] for r in ledger.history(conn) if r["direction"] == "down")
+
+
+def test_bad_rollback_parameters_are_refused_before_anything_runs(legacy_db):
+    runner.migrate(legacy_db, to=1)
+    for bad, message in (({"to": 99}, "cannot roll back to phase 99: choose 0"),
+                         ({"approval_timeout_s": 0}, "approval timeout 0 s is too small")):
+        state = rollback(**({"database": legacy_db, "to": 0, "approval": "auto", "backups": False} | bad),
+                         return_state=True)
+        assert state.is_failed() and message in state.message
+    with connection(legacy_db) as conn:
+        assert {1} == ledger.applied_phases(conn)

@@ -1,24 +1,75 @@
-"""flows/staging_dry_run.py: the whole migration rehearsed on a copy, undone, compared; the source untouched."""
+"""flows/staging_dry_run.py: the whole migration rehearsed on a copy on the staging server, undone, compared; the
+source untouched; production's own cluster only when explicitly allowed; the dump that carried the copy deleted."""
+
+import socket
 
 import pytest
+from prefect.blocks.system import Secret
 
 from flows.staging_dry_run import staging_dry_run
-from tenant_migrate import ledger
+from tenant_migrate import demo, embedded, ledger
 from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.dsn import with_database
 from tenant_migrate.plan import load_plan
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 
+def source_state(dsn: str) -> tuple:
+    with connection(dsn) as conn:
+        return fingerprint(conn), row_counts(conn), ledger.exists(conn)
+
+
+def databases(dsn: str, like: str) -> list[str]:
+    with connection(dsn) as conn:
+        return [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (like,))]
+
+
+@pytest.fixture(scope="module")
+def staging_server(tmp_path_factory: pytest.TempPathFactory):
+    """A second PostgreSQL cluster: the staging server, in a Prefect Secret block as the deployment has it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pgdata = tmp_path_factory.mktemp("staging") / "pgdata"
+    dsn = embedded.start(pgdata, port)
+    yield dsn
+    embedded.stop(pgdata)
+
+
 def test_the_staging_dry_run_rehearses_everything_and_never_writes_to_the_source(legacy_db, tmp_path):
-    with connection(legacy_db) as conn:
-        before = (fingerprint(conn), row_counts(conn), ledger.exists(conn))
-    state = staging_dry_run(database=legacy_db, backup_dir=str(tmp_path), return_state=True)
+    before = source_state(legacy_db)
+    state = staging_dry_run(database=legacy_db, allow_same_cluster=True, backup_dir=str(tmp_path), return_state=True)
     assert state.is_completed(), state.message
     report = state.result()
     assert report["schema_restored"] and report["row_counts_restored"]
     assert list(range(1, len(load_plan()) + 1)) == [row["phase"] for row in report["phases"]]
-    with connection(legacy_db) as conn:
-        assert before == (fingerprint(conn), row_counts(conn), ledger.exists(conn))
-        copies = conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (report["copy"],)).fetchone()[0]
-    assert 0 == copies
+    assert before == source_state(legacy_db)
+    assert [] == databases(legacy_db, report["copy"])
+    assert [] == list(tmp_path.iterdir())  # the dump that made the copy is gone
+
+
+def test_the_copy_goes_to_the_staging_server_of_its_secret_block(legacy_db, staging_server, tmp_path):
+    Secret(value=with_database(staging_server, "postgres")).save("tm-test-staging", overwrite=True)
+    before = source_state(legacy_db)
+    state = staging_dry_run(database=legacy_db, staging="tm-test-staging", backup_dir=str(tmp_path), keep_copy=True,
+                            return_state=True)
+    assert state.is_completed(), state.message
+    copy = state.result()["copy"]
+    try:
+        assert ([copy], []) == (databases(staging_server, copy), databases(legacy_db, copy))
+        assert before == source_state(legacy_db)
+        assert [] == list(tmp_path.iterdir())
+    finally:
+        demo.drop_database(staging_server, copy)
+
+
+def test_a_copy_onto_productions_own_cluster_is_refused_unless_allowed(legacy_db, tmp_path):
+    before = source_state(legacy_db)
+    state = staging_dry_run(database=legacy_db, backup_dir=str(tmp_path), return_state=True)
+    assert state.is_failed()
+    assert "the copy would go onto the cluster of " in state.message
+    assert "give the dry run a staging server (staging: a DSN or a Prefect Secret block), or allow it explicitly" \
+        in state.message
+    assert before == source_state(legacy_db)
+    assert [] == list(tmp_path.iterdir()) and [] == databases(legacy_db, "%dry_run%")

@@ -1,12 +1,15 @@
-"""tasks/gate.py: one go/no-go gate for migrate and rollback; every decision in the ledger; a timeout is a no."""
+"""tasks/gate.py: one go/no-go gate for migrate and rollback; every decision in the ledger, by a named approver (on the
+allow-list when one is set); a timeout is a no."""
 
 import pytest
 from conftest import paused_run_id, run_in_thread
 from prefect import resume_flow_run
+from prefect.variables import Variable
 
 from cli.flows import run_flow
 from flows.migrate import migrate
 from flows.rollback import rollback
+from tasks import gate
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection
 from tenant_migrate.errors import MigrationError
@@ -58,3 +61,35 @@ def test_a_migrate_gate_that_times_out_says_the_phase_was_rolled_back(legacy_db)
 def test_automatic_approval_is_recorded_as_auto(legacy_db):
     run_flow(migrate, database=legacy_db, to=1, approval="auto", backups=False, data_docs=False)
     assert [(1, "up", "auto", "auto", "approved automatically (approval auto)", True, True)] == decisions(legacy_db)
+
+
+def test_an_approval_without_a_name_is_refused_by_the_form_and_the_run_stays_paused(legacy_db):
+    thread, out = run_in_thread(database=legacy_db, to=1, approval="manual", backups=False, poll_interval=1,
+                                data_docs=False)
+    paused = paused_run_id()
+    for nameless in ({"approve": True}, {"approve": True, "approver": ""}, {"approve": True, "approver": "   "}):
+        with pytest.raises(RuntimeError, match="Cannot resume this run: Reason: .*approver"):
+            resume_flow_run(paused, run_input=nameless)
+    assert paused == paused_run_id()
+    resume_flow_run(paused, run_input={"approve": True, "approver": "dba on call"})
+    thread.join(timeout=300)
+    assert out["state"].is_completed(), out["state"].message
+    assert [(1, "up", "approved", "dba on call", "", True, True)] == decisions(legacy_db)
+
+
+def test_with_an_allow_list_only_its_approvers_decide(legacy_db, monkeypatch):
+    """The worker's list and the Prefect Variable's: a name must be on each one that is set. Another name is not a
+    decision (not even a no-go, which would roll the phase back): the gate asks again."""
+    monkeypatch.setenv(gate.APPROVERS_ENV, "dba on call, Lead")
+    Variable.set(gate.APPROVERS_VARIABLE, ["lead", "intern"], overwrite=True)
+    try:
+        thread, out = run_in_thread(database=legacy_db, to=1, approval="manual", backups=False, poll_interval=1,
+                                    data_docs=False)
+        resume_flow_run(paused_run_id(), run_input={"approve": False, "approver": "intern", "comment": "no"})
+        resume_flow_run(paused_run_id(), run_input={"approve": True, "approver": "dba on call"})
+        resume_flow_run(paused_run_id(), run_input={"approve": True, "approver": "LEAD", "comment": "go"})
+        thread.join(timeout=300)
+    finally:
+        Variable.unset(gate.APPROVERS_VARIABLE)
+    assert out["state"].is_completed(), out["state"].message
+    assert [(1, "up", "approved", "LEAD", "go", True, True)] == decisions(legacy_db)

@@ -288,6 +288,20 @@ def test_data_docs_are_written_without_the_password(at_phase: Callable[[int], st
     assert "pw-never-shown" not in json.dumps(result)
 
 
+def test_data_docs_are_private_whatever_the_umask(at_phase: Callable[[int], str], tmp_path) -> None:
+    """The pages sample the rows they checked (customer data): folders 0700, files 0600, even those GX wrote."""
+    site = tmp_path / "reports" / "run-1"
+    old = os.umask(0)
+    try:
+        assert validate_phase(at_phase(1), 1, reports_dir=site)["success"]
+    finally:
+        os.umask(old)
+    written = [site.parent, site, *site.rglob("*")]
+    assert len(written) > 10
+    assert {str(p): 0o700 if p.is_dir() else 0o600 for p in written} == {str(p): p.stat().st_mode & 0o777
+                                                                         for p in written}
+
+
 # --- GX setup reused within the process ----------------------------------------------------------
 
 def _connections(dsn: str) -> int:

@@ -26,9 +26,11 @@ from tenant_migrate.backup.store import (
     CUSTOM_FILE,
     DIRECTORY_DUMP,
     MANIFEST,
+    MANIFEST_FORMAT,
     archive,
     backup_root,
     dump_files,
+    dumping,
     existing_ancestor,
     human,
     now,
@@ -39,10 +41,11 @@ from tenant_migrate.backup.store import (
     size,
 )
 from tenant_migrate.backup.tools import find_pg_dump, pg_restore_for, server_major, sibling, tool_error, version_text
-from tenant_migrate.db import LEGACY_TABLES, connection, one, row_counts, scalar
+from tenant_migrate.db import LEGACY_TABLES, cluster_id, connection, one, row_counts, scalar, table_rows
 from tenant_migrate.dsn import database_name, describe, tool_env
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
+from tenant_migrate.private import check_not_shared, make_private, private_dir, write_private
 
 log = logging.getLogger("tenant_migrate.backup")
 
@@ -55,11 +58,14 @@ FAKE_FREE_BYTES_ENV = "TENANT_MIGRATE_FAKE_FREE_BYTES"
 
 
 def _check_writable(folder: Path) -> None:
-    """The folder exists and takes a file, or can be created; leaves nothing behind."""
+    """The folder exists and takes a file, or can be created; no other user can write to it; leaves nothing
+    behind."""
     base = existing_ancestor(folder)
     if not base.is_dir():
         raise MigrationError(f"backup folder {folder} cannot be created: {base} is not a directory; "
                              "choose another --backup-dir")
+    if base == folder:
+        check_not_shared(folder, "--backup-dir")
     try:
         fd, probe = tempfile.mkstemp(prefix=".tenant-migrate-probe-", dir=base)
         os.close(fd)
@@ -139,17 +145,23 @@ def _slug(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _snapshot(dsn: str) -> Iterator[tuple[str, dict[str, int], list[dict[str, Any]], dict[str, Any]]]:
+def _snapshot(dsn: str) -> Iterator[tuple[str, dict[str, int], list[dict[str, Any]], dict[str, Any],
+                                          Callable[[], dict[str, int]]]]:
     """A repeatable-read transaction held open while pg_dump runs: its exported snapshot id, and the
-    row counts, ledger state and database facts seen in that same snapshot."""
+    row counts, ledger state and database facts seen in that same snapshot; and a function that counts the
+    rows of every table the dump holds, in that snapshot too (called once pg_dump has them: a table another
+    session locks must make pg_dump wait, under its own timeout, not this count). Its locks wait at most
+    LOCK_WAIT_TIMEOUT, as pg_dump's."""
     with connection(dsn, autocommit=False) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (LOCK_WAIT_TIMEOUT,))
         snapshot = scalar(conn, "SELECT pg_export_snapshot()")
         info = _database_info(conn)
+        info["system_identifier"] = cluster_id(conn)
         counts = row_counts(conn, LEGACY_TABLES)
         ledger = [r[0] for r in conn.execute(read_sql("backup/ledger_state.sql"))] if info["has_ledger"] else []
         try:
-            yield snapshot, counts, ledger, info
+            yield snapshot, counts, ledger, info, lambda: table_rows(conn)
         finally:
             conn.rollback()
 
@@ -158,7 +170,8 @@ def _run_with_progress(args: list[str], env: dict[str, str], watch: Path, progre
                        interval: float, what: str) -> subprocess.CompletedProcess:
     """Run a tool; every `interval` seconds log (and report) the bytes written under `watch`."""
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                umask=0o077)
         started = time.monotonic()
         while True:
             try:
@@ -200,53 +213,61 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
     conninfo, env = tool_env(dsn)
     started = now()
     t0 = time.perf_counter()
-    partial.mkdir(parents=True)
+    private_dir(root)
+    partial.mkdir(mode=0o700)
     try:
-        with _snapshot(dsn) as (snapshot, counts, ledger, info):
-            target = partial / (CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP)
-            fmt = ["-Fc"] if jobs == 1 else ["-Fd", "-j", str(jobs)]
-            args = [checks["pg_dump"], *fmt, "--no-password", f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
-                    f"--snapshot={snapshot}", f"--file={target}", f"--dbname={conninfo}"]
-            if checks["row_security"] == "owner_policy":  # the tenant_owner policy shows this role every row
-                args.append("--enable-row-security")
-            log.info("backing up %s (phase %s) to %s: pg_dump %s", describe(dsn), phase, final, " ".join(fmt))
-            faults.checkpoint(f"backup:{label}:start")
-            result = _run_with_progress(args, env, target, progress, progress_interval, f"pg_dump {db}")
-            if result.returncode != 0:
-                raise MigrationError(f"pg_dump of {describe(dsn)} failed: {tool_error('pg_dump', result.stderr, dsn)}")
-            faults.checkpoint(f"backup:{label}:dumped")
-        files: dict[str, dict[str, Any]] = {
-            str(rel): {"sha256": sha256_of(partial / rel), "bytes": (partial / rel).stat().st_size}
-            for rel in dump_files(partial)}
-        manifest = {
-            "format_version": 1,
-            "name": name,
-            "phase": phase,
-            "label": label,
-            "database": describe(dsn),
-            "dbname": db,
-            "server_version": info["server_version"],
-            "server_version_num": info["server_version_num"],
-            "encoding": info["encoding"],
-            "lc_collate": info["lc_collate"],
-            "lc_ctype": info["lc_ctype"],
-            "database_size_bytes": info["size_bytes"],
-            "pg_dump": checks["pg_dump"],
-            "pg_dump_version": checks["pg_dump_version"],
-            "format": "custom" if jobs == 1 else "directory",
-            "jobs": jobs,
-            "archive": CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP,
-            "started_at": started,
-            "finished_at": now(),
-            "seconds": round(time.perf_counter() - t0, 3),
-            "size_bytes": sum(f["bytes"] for f in files.values()),
-            "sha256": _combined_sha256(files),
-            "files": files,
-            "row_counts": counts,
-            "ledger": ledger,
-        }
-        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-        partial.rename(final)
+        with dumping(partial):  # from now on, prune-backups leaves this folder alone
+            make_private(partial)
+            with _snapshot(dsn) as (snapshot, counts, ledger, info, count_tables):
+                target = partial / (CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP)
+                fmt = ["-Fc"] if jobs == 1 else ["-Fd", "-j", str(jobs)]
+                args = [checks["pg_dump"], *fmt, "--no-password", f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
+                        f"--snapshot={snapshot}", f"--file={target}", f"--dbname={conninfo}"]
+                if checks["row_security"] == "owner_policy":  # the tenant_owner policy shows this role every row
+                    args.append("--enable-row-security")
+                log.info("backing up %s (phase %s) to %s: pg_dump %s", describe(dsn), phase, final, " ".join(fmt))
+                faults.checkpoint(f"backup:{label}:start")
+                result = _run_with_progress(args, env, target, progress, progress_interval, f"pg_dump {db}")
+                if result.returncode != 0:
+                    raise MigrationError(f"pg_dump of {describe(dsn)} failed: "
+                                         f"{tool_error('pg_dump', result.stderr, dsn)}")
+                faults.checkpoint(f"backup:{label}:dumped")
+                info["table_rows"] = count_tables()
+            make_private(partial)
+            files: dict[str, dict[str, Any]] = {
+                str(rel): {"sha256": sha256_of(partial / rel), "bytes": (partial / rel).stat().st_size}
+                for rel in dump_files(partial)}
+            manifest = {
+                "format_version": MANIFEST_FORMAT,
+                "name": name,
+                "phase": phase,
+                "label": label,
+                "database": describe(dsn),
+                "dbname": db,
+                "system_identifier": info["system_identifier"],
+                "server_version": info["server_version"],
+                "server_version_num": info["server_version_num"],
+                "encoding": info["encoding"],
+                "lc_collate": info["lc_collate"],
+                "lc_ctype": info["lc_ctype"],
+                "database_size_bytes": info["size_bytes"],
+                "pg_dump": checks["pg_dump"],
+                "pg_dump_version": checks["pg_dump_version"],
+                "format": "custom" if jobs == 1 else "directory",
+                "jobs": jobs,
+                "archive": CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP,
+                "started_at": started,
+                "finished_at": now(),
+                "seconds": round(time.perf_counter() - t0, 3),
+                "size_bytes": sum(f["bytes"] for f in files.values()),
+                "sha256": _combined_sha256(files),
+                "files": files,
+                "row_counts": counts,
+                "table_rows": info["table_rows"],
+                "ledger": ledger,
+            }
+            write_private(partial / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
+            partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise

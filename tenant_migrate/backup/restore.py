@@ -18,13 +18,16 @@ from typing import IO, Any
 import psycopg
 from psycopg import sql
 
+from tenant_migrate import ledger
 from tenant_migrate.backup.dump import verify
 from tenant_migrate.backup.store import RESTORES, archive, now, read_manifest, record, resolve
 from tenant_migrate.backup.tools import pg_restore_for, sibling, tool_error
-from tenant_migrate.db import LEGACY_TABLES, connection, drop_database, row_counts
+from tenant_migrate.db import LEGACY_TABLES, cluster_id, connection, drop_database, row_counts, table_rows
 from tenant_migrate.dsn import database_name, describe, tool_env, with_database
 from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.lock import migration_lock
 from tenant_migrate.paths import read_sql
+from tenant_migrate.private import write_private
 
 log = logging.getLogger("tenant_migrate.backup")
 
@@ -92,13 +95,57 @@ def verify_restore(dsn: str, path: str | Path, *, jobs: int = 1) -> dict[str, An
     return {"path": str(path), "scratch_database": scratch, "row_counts": counts, "seconds": seconds, **state}
 
 
-def rows_since_backup(dsn: str, manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Per legacy table: rows in the backup, rows now, and the difference (rows a restore loses)."""
-    with connection(dsn) as conn:
-        now = row_counts(conn, LEGACY_TABLES)
-    then = manifest.get("row_counts") or {}
-    return {t: {"backup": then.get(t, 0), "current": now.get(t, 0), "since_backup": now.get(t, 0) - then.get(t, 0)}
-            for t in LEGACY_TABLES if t in now or t in then}
+def rows_since_backup(conn: psycopg.Connection, manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per table the in-place restore replaces (those of public, tenant_migrate and the backup's schemas): rows in
+    the backup, rows now, and the difference (what the restore loses). A backup whose manifest predates
+    `table_rows` is compared on the legacy tables only."""
+    if "table_rows" in manifest:
+        then = manifest["table_rows"]
+        schemas = sorted({"public", "tenant_migrate", *(t.split(".")[0] for t in then if "." in t)})
+        current = table_rows(conn, schemas)
+    else:
+        then, current = manifest.get("row_counts") or {}, row_counts(conn, LEGACY_TABLES)
+    return {t: {"backup": then.get(t, 0), "current": current.get(t, 0),
+                "since_backup": current.get(t, 0) - then.get(t, 0)} for t in sorted(current.keys() | then.keys())}
+
+
+def check_target(conn: psycopg.Connection, dsn: str, path: Path, manifest: dict[str, Any],
+                 confirm_target: str | None) -> None:
+    """An in-place restore goes into the database the backup was taken of (same name, same cluster), unless the
+    operator names the other target database with `confirm_target`."""
+    here, source = (conn.info.dbname, cluster_id(conn)), (manifest.get("dbname"), manifest.get("system_identifier"))
+    if confirm_target is not None and confirm_target != here[0]:
+        raise MigrationError(f"--confirm-target names {confirm_target!r}, but the target is {describe(dsn)}: "
+                             f"name the database that the restore replaces ({here[0]!r})")
+    if (here == source and here[1]) or confirm_target == here[0]:
+        return
+    cluster = f"cluster {source[1]}" if source[1] else "a cluster it does not record"
+    raise MigrationError(f"backup {path.name} was taken of database {source[0]!r} ({manifest.get('database')}, "
+                         f"{cluster}), not of {describe(dsn)} (cluster {here[1] or 'this role cannot identify'}): to "
+                         f"replace {here[0]!r} with it all the same, add --confirm-target {here[0]}")
+
+
+def check_copy_server(source: str, server: str, *, allow_same_cluster: bool) -> None:
+    """A rehearsal copy of `source` goes onto another cluster (a staging server) unless explicitly allowed: a full
+    copy beside production doubles its disk and its load."""
+    with connection(source) as a, connection(server) as b:
+        same = cluster_id(a) == cluster_id(b)  # two unknown identifiers count as the same: the safe side
+    if same and not allow_same_cluster:
+        raise MigrationError(f"the copy would go onto the cluster of {describe(source)} itself ({describe(server)} is "
+                             "on the same server): give the dry run a staging server (staging: a DSN or a Prefect "
+                             "Secret block), or allow it explicitly (allow_same_cluster, --allow-same-cluster)")
+
+
+def check_ledger_record(conn: psycopg.Connection, path: Path, manifest: dict[str, Any]) -> None:
+    """The manifest's sha256 equals what the ledger recorded for this backup when a phase run used it: a
+    backup whose archive and manifest were both replaced since is refused."""
+    if not ledger.exists(conn):
+        return
+    for run_id, recorded in conn.execute(read_sql("backup/ledger_backup.sql"), {"name": path.name}).fetchall():
+        if recorded and recorded != manifest.get("sha256"):
+            raise MigrationError(f"backup {path.name} is not the one the ledger recorded: run {run_id} noted sha256 "
+                                 f"{recorded[:16]}..., its manifest says {str(manifest.get('sha256'))[:16]}...: "
+                                 "it was changed since it was taken; restore another backup")
 
 
 def _schemas_in_archive(pg_restore: str, archive: Path) -> list[str]:
@@ -189,15 +236,18 @@ def _copy_script(source: IO[bytes], sink: IO[bytes], *, drop_transaction_timeout
 
 
 def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None = None,
-            backup_dir: str | Path | None = None) -> dict[str, Any]:
+            backup_dir: str | Path | None = None, confirm_target: str | None = None) -> dict[str, Any]:
     """The emergency rollback: put the database back as it was when the backup was taken.
 
-    First verifies the backup and reports, per legacy table, the rows written since the backup
-    (current count minus the manifest's: what the restore loses; updates and deletes since then are
-    undone too). Without `yes` it raises MigrationError saying so and touches nothing.
+    First verifies the backup (its files against its manifest, its manifest against the ledger's record of
+    it) and reports, per table it replaces, the rows written since the backup (current count minus the
+    manifest's: what the restore loses; updates and deletes since then are undone too). Without `yes`
+    it raises MigrationError saying so and touches nothing.
 
     With `new_database`, the backup is restored into that new database (created on the server of
     `dsn`, which must not exist); the original is left untouched. Otherwise the restore is in place,
+    under the migration's advisory lock (refused while a migration runs or waits at a gate), only into
+    the database and cluster the backup was taken of unless `confirm_target` names the other database;
     and exact for what the migration touches: in ONE transaction the schemas public,
     tenant_migrate and every schema in the archive are dropped, public is recreated with its
     current owner, grants and comment, and the archive is replayed; any error rolls it all back
@@ -209,46 +259,56 @@ def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None =
     """
     path = resolve(path, backup_dir)
     manifest = read_manifest(path)
-    target = with_database(dsn, new_database) if new_database else dsn
     if new_database:
-        with connection(dsn) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (new_database,)).fetchone():
-                raise MigrationError(f"database {new_database!r} already exists on {describe(dsn)}: "
-                                     "choose another --new-database or drop it first")
-        changes = {}
-    else:
-        changes = rows_since_backup(dsn, manifest)
-    lost = sum(max(c["since_backup"], 0) for c in changes.values())
-    detail = ", ".join(f"{t} {c['since_backup']:+,}" for t, c in changes.items() if c["since_backup"])
-    verify(path)
-    summary = {"backup": path.name, "database": describe(target), "in_place": not new_database,
-               "rows_since_backup": changes, "rows_lost": lost}
-    if not yes:
-        if new_database:
+        return _restore_beside(path, manifest, dsn, new_database, yes=yes)
+    with migration_lock(dsn, purpose=f"restore {path.name} into") as conn:
+        check_target(conn, dsn, path, manifest, confirm_target)
+        check_ledger_record(conn, path, manifest)
+        changes = rows_since_backup(conn, manifest)
+        lost = sum(max(c["since_backup"], 0) for c in changes.values())
+        detail = ", ".join(f"{t} {c['since_backup']:+,}" for t, c in changes.items() if c["since_backup"] > 0)
+        verify(path)
+        if not yes:
+            raise MigrationError(
+                f"restore of {path.name} would replace {describe(dsn)} with its state at "
+                f"{manifest.get('finished_at', '?')}: {lost:,} rows written since then would be lost"
+                f"{f' ({detail})' if detail else ''}, and every change since: re-run with --yes to do it")
+        log.warning("restoring %s into %s in place; %s rows written since the backup are lost", path.name,
+                    describe(dsn), f"{lost:,}")
+        t0 = time.perf_counter()
+        _restore_in_place(dsn, path, manifest)
+        return _restored(path, dsn, {"in_place": True, "rows_since_backup": changes, "rows_lost": lost}, t0)
+
+
+def _restore_beside(path: Path, manifest: dict[str, Any], dsn: str, new_database: str, *, yes: bool) -> dict[str, Any]:
+    """Restore into a new database on the server of `dsn`; the database of `dsn` is left alone."""
+    with connection(dsn) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (new_database,)).fetchone():
+            raise MigrationError(f"database {new_database!r} already exists on {describe(dsn)}: "
+                                 "choose another --new-database or drop it first")
+        check_ledger_record(admin, path, manifest)
+        verify(path)
+        if not yes:
             raise MigrationError(f"restore of {path.name} would create database {new_database!r} on "
                                  f"{describe(dsn)}: re-run with --yes to do it")
-        raise MigrationError(
-            f"restore of {path.name} would replace {describe(dsn)} with its state at "
-            f"{manifest.get('finished_at', '?')}: {lost:,} rows written since then would be lost"
-            f"{f' ({detail})' if detail else ''}, and every change since: re-run with --yes to do it")
-    log.warning("restoring %s into %s (%s); %s rows written since the backup are lost", path.name, describe(target),
-                "new database" if new_database else "in place", f"{lost:,}")
-    t0 = time.perf_counter()
-    if new_database:
-        with connection(dsn) as admin:
-            create_database(admin, new_database, manifest)
-            try:
-                pg_restore_into(target, path, jobs=max(1, int(manifest.get("jobs") or 1)))
-            except BaseException:
-                drop_database(admin, new_database)
-                raise
-    else:
-        _restore_in_place(dsn, path, manifest)
+        t0 = time.perf_counter()
+        target = with_database(dsn, new_database)
+        create_database(admin, new_database, manifest)
+        try:
+            pg_restore_into(target, path, jobs=max(1, int(manifest.get("jobs") or 1)))
+        except BaseException:
+            drop_database(admin, new_database)
+            raise
+    return _restored(path, target, {"in_place": False, "rows_since_backup": {}, "rows_lost": 0}, t0)
+
+
+def _restored(path: Path, target: str, summary: dict[str, Any], t0: float) -> dict[str, Any]:
+    """After a restore: statistics, row counts, and a line in the backup's restores.jsonl."""
     with connection(target) as conn:
         conn.execute("ANALYZE")
         counts = row_counts(conn, LEGACY_TABLES)
-    summary.update(row_counts=counts, seconds=round(time.perf_counter() - t0, 3), restored_at=now())
-    with open(path / RESTORES, "a", encoding="utf-8") as f:
-        f.write(json.dumps(summary, default=str) + "\n")
+    summary = {"backup": path.name, "database": describe(target), **summary, "row_counts": counts,
+               "seconds": round(time.perf_counter() - t0, 3), "restored_at": now()}
+    write_private(path / RESTORES, json.dumps(summary, default=str) + "\n", append=True)
     log.info("restored %s into %s in %.1f s", path.name, describe(target), summary["seconds"])
     return summary

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import PROJECT_ROOT
+from tenant_migrate.private import write_private
 
 log = logging.getLogger("tenant_migrate.backup")
 
@@ -23,6 +28,10 @@ RESTORES = "restores.jsonl"
 CUSTOM_FILE = "dump.pgdump"
 DIRECTORY_DUMP = "dump"
 BACKUP_DIR_ENV = "TENANT_MIGRATE_BACKUP_DIR"
+MANIFEST_FORMAT = 1
+# <UTC timestamp>-<database>-<label>[-<n>]; a dump in progress (or killed) is in .<that name>.partial
+NAME = re.compile(r"\d{8}T\d{6}Z-[A-Za-z0-9_.-]+")
+PARTIAL = re.compile(rf"\.({NAME.pattern})\.partial")
 
 
 def backup_root(backup_dir: str | Path | None = None) -> Path:
@@ -103,9 +112,67 @@ def read_sidecar(path: Path) -> dict[str, Any]:
 def record(path: Path, **fields: Any) -> dict[str, Any]:
     state = {**read_sidecar(path), **fields}
     tmp = path / f".{VERIFIED}.tmp"
-    tmp.write_text(json.dumps(state, indent=2, default=str) + "\n", encoding="utf-8")
+    write_private(tmp, json.dumps(state, indent=2, default=str) + "\n")
     tmp.replace(path / VERIFIED)
     return state
+
+
+def is_backup(folder: Path) -> bool:
+    """A finished backup of this tool: a real folder named as backup() names them, whose manifest is of our
+    format and names that folder. Anything else in the backup folder is never listed nor deleted."""
+    if folder.is_symlink() or not folder.is_dir() or not NAME.fullmatch(folder.name):
+        return False
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(manifest, dict) and manifest.get("format_version") == MANIFEST_FORMAT
+            and manifest.get("name") == folder.name and isinstance(manifest.get("files"), dict))
+
+
+def is_partial(folder: Path) -> bool:
+    """A dump of this tool that has not finished (still running, or killed): `.<name>.partial` holding nothing
+    but what backup() writes."""
+    if folder.is_symlink() or not folder.is_dir() or not PARTIAL.fullmatch(folder.name):
+        return False
+    return {p.name for p in folder.iterdir()} <= {CUSTOM_FILE, DIRECTORY_DUMP, MANIFEST}
+
+
+@contextlib.contextmanager
+def dumping(folder: Path) -> Iterator[None]:
+    """Mark a partial folder as in use while its dump runs (an flock the kernel drops if the process dies)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def in_use(folder: Path) -> bool:
+    """Whether a running dump holds this partial folder (one renamed meanwhile, its dump done, counts as held)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def list_partials(backup_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Unfinished dumps in the folder, oldest first: a dump running now, or one whose process was killed."""
+    root = backup_root(backup_dir)
+    if not root.is_dir():
+        return []
+    found = [{"name": f.name, "path": str(f), "size_bytes": size(f), "in_use": in_use(f),
+              "started_at": datetime.fromtimestamp(f.stat().st_mtime, UTC).isoformat(timespec="seconds")}
+             for f in root.iterdir() if is_partial(f)]
+    return sorted(found, key=lambda p: p["name"][1:])
 
 
 def list_backups(backup_dir: str | Path | None = None) -> list[dict[str, Any]]:
@@ -115,12 +182,9 @@ def list_backups(backup_dir: str | Path | None = None) -> list[dict[str, Any]]:
         return []
     found = []
     for folder in root.iterdir():
-        if folder.name.startswith(".") or not (folder / MANIFEST).is_file():
+        if not is_backup(folder):
             continue
-        try:
-            manifest = read_manifest(folder)
-        except MigrationError:
-            continue
+        manifest = read_manifest(folder)
         sidecar = read_sidecar(folder)
         found.append({"name": folder.name, "path": str(folder), "phase": manifest.get("phase"),
                       "label": manifest.get("label"), "database": manifest.get("database"),
@@ -132,23 +196,43 @@ def list_backups(backup_dir: str | Path | None = None) -> list[dict[str, Any]]:
     return sorted(found, key=lambda b: (b["started_at"] or "", b["name"]))
 
 
-def prune(backup_dir: str | Path | None = None, keep: int = 5) -> list[str]:
+def remove(path: str | Path) -> None:
+    """Delete one backup of this tool (a transient one: the dry run's copy)."""
+    path = Path(path)
+    if not is_backup(path):
+        raise MigrationError(f"refusing to delete {path}: it is not a backup of this tool")
+    shutil.rmtree(path)
+    log.info("deleted backup %s", path.name)
+
+
+def _prunable_root(backup_dir: str | Path | None) -> Path:
+    root = backup_root(backup_dir)
+    if root in (Path("/"), Path.home().resolve()):
+        raise MigrationError(f"refusing to prune {root}: it is not a backup folder; give --backup-dir the folder "
+                             "that holds the backups")
+    return root
+
+
+def prune(backup_dir: str | Path | None = None, keep: int = 5, *, dry_run: bool = False) -> list[str]:
     """Delete old backups, keeping the newest `keep` of each database and, whatever its age, the
-    newest verified one of each database. Returns the names deleted."""
+    newest verified one of each database; and the folders of killed dumps (`.partial`, not in use).
+    Only this tool's backup folders are ever touched (is_backup, is_partial). Returns the names deleted
+    (with dry_run: the names that would be, deleting nothing)."""
     if keep < 0:
         raise MigrationError(f"keep must be 0 or more, got {keep}")
+    root = _prunable_root(backup_dir)
     by_db: dict[str, list[dict[str, Any]]] = {}
-    for b in list_backups(backup_dir):
+    for b in list_backups(root):
         by_db.setdefault(b["database"] or "", []).append(b)
-    deleted = []
+    doomed = [p for p in list_partials(root) if not p["in_use"]]
     for backups in by_db.values():
         kept = {b["name"] for b in backups[len(backups) - keep:]} if keep else set()
         verified = [b for b in backups if b["verified_at"]]
         if verified:
             kept.add(verified[-1]["name"])
-        for b in backups:
-            if b["name"] not in kept:
-                shutil.rmtree(b["path"])
-                deleted.append(b["name"])
-                log.info("pruned backup %s", b["name"])
-    return deleted
+        doomed += [b for b in backups if b["name"] not in kept]
+    if not dry_run:
+        for b in doomed:
+            shutil.rmtree(b["path"])
+            log.info("pruned backup %s", b["name"])
+    return [b["name"] for b in doomed]

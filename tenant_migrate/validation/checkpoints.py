@@ -34,6 +34,7 @@ from tenant_migrate.db import connection
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import PROJECT_ROOT
+from tenant_migrate.private import make_private, private_dir
 from tenant_migrate.validation.results import failure, summary_line
 from tenant_migrate.validation.suites import gx_module, load_suite, phase_name, read_suite_file
 
@@ -229,14 +230,15 @@ def validate_phase(dsn: str, number: int, *, reports_dir: str | Path | None = No
 
     site_dir = None
     if docs:
-        site_dir = Path(reports_dir).resolve() if reports_dir else reports_dir_default()
-        site_dir.mkdir(parents=True, exist_ok=True)
+        site_dir = private_dir(Path(reports_dir).resolve() if reports_dir else reports_dir_default())
     # what the phase's GX objects are built from: the suite (minus missing tables), the parameters
     # and the Data Docs folder; if the phase was built here with another key, start over
     key = (json.dumps(list(groups.items()), sort_keys=True), admin_email, str(site_dir))
     url = sqlalchemy_url(dsn)
     with _targets_lock:
         ran, passed = _run_checkpoints(gx, dsn, url, number, name, groups, admin_email, site_dir, key, failed)
+    if site_dir:  # the pages show sampled rows: customer data
+        make_private(site_dir)
     evaluated += ran
 
     result = {"phase": number, "name": name, "success": not failed and evaluated == len(data["expectations"]),

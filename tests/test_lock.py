@@ -1,0 +1,62 @@
+"""tenant_migrate/lock.py: the migration's advisory lock lasts as long as the run, and a run that loses it stops."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from psycopg import sql
+
+from tenant_migrate import ledger, lock, runner
+from tenant_migrate.db import connection
+from tenant_migrate.dsn import database_name
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import read_sql
+from tenant_migrate.plan import phase
+
+
+def test_the_lock_session_outlives_an_idle_session_timeout_and_probes_with_keepalives(legacy_db):
+    with connection(legacy_db) as conn:  # a DBA's setting that ends idle sessions after half a second
+        conn.execute(sql.SQL("ALTER DATABASE {} SET idle_session_timeout = '500ms'").format(
+            sql.Identifier(database_name(legacy_db))))
+    with lock.migration_lock(legacy_db) as held:
+        time.sleep(1.5)  # idle, as while the flow waits at a gate
+        with connection(legacy_db) as other:
+            assert not lock.lock_is_free(other)
+        lock.confirm_held(held, "the next step")
+        assert {"keepalives": "1", "keepalives_idle": "30"} == {
+            k: held.info.get_parameters().get(k) for k in ("keepalives", "keepalives_idle")}
+
+
+def holder_pid(dsn: str) -> int:
+    with connection(dsn) as conn:
+        return conn.execute(read_sql("catalog/lock_holder.sql"), {"key": lock.ADVISORY_LOCK_KEY}).fetchone()[0]
+
+
+def test_a_run_whose_lock_session_dies_stops_before_its_next_batch(legacy_db):
+    """The lock session is terminated alone during the messages backfill, just before its batch 2 (guards run
+    before the step and before each batch): batch 2 runs (on the work session), batch 3 never starts."""
+    runner.migrate(legacy_db, to=3, settings=runner.Settings(backfill="batched"))
+    backfill = next(s for s in phase(4).steps("up", "batched") if s.mode == "batched" and s.table == "messages")
+    seen: list[str] = []
+
+    def kill_the_lock_session_before_batch_2(what: str) -> None:
+        seen.append(what)
+        if seen.count(f"{backfill.phase}/up/{backfill.name}") == 3:
+            with connection(legacy_db) as conn:
+                conn.execute("SELECT pg_terminate_backend(%s)", (holder_pid(legacy_db),))
+
+    settings = runner.Settings(batch_size=100, guards=(kill_the_lock_session_before_batch_2,))
+    with pytest.raises(MigrationError, match=rf"phase 4 04_backfill_tenant_ids: the migration lost its advisory lock "
+                                             rf"\(its session ended: .*\), so another migration could start: stopped "
+                                             rf"before 04_backfill_tenant_ids/up/{backfill.name}; check "):
+        runner.apply_phase(legacy_db, 4, settings)
+    with connection(legacy_db) as conn:
+        run = ledger.latest_run(conn, 4)
+        progress = ledger.step_progress(conn, run["id"], backfill.name)
+        first = conn.execute("SELECT min(id) FROM messages").fetchone()[0]
+        assert lock.lock_is_free(conn)
+    assert first + 2 * 100 == progress["position"]  # batches 1 and 2 committed, no other
+    assert "running" == run["status"]  # the ledger was out of reach; `status` reads it as interrupted
+    assert "interrupted" == runner.status(legacy_db)[3]["state"]
+    runner.migrate(legacy_db, to=4)  # and a plain re-run resumes it
