@@ -94,6 +94,9 @@ def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
             f"  {r['phase']} {r['name']:<32} {r['state']:<14} {started:<20} "
             f"{r['duration_s'] if r['duration_s'] is not None else '-':>8}  {r['approved_by'] or '-'}"
         )
+        if r["owns"]:
+            lines.append("      owns " + ", ".join(f"{n} {kind}" for kind, n in sorted(r["owns"].items()))
+                         + " (tenant_migrate.owned_objects; rollback undoes only the created)")
         if r["explanation"]:
             lines.append(f"      {r['explanation']}")
     emit(rows, as_json, "\n".join(lines))

@@ -180,3 +180,15 @@ def decisions(conn: psycopg.Connection) -> list[dict[str, Any]]:
     if not exists(conn):
         return []
     return conn.cursor(row_factory=dict_row).execute("SELECT * FROM tenant_migrate.decisions ORDER BY id").fetchall()
+
+
+def ownership_counts(conn: psycopg.Connection) -> dict[int, dict[str, int]]:
+    """Per phase, how many objects it holds now: created (not yet undone), adopted, pending (a build in flight)."""
+    if not exists(conn):
+        return {}
+    counts: dict[int, dict[str, int]] = {}
+    for phase, ownership, n in conn.execute(
+            "SELECT phase, ownership, count(*) FROM tenant_migrate.owned_objects WHERE released_at IS NULL "
+            "GROUP BY phase, ownership"):
+        counts.setdefault(phase, {})[ownership] = n
+    return counts

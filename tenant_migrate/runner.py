@@ -285,6 +285,7 @@ def status(dsn: str) -> list[dict[str, Any]]:
     try:
         latest = ledger.latest_runs(conn)
         free = lock_is_free(conn)
+        owns = ledger.ownership_counts(conn)
     finally:
         conn.close()
     rows = []
@@ -301,5 +302,5 @@ def status(dsn: str) -> list[dict[str, Any]]:
                      "started_at": run and run["started_at"], "duration_s": run and run["duration_s"],
                      "backup": run and run["backup_path"], "decision": run and run["decision"],
                      "approved_by": run and run["approved_by"], "run_id": run and run["id"],
-                     "explanation": explanation})
+                     "owns": owns.get(p.number, {}), "explanation": explanation})
     return rows

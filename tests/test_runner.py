@@ -174,8 +174,11 @@ def test_cli_migrate_status_rollback(legacy_db):
     result = cli.invoke(app, ["status", "--dsn", legacy_db, "--json"])
     assert 0 == result.exit_code
     assert '"state": "applied"' in result.output
+    owns = [line for line in cli.invoke(app, ["status", "--dsn", legacy_db]).output.splitlines() if "owns" in line]
+    assert 2 == len(owns) and all(" created" in line for line in owns), owns  # phases 1 and 2 hold what they made
     result = cli.invoke(app, ["rollback", "--dsn", legacy_db, "--to", "0", "--approval", "auto", "--no-backup"])
     assert 0 == result.exit_code, result.output
+    assert " created" not in cli.invoke(app, ["status", "--dsn", legacy_db]).output  # all of it undone
     result = cli.invoke(app, ["migrate", "--dsn", legacy_db, "--to", "99", "--approval", "auto"])
     assert (1, f"error: there is no phase 99: the plan has phases 1 to {LAST}\n") == (result.exit_code, result.output)
 
