@@ -31,6 +31,8 @@ SERVER_SETTINGS = {
     "max_connections": "200",
     "listen_addresses": "'127.0.0.1'",
     "unix_socket_permissions": "0777",
+    # the app's real statements, for the compatibility check (tenant_migrate/compat/); costs little
+    "shared_preload_libraries": "'pg_stat_statements'",
 }
 
 

@@ -1,0 +1,131 @@
+"""Checking the app's statements against a schema as it is now.
+
+Each statement is prepared as the role that ran it (SET ROLE), with the $n placeholders
+pg_stat_statements left in its text, then planned (EXPLAIN EXECUTE with NULL for each parameter and a
+generic plan), all in a transaction that is rolled back: nothing runs, nothing is written. PREPARE
+alone would miss errors the planner raises, such as an ON CONFLICT target that no unique index matches.
+What the check keeps: the error, the columns it returns (a `SELECT *` gains the new ones), and the
+lookups it makes by a column that no longer finds one row (phone_number, thread_id without the tenant).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import psycopg
+from psycopg import pq, sql
+
+from tenant_migrate.compat.statements import Statement
+from tenant_migrate.db import connection, scalar
+from tenant_migrate.errors import first_line
+from tenant_migrate.paths import read_sql
+
+NAME = "tenant_migrate_compat"  # the prepared statement; sql/compat/statements.sql leaves texts naming it out
+PREPARABLE = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "WITH", "VALUES", "TABLE"})
+# transaction control and session settings: a schema change cannot break them
+SESSION = frozenset({"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "SET",
+                     "RESET", "SHOW", "DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY"})
+# errors about the check rather than the statement: the statement is then unchecked, not failing
+NOT_THE_STATEMENT = frozenset({"55P03", "57014", "40P01"})  # lock timeout, statement timeout, deadlock
+CONDITIONS = ("Index Cond", "Recheck Cond", "Filter", "TID Cond")
+LEADING_NOISE = re.compile(r"^(\s+|--[^\n]*\n?|/\*.*?\*/|\()*", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One statement against one schema. status: ok, fails, unchecked, or session (needs no check)."""
+
+    status: str
+    reason: str = ""  # the error (fails) or why it was not checked
+    columns: tuple[str, ...] = ()
+    lookups: tuple[str, ...] = ()  # "contacts.phone_number": looked up by it, without the tenant
+    no_tenant: bool = False  # row-level security applies to it and its role has no tenant
+
+
+def kind(query: str) -> str:
+    """session, preparable or utility, by the statement's first word."""
+    word = LEADING_NOISE.sub("", query, count=1).split(None, 1)
+    first = word[0].upper().rstrip(";") if word else ""
+    return "session" if first in SESSION else "preparable" if first in PREPARABLE else "utility"
+
+
+def check_all(dsn: str, statements: Iterable[Statement]) -> dict[tuple[str, int], Check]:
+    """Every statement checked against the database of `dsn`, keyed as Statement.key."""
+    with connection(dsn) as conn:
+        conn.prepare_threshold = None  # DEALLOCATE ALL below must not drop psycopg's own prepared statements
+        keys = {(t, c) for t, c in conn.execute(read_sql("compat/lookup_keys.sql")).fetchall()}
+
+        @cache
+        def has_tenant(role: str) -> bool:
+            return bool(scalar(conn, read_sql("compat/role_tenant.sql"), {"role": role}))
+
+        return {s.key: check(conn, s, keys, has_tenant) for s in statements}
+
+
+def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, str]],
+          has_tenant: Callable[[str], bool]) -> Check:
+    """Prepare and plan one statement as its role in a rolled-back transaction (`conn` in autocommit)."""
+    what = kind(statement.query)
+    if what == "session":
+        return Check("session")
+    if what == "utility":
+        return Check("unchecked", "a utility command: PREPARE cannot check it")
+    step = "role"
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute(read_sql("compat/check_session.sql"))
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(statement.role)))
+            step = "statement"
+            conn.execute(sql.SQL("PREPARE {} AS ").format(sql.Identifier(NAME)) + sql.SQL(statement.query))
+            described = conn.pgconn.describe_prepared(NAME.encode())
+            if described.status != pq.ExecStatus.COMMAND_OK:
+                return Check("unchecked", (described.error_message or b"").decode(errors="replace").strip())
+            nulls = sql.SQL("({})").format(sql.SQL(", ").join([sql.NULL] * described.nparams)) \
+                if described.nparams else sql.SQL("")
+            plan = scalar(conn, sql.SQL("EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) EXECUTE {}{}").format(
+                sql.Identifier(NAME), nulls))
+    except psycopg.OperationalError:
+        raise
+    except psycopg.Error as exc:
+        if step == "role":
+            return Check("unchecked", f"cannot act as role {statement.role}: {first_line(exc)}")
+        if exc.sqlstate in NOT_THE_STATEMENT:
+            return Check("unchecked", f"not checked: {first_line(exc)}")
+        return Check("fails", first_line(exc))
+    finally:
+        conn.execute("DEALLOCATE ALL")
+    columns = tuple((described.fname(i) or b"").decode() for i in range(described.nfields))
+    nodes = list(_relations(plan[0]["Plan"]))
+    under_row_security = any("app_current_tenant(" in c for _, _, conditions in nodes for c in conditions)
+    return Check("ok", columns=columns, lookups=tuple(sorted(_lookups(nodes, keys))),
+                 no_tenant=under_row_security and not has_tenant(statement.role))
+
+
+def _relations(node: dict[str, Any]) -> Iterable[tuple[str, str, list[str]]]:
+    """(schema, table, its conditions) of every node of a plan that reads a table; a bitmap heap scan's
+    conditions include those of its bitmap index scans."""
+    children = node.get("Plans", [])
+    if "Relation Name" in node:
+        conditions = [node[k] for k in CONDITIONS if k in node]
+        conditions += [c[k] for c in children if "Relation Name" not in c for k in CONDITIONS if k in c]
+        yield node.get("Schema", "public"), node["Relation Name"], conditions
+    for child in children:
+        yield from _relations(child)
+
+
+def _lookups(nodes: list[tuple[str, str, list[str]]], keys: set[tuple[str, str]]) -> set[str]:
+    """The table.column lookups (column equal to a parameter) on a table whose conditions never name user_id."""
+    found = set()
+    for schema, table, conditions in nodes:
+        if schema != "public" or any(re.search(r"\buser_id\b", c) for c in conditions):
+            continue
+        for key_table, column in keys:
+            equal = re.compile(rf"\b{column}\)?(::[\w ]+)?\s*=\s*\(?(\$\d|ANY)|\$\d+\)?(::[\w ]+)?\s*=\s*\(?"
+                               rf"(\w+\.)?{column}\b")
+            if key_table == table and any(equal.search(c) for c in conditions):
+                found.add(f"{table}.{column}")
+    return found

@@ -1,0 +1,162 @@
+"""The compatibility check on demand (`tenant-migrate compat`, and `report` for `tenant-migrate check`).
+
+It needs the schema each phase leaves behind without touching the database: a schema-only copy
+(pg_dump --schema-only, plus the ledger's rows so that applied phases stay applied) into a scratch
+database on the same server, migrated by the runner phase by phase, the app's statements checked before
+the first phase and after each, then dropped. Why schema-only: whether a statement prepares and plans,
+and what it returns, depends on the schema and the roles, never on the rows; so the copy takes seconds
+whatever the database's size, and the source is only read (pg_stat_statements and pg_dump). Roles are
+the server's, shared by the copy: phase 8 creates tenant_app, tenant_legacy and tenant_owner (NOLOGIN)
+if they are missing, as it would on the real database.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from tenant_migrate import runner
+from tenant_migrate.backup.tools import find_pg_dump, sibling, tool_error
+from tenant_migrate.compat.findings import Checks, Finding, compare, summary, unchecked, unchecked_line
+from tenant_migrate.compat.prepare import check_all
+from tenant_migrate.compat.statements import Statement, read
+from tenant_migrate.db import connection, drop_database, scalar
+from tenant_migrate.dsn import database_name, describe, tool_env, with_database
+from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.lock import migration_lock
+from tenant_migrate.plan import Phase
+from tenant_migrate.steps import Settings
+
+log = logging.getLogger("tenant_migrate.compat")
+
+
+@dataclass
+class Report:
+    """The check of every pending phase: notes (one line each), the statements, how they stood before the first
+    phase, and the findings of each phase."""
+
+    database: str
+    notes: list[str] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    baseline: Checks = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def breaks(self) -> bool:
+        return any(f.kind == "breaks" for f in self.findings)
+
+    def lines(self) -> list[str]:
+        """Every finding on one line, then the statements not checked, then the summary."""
+        if not self.statements:
+            return self.notes
+        return [*self.notes, *(f.line() for f in self.findings),
+                *(unchecked_line(s, reason) for s, reason in unchecked(self.statements, self.baseline)),
+                f"{self.database}: {summary(self.statements, self.baseline, self.findings)}"]
+
+
+def report(dsn: str) -> list[str]:
+    """One-line findings about the app's statements for every phase still to apply (for `tenant-migrate check`):
+    what breaks at which phase and why, with the fix where known; what changes meaning; what cannot be checked;
+    a summary. Without pg_stat_statements: that one line."""
+    return run(dsn).lines()
+
+
+def run(dsn: str, settings: Settings | None = None) -> Report:
+    """Read the app's statements from `dsn`, then check them on a schema-only copy migrated phase by phase."""
+    app = read(dsn)
+    found = Report(app.database, [app.unavailable] if app.unavailable else [], app.statements)
+    found.notes += app.notes
+    if app.unavailable:
+        return found
+    if not app.statements:
+        found.notes.append(f"{app.database}: pg_stat_statements holds no app statement yet (only roles that can log "
+                           "in, other than this one, count): check again once the app has run")
+        return found
+    with schema_copy(dsn) as copy:
+        found.baseline = previous = check_all(copy, app.statements)
+        with migration_lock(copy) as lock_conn:
+            pending = runner.pending_phases(lock_conn, None)
+            if not pending:
+                found.notes.append(f"{app.database}: every phase is applied: nothing left to check the statements "
+                                   "against")
+            for target in pending:
+                after = _apply(copy, lock_conn, target, settings or Settings(), found)
+                if after is None:
+                    break
+                found.findings += compare(app.statements, previous, after, target.number, target.name)
+                previous = after
+    return found
+
+
+def _apply(copy: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings,
+           found: Report) -> Checks | None:
+    """Apply one phase to the copy (even if its preflight would refuse: what would the statements do then?) and
+    check the statements; None when the phase cannot be applied to the copy."""
+    try:
+        runner.preflight(lock_conn, target.number)
+    except MigrationError as exc:
+        found.notes.append(f"phase {target.number} {target.name}: {exc} (applied anyway to the scratch copy, to check "
+                     "the statements)")
+    try:
+        runner.run_phase(copy, lock_conn, target, "up", settings)
+    except MigrationError as exc:
+        found.notes.append(f"phase {target.number} {target.name} could not be applied to the scratch copy, so the "
+                     f"statements were not checked from there on: {exc}")
+        return None
+    log.info("phase %d %s applied to the scratch copy: checking the app's statements", target.number, target.name)
+    return check_all(copy, found.statements)
+
+
+@contextmanager
+def schema_copy(dsn: str) -> Iterator[str]:
+    """A scratch database on the server of `dsn` holding its schema (owners and grants kept, as the statements
+    are checked as their roles) and its ledger; dropped on the way out."""
+    scratch = f"{database_name(dsn)[:40]}_compat_{secrets.token_hex(4)}"
+    with connection(dsn) as admin:
+        has_ledger = scalar(admin, "SELECT to_regnamespace('tenant_migrate') IS NOT NULL")
+        server = admin.info.server_version
+        try:
+            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch)))
+        except psycopg.Error as exc:
+            raise MigrationError(f"cannot create the scratch database of the compatibility check on "
+                                 f"{describe(dsn)}: {first_line(exc)}: give role {admin.info.user} CREATEDB, "
+                                 "or rely on the staging dry run's check") from None
+        try:
+            log.info("copying the schema of %s into the scratch database %s", describe(dsn), scratch)
+            script = _dump(dsn, ["--schema-only"])
+            if has_ledger:
+                script += _dump(dsn, ["--data-only", "--schema=tenant_migrate"])
+            if server < 170000:  # pg_dump 17+ sets transaction_timeout, which older servers do not know
+                script = script.replace(b"\nSET transaction_timeout = 0;\n", b"\n")
+            _load(with_database(dsn, scratch), script)
+            yield with_database(dsn, scratch)
+        finally:
+            drop_database(admin, scratch)
+
+
+def _dump(dsn: str, options: list[str]) -> bytes:
+    conninfo, env = tool_env(dsn)
+    result = subprocess.run([find_pg_dump()["path"], *options, "--no-password", f"--dbname={conninfo}"], env=env,
+                            capture_output=True, check=False)
+    if result.returncode != 0:
+        raise MigrationError(f"pg_dump {' '.join(options)} of {describe(dsn)} failed: "
+                             f"{tool_error('pg_dump', result.stderr.decode(errors='replace'), dsn)}")
+    return result.stdout
+
+
+def _load(dsn: str, script: bytes) -> None:
+    conninfo, env = tool_env(dsn)
+    psql = sibling(find_pg_dump()["path"], "psql")
+    result = subprocess.run([psql, "--no-psqlrc", "--quiet", "--no-password", "-v", "ON_ERROR_STOP=1",
+                             "--single-transaction", f"--dbname={conninfo}"], input=script, env=env,
+                            capture_output=True, check=False)
+    if result.returncode != 0:
+        raise MigrationError(f"cannot copy the schema into the scratch database {database_name(dsn)}: "
+                             f"{tool_error('psql', result.stderr.decode(errors='replace'), dsn)}: the role must be "
+                             "able to act as the owners of the app's tables (a superuser, or a member of each)")
