@@ -46,10 +46,10 @@ def target_dsn(dsn: str | None) -> str:
     return dsns.resolve(dsn)
 
 
-def show_logs() -> None:
-    """The engine's progress lines on the console (commands that run without a flow)."""
+def show_logs(logger: str = "tenant_migrate") -> None:
+    """The engine's progress lines (of `logger` and below) on the console (commands that run without a flow)."""
     logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING)
-    logging.getLogger("tenant_migrate").setLevel(logging.INFO)
+    logging.getLogger(logger).setLevel(logging.INFO)
 
 
 def emit(result: Any, as_json: bool, text: str) -> None:

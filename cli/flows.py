@@ -182,7 +182,8 @@ def dry_run_command(
         as_json,
         f"dry run of {report['source']} on copy {report['copy']}:\n{flow_table(report['phases'])}\n"
         f"  rollback of every phase: {report['rollback_seconds']} s; schema restored: {report['schema_restored']}; "
-        f"rows restored: {report['row_counts_restored']}",
+        f"rows restored: {report['row_counts_restored']}\n"
+        + "\n".join(f"  app statements: {line}" for line in report["app_statements"]),
     )
 
 

@@ -20,6 +20,7 @@ from tasks.acceptance import acceptance_task
 from tasks.apply import applied_earlier_task, apply_task, check_task, phases_to_apply_task, rollback_task
 from tasks.backup import backup_task
 from tasks.common import MigrationError, Phase, Settings, artifact_key, check_migrate_options, describe
+from tasks.compat import compat_after_task, compat_before_task
 from tasks.preflight import preflight_task
 from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import row_counts_task, validate_task
@@ -27,17 +28,20 @@ from tasks.validate import row_counts_task, validate_task
 
 def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings,
                       backup_dir: Path | None, data_docs: bool,
-                      applied: dict[str, Any] | None = None) -> dict[str, Any]:
+                      applied: dict[str, Any] | None = None, app_dsn: str | None = None) -> dict[str, Any]:
     """One phase: preflight, backup (+ verify), apply, validate. Returns the gate's evidence.
 
     `applied`: the ledger run of the last phase when it was applied by an earlier run that stopped before its
     go/no-go (killed at the gate, or the plain runner); it is validated and gated again, not left unapproved.
+    The app's statements (pg_stat_statements of `app_dsn`, default `dsn`) are checked before the apply and after
+    the validation; what the phase breaks or changes is a section of the gate.
     """
 
     @flow(name=target.name)
     def phase_flow() -> dict[str, Any]:
         if applied is None:
             checks = preflight_task(dsn, lock_conn, target.number, backup_dir)
+            app_before = compat_before_task(app_dsn or dsn, dsn)
             backup_info = backup_task(dsn, target.number, backup_dir, checks.get("database_size_bytes", 0)) \
                 if backup_dir else None
             outcome = apply_task(dsn, lock_conn, target.number, settings, backup_info)
@@ -46,7 +50,9 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
             backup_info = {"path": applied["backup_path"], "sha256": applied["backup_sha256"], "verified": True} \
                 if applied["backup_path"] else None
             outcome = applied_earlier_task(lock_conn, applied)
+            app_before = compat_before_task(app_dsn or dsn, dsn)
         validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email, data_docs)
+        app = compat_after_task(dsn, target, app_before, compared=applied is None)
         counts_before, counts_after = row_counts_task(lock_conn, target.number, outcome.run_id)
         create_markdown_artifact(
             f"### Phase {target.number} `{target.name}`\n- status: {outcome.status} in {outcome.seconds:.1f} s\n"
@@ -58,9 +64,15 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
         )
         return {"checks": checks, "backup": backup_info, "validation": validation, "run_id": outcome.run_id,
                 "counts_before": counts_before, "counts_after": counts_after, "seconds": outcome.seconds,
-                "notes": outcome.notes, "status": outcome.status}
+                "notes": outcome.notes, "status": outcome.status, "sections": [app["section"]],
+                "app_statements": app}
 
     return phase_flow()
+
+
+def flat(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The per-phase rows as a table artifact: without the list of app findings (each phase's own artifact)."""
+    return [{k: v for k, v in row.items() if k != "app_findings"} for row in summary]
 
 
 def run_acceptance_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]]:
@@ -75,15 +87,17 @@ def run_acceptance_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]
 
 def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_s: int, backup_dir: Path | None,
                    settings: Settings, poll_interval: int, data_docs: bool = True,
-                   acceptance_load_seconds: float = 5.0) -> list[dict[str, Any]]:
+                   acceptance_load_seconds: float = 5.0, app_dsn: str | None = None) -> list[dict[str, Any]]:
     """The body of `migrate`, also run by the staging dry run: pending phases in order, each gated, then the
-    acceptance checklist once every phase is applied."""
+    acceptance checklist once every phase is applied. `app_dsn`: where the app's statements are read (default
+    `dsn`; the dry run's source). Each row's `app_findings`: one line per thing the phase does to them, then one
+    per statement that could not be checked."""
     summary = []
     with migration_lock(dsn) as lock_conn:
         todo = phases_to_apply_task(lock_conn, to)
         check_task(lock_conn, [target for target, applied in todo if applied is None], settings)
         for target, applied in todo:
-            evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied)
+            evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied, app_dsn)
             decision = gate.ask(gate.applied_question(target, evidence), key=f"phase-{target.number}",
                                 approval=approval, timeout_s=approval_timeout_s, poll_interval=poll_interval)
             gate.record(lock_conn, target, "up", decision, evidence["run_id"])
@@ -92,13 +106,15 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
                 "seconds": evidence["seconds"], "decision": decision.verdict,
                 "checks": f"{evidence['validation'].get('passed')}/{evidence['validation'].get('evaluated')}",
                 "backup": str((evidence["backup"] or {}).get("path", "-")),
+                "app_statements": evidence["app_statements"]["summary"],
+                "app_findings": evidence["app_statements"]["findings"] + evidence["app_statements"]["unchecked"],
             })
             if not decision.go:
                 rollback_task(dsn, lock_conn, target.number, settings)
-                create_table_artifact(summary, key="migration-summary", description="per-phase results")
+                create_table_artifact(flat(summary), key="migration-summary", description="per-phase results")
                 raise MigrationError(f"phase {target.number} {target.name} {decision.said()}: it was rolled back; "
                                      "the migration stopped")
-        create_table_artifact(summary or [{"phase": "-", "name": "nothing to apply"}], key="migration-summary",
+        create_table_artifact(flat(summary) or [{"phase": "-", "name": "nothing to apply"}], key="migration-summary",
                               description="per-phase results")
         if not phases_to_apply_task(lock_conn, None):
             run_acceptance_subflow(dsn, acceptance_load_seconds)

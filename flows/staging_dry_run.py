@@ -1,6 +1,7 @@
 """The `staging_dry_run` flow: rehearse the whole migration on a copy, undo it, compare, drop the copy.
 
-It only reads the source (pg_dump); everything it writes goes to the copy, on the staging server (production's own
+It only reads the source (pg_dump, and pg_stat_statements for the app's statements, which are checked on the copy
+before and after each phase); everything it writes goes to the copy, on the staging server (production's own
 cluster only when explicitly allowed); the dump that carried the copy is deleted. The copy has no live writes, so
 the comparisons are exact: the content fingerprint of the app's tables taken before phase 1 must be the same
 after the migration and after the rollback, and the catalog after the rollback must be the one before.
@@ -14,10 +15,11 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.migrate import migrate_phases
+from flows.migrate import flat, migrate_phases
 from tasks.apply import rollback_all_task
 from tasks.backup import copy_database_task, drop_copy_task
 from tasks.common import MigrationError, Settings, describe
+from tasks.compat import app_statements_report_task
 from tasks.session import backup_root, resolve_database
 from tasks.staging import fingerprint_task, schema_and_rows_task
 
@@ -38,7 +40,7 @@ def staging_dry_run(database: str = "", staging: str = "", allow_same_cluster: b
         fingerprint_task(copy, "before phase 1")
         started = time.monotonic()
         phases = migrate_phases(copy, to=None, approval="auto", approval_timeout_s=60, backup_dir=None,
-                                settings=Settings(), poll_interval=5)
+                                settings=Settings(), poll_interval=5, app_dsn=source)
         migrated_s = time.monotonic() - started
         changed_by_migration = fingerprint_task(copy, "after the migration", "before phase 1")
         undone = rollback_all_task(copy)
@@ -56,8 +58,9 @@ def staging_dry_run(database: str = "", staging: str = "", allow_same_cluster: b
             "app_data_unchanged_after_migration": not changed_by_migration,
             "app_data_unchanged_after_rollback": not changed_by_rollback,
             "app_data_differences": changed_by_migration + changed_by_rollback,
+            "app_statements": app_statements_report_task(phases),
         }
-        create_table_artifact(phases, key="dry-run-phases", description="per-phase durations and validation")
+        create_table_artifact(flat(phases), key="dry-run-phases", description="per-phase durations and validation")
         create_markdown_artifact(
             f"### Staging dry run of {report['source']}\n"
             f"- migration: {report['migration_seconds']} s on a full copy (production estimate: the same, "

@@ -22,7 +22,7 @@ LOOKUP_FIX = ("add AND user_id = $n (the backend contract's tenant form), or con
 @dataclass(frozen=True)
 class Finding:
     kind: str  # breaks, changes meaning, confined
-    phase: int
+    phase: int  # 0: a phase applied before this check
     phase_name: str
     statement: Statement
     detail: str
@@ -30,8 +30,8 @@ class Finding:
 
     def line(self) -> str:
         fix = f"; fix: {self.fix}" if self.fix else ""
-        return (f"{self.kind} at phase {self.phase} {self.phase_name}: {self.statement.short()} "
-                f"({self.statement.usage()}): {self.detail}{fix}")
+        when = f"at phase {self.phase} {self.phase_name}" if self.phase else "already (a phase applied earlier)"
+        return f"{self.kind} {when}: {self.statement.short()} ({self.statement.usage()}): {self.detail}{fix}"
 
     def bullet(self) -> str:
         fix = f" **Fix:** {self.fix}" if self.fix else ""
@@ -105,8 +105,16 @@ def _columns(before: tuple[str, ...], after: tuple[str, ...]) -> str:
 def unchecked(statements: Iterable[Statement], checks: Checks) -> list[tuple[Statement, str]]:
     """The statements this check cannot judge, with why (a utility command, a type the planner cannot infer, a
     role it cannot act as, a statement that fails already)."""
-    return [(s, checks[s.key].reason) for s in statements
-            if s.key in checks and checks[s.key].status in ("unchecked", "fails")]
+    left = [(s, checks[s.key]) for s in statements if s.key in checks]
+    return [(s, c.reason if c.status == "unchecked" else f"fails already: {c.reason}") for s, c in left
+            if c.status in ("unchecked", "fails")]
+
+
+def unconfined(statements: Iterable[Statement], checks: Checks) -> list[Finding]:
+    """The lookups without the tenant that the schema allows already (an earlier phase changed their meaning)."""
+    return [Finding("changes meaning", 0, "", s, LOOKUP.format(table=t, column=c), LOOKUP_FIX)
+            for s in statements if s.key in checks
+            for t, c in (lookup.split(".") for lookup in checks[s.key].lookups)]
 
 
 def unchecked_line(statement: Statement, reason: str) -> str:
@@ -114,15 +122,15 @@ def unchecked_line(statement: Statement, reason: str) -> str:
 
 
 def summary(statements: list[Statement], checks: Checks, findings: list[Finding]) -> str:
-    """'27 app statements (about 41,000 calls a day): 1 breaks, 2 change meaning, 20 fine, 3 unchecked, 1 session'."""
+    """'27 app statements (about 41,000 calls a day): 1 breaking, 2 changing meaning, 20 fine, 3 unchecked, ...'."""
     judged = {f.statement.key for f in findings if f.kind != "confined"}
     broken = {f.statement.key for f in findings if f.kind == "breaks"}
     meaning = {f.statement.key for f in findings if f.kind == "changes meaning"} - broken
     status = [checks[s.key].status for s in statements if s.key in checks]
     fine = sum(1 for s in statements if s.key in checks and checks[s.key].status == "ok" and s.key not in judged)
     a_day = round(sum(s.calls_a_day for s in statements))
-    return (f"{len(statements)} app statements (about {a_day:,} calls a day): {len(broken)} break, "
-            f"{len(meaning)} change meaning, {fine} fine, {status.count('unchecked') + status.count('fails')} "
+    return (f"{len(statements)} app statements (about {a_day:,} calls a day): {len(broken)} breaking, "
+            f"{len(meaning)} changing meaning, {fine} fine, {status.count('unchecked') + status.count('fails')} "
             f"unchecked, {status.count('session')} transaction or session statements (unaffected)")
 
 

@@ -24,7 +24,7 @@ from psycopg import sql
 
 from tenant_migrate import runner
 from tenant_migrate.backup.tools import find_pg_dump, sibling, tool_error
-from tenant_migrate.compat.findings import Checks, Finding, compare, summary, unchecked, unchecked_line
+from tenant_migrate.compat.findings import Checks, Finding, compare, summary, unchecked, unchecked_line, unconfined
 from tenant_migrate.compat.prepare import check_all
 from tenant_migrate.compat.statements import Statement, read
 from tenant_migrate.db import connection, drop_database, scalar
@@ -55,9 +55,10 @@ class Report:
         """Every finding on one line, then the statements not checked, then the summary."""
         if not self.statements:
             return self.notes
-        return [*self.notes, *(f.line() for f in self.findings),
+        findings = [*unconfined(self.statements, self.baseline), *self.findings]
+        return [*self.notes, *(f.line() for f in findings),
                 *(unchecked_line(s, reason) for s, reason in unchecked(self.statements, self.baseline)),
-                f"{self.database}: {summary(self.statements, self.baseline, self.findings)}"]
+                f"{self.database}: {summary(self.statements, self.baseline, findings)}"]
 
 
 def report(dsn: str) -> list[str]:

@@ -1,0 +1,90 @@
+"""The app's statements at each phase: checked just before the phase is applied and again before its go/no-go, on
+the database being migrated (the statements come from `app_dsn`: that same database, or the dry run's source).
+
+The check is advice, never a stop: without pg_stat_statements, or if the check itself fails, the gate says so in
+one line and the migration goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from tenant_migrate.compat.findings import Checks, compare, gate_section, summary, unchecked, unchecked_line
+from tenant_migrate.compat.prepare import check_all
+from tenant_migrate.compat.statements import Statement, read
+from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.plan import Phase
+
+
+@dataclass(frozen=True)
+class Before:
+    """The statements and how they stood before the phase; `note` is the one line when nothing was checked."""
+
+    statements: list[Statement] = field(default_factory=list)
+    checks: Checks = field(default_factory=dict)
+    note: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@task(name="app statements before", cache_policy=NO_CACHE)
+def compat_before_task(app_dsn: str, dsn: str) -> Before:
+    """Read the app's statements from pg_stat_statements of `app_dsn` and check them against `dsn` as it is now."""
+    try:
+        app = read(app_dsn)
+        if app.unavailable:
+            get_run_logger().warning("%s", app.unavailable)
+            return Before(note=app.unavailable)
+        return Before(app.statements, check_all(dsn, app.statements), notes=app.notes)
+    except (MigrationError, psycopg.Error) as exc:
+        get_run_logger().warning("app statements not checked: %s", first_line(exc))
+        return Before(note=f"app statements not checked: {first_line(exc)}")
+
+
+@task(name="app statements after", cache_policy=NO_CACHE)
+def compat_after_task(dsn: str, target: Phase, before: Before, compared: bool = True) -> dict[str, Any]:
+    """Check them again after the phase: the gate's section, the one-line summary and findings, and the artifact
+    `app-statements-phase-N`. `compared=False`: the phase was applied by an earlier run, `before` is its state
+    after it; nothing to compare, what fails now is listed."""
+    note, notes = before.note, list(before.notes)
+    findings = []
+    if not note and compared:
+        try:
+            findings = compare(before.statements, before.checks, check_all(dsn, before.statements), target.number,
+                               target.name)
+        except (MigrationError, psycopg.Error) as exc:
+            note = f"app statements not checked after the phase: {first_line(exc)}"
+    elif not note:
+        notes.append("not compared with before this phase: an earlier run applied it")
+    section = gate_section(before.statements, before.checks, findings, note)
+    if notes and not note:
+        section += "\n\n" + "\n".join(f"Note: {n}" for n in notes)
+    result: dict[str, Any] = {
+        "summary": note or summary(before.statements, before.checks, findings),
+        "section": section,
+        "findings": [f.line() for f in findings],
+        "unchecked": [unchecked_line(s, r) for s, r in unchecked(before.statements, before.checks)],
+    }
+    create_markdown_artifact(section, key=f"app-statements-phase-{target.number}", description=result["summary"])
+    for line in result["findings"]:
+        get_run_logger().warning("%s", line)
+    return result
+
+
+@task(name="app statements report", cache_policy=NO_CACHE)
+def app_statements_report_task(phases: list[dict[str, Any]]) -> list[str]:
+    """The dry run's findings about the app's statements, phase by phase, then the statements not checked, as the
+    artifact `dry-run-app-statements` (one line each) and as its result."""
+    lines = list(dict.fromkeys(line for row in phases for line in row.get("app_findings", [])))
+    last = phases[-1]["app_statements"] if phases else "no phase applied"
+    lines = lines or ["no app statement breaks or changes meaning in any phase"]
+    create_markdown_artifact("\n".join(["### App statements through the dry run", "", *(f"- {x}" for x in lines),
+                                        "", f"After the last phase: {last}"]),
+                             key="dry-run-app-statements", description=last)
+    return [*lines, f"after the last phase: {last}"]
