@@ -246,3 +246,73 @@ def resume_gate(api: str, flow_run_id: str, run_input: dict) -> None:
             response.raise_for_status()
             return
         time.sleep(0.5)
+
+
+# The app's statements, recorded by pg_stat_statements (the compatibility check, tenant_migrate/compat/)
+APP_UPSERT = ("INSERT INTO contacts (phone_number, thread_id) VALUES (%s, %s) "
+              "ON CONFLICT (phone_number) DO UPDATE SET thread_id = EXCLUDED.thread_id RETURNING id")
+APP_LOOKUP = "SELECT id, thread_id FROM contacts WHERE phone_number = %s"
+APP_POSITIONAL = "INSERT INTO campaigns VALUES (DEFAULT, %s, %s, 'draft', now(), now()) RETURNING id"
+APP_STAR = "SELECT * FROM orders WHERE id = %s"
+APP_UPSERT_CALLS = 7
+
+
+def app_role(dsn: str, suffix: str = "app", *, tenant: bool = True) -> str:
+    """A LOGIN role `<db>_<suffix>` (suffix starting with app) with the privileges a legacy backend has on the
+    database of `dsn` (granted tenant_legacy unless `tenant` is False); returns its DSN. drop_app_roles() drops it."""
+    role = f"{database_name(dsn)}_{suffix}"
+    with connection(dsn) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(
+            sql.Identifier(role)))
+        conn.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(sql.Identifier(role)))
+        if tenant:
+            conn.execute("DO $$ BEGIN CREATE ROLE tenant_legacy NOLOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+            conn.execute(sql.SQL("GRANT tenant_legacy TO {}").format(sql.Identifier(role)))
+    return make_conninfo(dsn, user=role)
+
+
+def drop_app_roles(dsn: str) -> None:
+    """Drop every role app_role() made for the database of `dsn` (their grants there first)."""
+    with connection(dsn) as conn:
+        roles = [r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)",
+                                            (f"{database_name(dsn)}_app",))]
+        for role in roles:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def run_app_statements(app_dsn: str) -> None:
+    """What the legacy backend runs: the backend contract's legacy calls and a few hand-written statements (the
+    upsert on phone_number, APP_UPSERT_CALLS times; a lookup by phone number; a positional INSERT; a SELECT *)."""
+    import backend_contract as bc  # noqa: PLC0415 - only the compatibility tests play the app
+
+    with connection(app_dsn) as app:
+        for i in range(APP_UPSERT_CALLS):
+            contact = bc.get_or_create_contact(app, f"+4470000{i:05d}")
+            message = bc.log_message(app, contact.id, "incoming", "hello")
+            order = bc.create_order(app, contact.id, {"items": [i]}, message_id=message)
+            bc.update_order_status(app, order, "paid")
+            bc.order_status(app, order)
+            campaign = bc.create_campaign(app, f"campaign {i}", "hi {{name}}")
+            bc.add_subscriber(app, campaign, contact.id)
+            bc.save_thread_id(app, contact.id, f"thread-{i}")
+            bc.load_thread_id(app, contact.id)
+            app.execute(APP_UPSERT, (f"+4471111{i:05d}", f"upsert-thread-{i}"))
+            app.execute(APP_LOOKUP, (f"+4471111{i:05d}",))
+            app.execute(APP_POSITIONAL, (f"positional {i}", "template"))
+            app.execute(APP_STAR, (order,))
+
+
+@pytest.fixture
+def app_db(legacy_db: str) -> Iterator[str]:
+    """legacy_db with pg_stat_statements installed and an app role (granted tenant_legacy) that ran
+    run_app_statements(), so that they are recorded. The server must load pg_stat_statements at start."""
+    with connection(legacy_db) as conn:
+        loaded = "pg_stat_statements" in conn.execute("SHOW shared_preload_libraries").fetchone()[0]
+        if not loaded:
+            pytest.fail("the test server must load pg_stat_statements: shared_preload_libraries = 'pg_stat_statements'")
+        conn.execute("CREATE EXTENSION pg_stat_statements")
+    run_app_statements(app_role(legacy_db))
+    yield legacy_db
+    drop_app_roles(legacy_db)

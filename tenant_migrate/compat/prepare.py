@@ -31,6 +31,9 @@ SESSION = frozenset({"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SA
                      "RESET", "SHOW", "DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY"})
 # errors about the check rather than the statement: the statement is then unchecked, not failing
 NOT_THE_STATEMENT = frozenset({"55P03", "57014", "40P01"})  # lock timeout, statement timeout, deadlock
+# the text as pg_stat_statements keeps it cannot be prepared: a placeholder where SQL allows no parameter
+# (`interval $1`), or one whose type nothing in the statement says (`SELECT $1 IS NULL`)
+NOT_PREPARABLE = frozenset({"42601", "42P18"})  # syntax error, indeterminate datatype
 CONDITIONS = ("Index Cond", "Recheck Cond", "Filter", "TID Cond")
 LEADING_NOISE = re.compile(r"^(\s+|--[^\n]*\n?|/\*.*?\*/|\()*", re.DOTALL)
 
@@ -88,19 +91,22 @@ def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, s
                 if described.nparams else sql.SQL("")
             plan = scalar(conn, sql.SQL("EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) EXECUTE {}{}").format(
                 sql.Identifier(NAME), nulls))
-    except psycopg.OperationalError:
-        raise
+            nodes = list(_relations(plan[0]["Plan"]))
+            under_row_security = scalar(conn, read_sql("compat/row_security.sql"),
+                                        {"schemas": [n[0] for n in nodes], "tables": [n[1] for n in nodes]})
     except psycopg.Error as exc:
+        if exc.sqlstate is None or exc.sqlstate.startswith("08"):  # the connection is gone: the check stops
+            raise
         if step == "role":
             return Check("unchecked", f"cannot act as role {statement.role}: {first_line(exc)}")
         if exc.sqlstate in NOT_THE_STATEMENT:
             return Check("unchecked", f"not checked: {first_line(exc)}")
+        if exc.sqlstate in NOT_PREPARABLE:
+            return Check("unchecked", f"cannot be prepared as recorded: {first_line(exc)}")
         return Check("fails", first_line(exc))
     finally:
         conn.execute("DEALLOCATE ALL")
     columns = tuple((described.fname(i) or b"").decode() for i in range(described.nfields))
-    nodes = list(_relations(plan[0]["Plan"]))
-    under_row_security = any("app_current_tenant(" in c for _, _, conditions in nodes for c in conditions)
     return Check("ok", columns=columns, lookups=tuple(sorted(_lookups(nodes, keys))),
                  no_tenant=under_row_security and not has_tenant(statement.role))
 
