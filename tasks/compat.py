@@ -79,12 +79,15 @@ def compat_after_task(dsn: str, target: Phase, before: Before, compared: bool = 
 
 @task(name="app statements report", cache_policy=NO_CACHE)
 def app_statements_report_task(phases: list[dict[str, Any]]) -> list[str]:
-    """The dry run's findings about the app's statements, phase by phase, then the statements not checked, as the
-    artifact `dry-run-app-statements` (one line each) and as its result."""
-    lines = list(dict.fromkeys(line for row in phases for line in row.get("app_findings", [])))
+    """The dry run's findings about the app's statements, phase by phase, then the statements that could not be
+    checked before the first phase, as the artifact `dry-run-app-statements` (one line each) and as its result."""
+    found = [x for row in phases for x in row.get("app_findings", []) if not x.startswith("unchecked")]
+    lines = found + [x for x in (phases[0].get("app_findings", []) if phases else []) if x.startswith("unchecked")]
     last = phases[-1]["app_statements"] if phases else "no phase applied"
-    lines = lines or ["no app statement breaks or changes meaning in any phase"]
+    count = {kind: sum(1 for x in lines if x.startswith(kind)) for kind in ("breaks", "changes meaning", "unchecked")}
+    total = (f"through phases {phases[0]['phase']}-{phases[-1]['phase']}: {count['breaks']} break, "
+             f"{count['changes meaning']} changes of meaning, {count['unchecked']} not checked, of "
+             f"{last.split(':')[0]}" if phases and " app statements (" in last else last)
     create_markdown_artifact("\n".join(["### App statements through the dry run", "", *(f"- {x}" for x in lines),
-                                        "", f"After the last phase: {last}"]),
-                             key="dry-run-app-statements", description=last)
-    return [*lines, f"after the last phase: {last}"]
+                                        "", total]), key="dry-run-app-statements", description=total)
+    return [*lines, total]

@@ -4,12 +4,16 @@ source untouched; production's own cluster only when explicitly allowed; the dum
 import socket
 
 import pytest
+from conftest import APP_UPSERT_CALLS
 from prefect.blocks.system import Secret
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
 
 from flows.staging_dry_run import staging_dry_run
 from tenant_migrate import demo, embedded, ledger
 from tenant_migrate.db import connection, fingerprint, row_counts
-from tenant_migrate.dsn import with_database
+from tenant_migrate.dsn import database_name, with_database
 from tenant_migrate.plan import load_plan
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -73,3 +77,22 @@ def test_a_copy_onto_productions_own_cluster_is_refused_unless_allowed(legacy_db
         in state.message
     assert before == source_state(legacy_db)
     assert [] == list(tmp_path.iterdir()) and [] == databases(legacy_db, "%dry_run%")
+
+
+def test_the_dry_run_reports_the_upsert_breaking_at_phase_5_and_the_lookup_changing_meaning(app_db, tmp_path):
+    report = staging_dry_run(database=app_db, allow_same_cluster=True, backup_dir=str(tmp_path),
+                             return_state=True).result()
+    app = f"{database_name(app_db)}_app"
+    lines = report["app_statements"]
+    upsert = ("breaks at phase 5 05_update_constraints: INSERT INTO contacts (phone_number, thread_id) VALUES ($1, $2) "
+              f"ON CONFLICT (phone_number)… (role {app}, {APP_UPSERT_CALLS} calls, about ")
+    assert [x for x in lines if x.startswith(upsert)]
+    assert [x for x in lines if x.startswith("changes meaning at phase 5 05_update_constraints: SELECT id, thread_id "
+                                             "FROM contacts WHERE phone_number = $1")]
+    assert 1 == len([x for x in lines if x.startswith("breaks ")])  # the backend contract's statements: none
+    assert lines[-1].startswith("through phases 1-8: 1 break, 3 changes of meaning, 0 not checked, of 17 app "
+                                "statements (about ")
+    with get_client(sync_client=True) as client:
+        key = ArtifactFilter(key=ArtifactFilterKey(any_=["dry-run-app-statements"]))
+        newest = client.read_artifacts(artifact_filter=key, sort=ArtifactSort.CREATED_DESC, limit=1)
+    assert "breaks at phase 5" in str(newest[0].data)
