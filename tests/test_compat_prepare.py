@@ -4,10 +4,13 @@ transaction: its error, its columns, its lookups without the tenant; nothing wri
 import psycopg
 import pytest
 from conftest import snapshot
+from psycopg import sql
 
 from tenant_migrate import runner
 from tenant_migrate.compat.prepare import check_all, kind
 from tenant_migrate.compat.statements import Statement, read
+from tenant_migrate.db import connection
+from tenant_migrate.dsn import database_name
 
 # the hand-written app statements of conftest.run_app_statements, by a part of their normalized text
 APP_UPSERT, APP_LOOKUP = "ON CONFLICT (phone_number)", "SELECT id, thread_id FROM contacts WHERE phone_number"
@@ -92,3 +95,16 @@ def test_a_utility_command_is_unchecked(app_db):
     copy = Statement(3, read(app_db).statements[0].role, "COPY contacts TO STDOUT", 1, 1.0)
     assert "a utility command: PREPARE cannot check it" == check_all(app_db, [copy])[copy.key].reason
 
+
+
+def test_a_statement_is_prepared_with_the_search_path_its_role_logs_in_with(app_db):
+    role = read(app_db).statements[0].role
+    with connection(app_db) as conn:
+        conn.execute("CREATE SCHEMA app_own")
+        conn.execute("CREATE TABLE app_own.settings (key text PRIMARY KEY, value text)")
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA app_own TO {0}; GRANT SELECT ON app_own.settings TO {0}").format(
+            sql.Identifier(role)))
+        conn.execute(sql.SQL("ALTER ROLE {} IN DATABASE {} SET search_path = app_own, public").format(
+            sql.Identifier(role), sql.Identifier(database_name(app_db))))
+    unqualified = Statement(4, role, "SELECT value FROM settings WHERE key = $1", 1, 1.0)
+    assert "ok" == check_all(app_db, [unqualified])[unqualified.key].status

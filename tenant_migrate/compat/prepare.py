@@ -11,7 +11,7 @@ lookups it makes by a column that no longer finds one row (phone_number, thread_
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -61,26 +61,38 @@ def check_all(dsn: str, statements: Iterable[Statement]) -> dict[tuple[str, int]
     with connection(dsn) as conn:
         conn.prepare_threshold = None  # DEALLOCATE ALL below must not drop psycopg's own prepared statements
         keys = {(t, c) for t, c in conn.execute(read_sql("compat/lookup_keys.sql")).fetchall()}
-
-        @cache
-        def has_tenant(role: str) -> bool:
-            return bool(scalar(conn, read_sql("compat/role_tenant.sql"), {"role": role}))
-
-        return {s.key: check(conn, s, keys, has_tenant) for s in statements}
+        roles = Roles(conn)
+        return {s.key: check(conn, s, keys, roles) for s in statements}
 
 
-def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, str]],
-          has_tenant: Callable[[str], bool]) -> Check:
-    """Prepare and plan one statement as its role in a rolled-back transaction (`conn` in autocommit)."""
+class Roles:
+    """What the check needs to know of the app's roles, each asked of the catalog once."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.has_tenant = cache(self._has_tenant)
+        self.search_path = cache(self._search_path)
+
+    def _has_tenant(self, role: str) -> bool:
+        return bool(scalar(self.conn, read_sql("compat/role_tenant.sql"), {"role": role}))
+
+    def _search_path(self, role: str) -> str | None:
+        row = self.conn.execute(read_sql("compat/role_search_path.sql"), {"role": role}).fetchone()
+        return row[0] if row else None
+
+
+def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, str]], roles: Roles) -> Check:
+    """Prepare and plan one statement as its role (with the search_path it logs in with) in a rolled-back
+    transaction (`conn` in autocommit)."""
     what = kind(statement.query)
     if what == "session":
         return Check("session")
     if what == "utility":
         return Check("unchecked", "a utility command: PREPARE cannot check it")
-    step = "role"
+    step, search_path = "role", roles.search_path(statement.role)
     try:
         with conn.transaction(force_rollback=True):
-            conn.execute(read_sql("compat/check_session.sql"))
+            conn.execute(read_sql("compat/check_session.sql"), {"search_path": search_path})
             conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(statement.role)))
             step = "statement"
             conn.execute(sql.SQL("PREPARE {} AS ").format(sql.Identifier(NAME)) + sql.SQL(statement.query))
@@ -108,7 +120,7 @@ def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, s
         conn.execute("DEALLOCATE ALL")
     columns = tuple((described.fname(i) or b"").decode() for i in range(described.nfields))
     return Check("ok", columns=columns, lookups=tuple(sorted(_lookups(nodes, keys))),
-                 no_tenant=under_row_security and not has_tenant(statement.role))
+                 no_tenant=under_row_security and not roles.has_tenant(statement.role))
 
 
 def _relations(node: dict[str, Any]) -> Iterable[tuple[str, str, list[str]]]:
