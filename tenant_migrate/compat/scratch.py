@@ -24,6 +24,7 @@ from psycopg import sql
 
 from tenant_migrate import runner
 from tenant_migrate.backup.tools import find_pg_dump, sibling, tool_error
+from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.compat.findings import Checks, Finding, compare, summary, unchecked, unchecked_line, unconfined
 from tenant_migrate.compat.prepare import check_all
 from tenant_migrate.compat.statements import Statement, read
@@ -97,18 +98,20 @@ def run(dsn: str, settings: Settings | None = None) -> Report:
 
 def _apply(copy: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings,
            found: Report) -> Checks | None:
-    """Apply one phase to the copy (even if its preflight would refuse: what would the statements do then?) and
-    check the statements; None when the phase cannot be applied to the copy."""
+    """Apply one phase to the copy and check the statements; None when the phase cannot be applied. A phase whose
+    preflight refuses (a login role without a tenant, for phase 8) is applied anyway, to see what the statements
+    would do; one that would touch the app's own objects (the whole-plan check) is not."""
+    findings = review(lock_conn, [target], runner.backfill_way(lock_conn, settings.backfill))
+    refused = [f for f in findings if f.verdict == "refuse"]
+    found.notes += [f"phase {target.number} {target.name}: {f.object} refuses: {f.text} (the migration would stop "
+                    "here; applied anyway to the scratch copy, to check the statements)"
+                    for f in refused if f.object == "preflight"]
     try:
-        runner.preflight(lock_conn, target.number)
-    except MigrationError as exc:
-        found.notes.append(f"phase {target.number} {target.name}: {exc} (applied anyway to the scratch copy, to check "
-                     "the statements)")
-    try:
-        runner.run_phase(copy, lock_conn, target, "up", settings)
+        require_no_refusal([f for f in refused if f.object != "preflight"])
+        runner.run_phase(copy, lock_conn, target, "up", settings, adopted(findings, target.number))
     except MigrationError as exc:
         found.notes.append(f"phase {target.number} {target.name} could not be applied to the scratch copy, so the "
-                     f"statements were not checked from there on: {exc}")
+                           f"statements were not checked from there on: {exc}")
         return None
     log.info("phase %d %s applied to the scratch copy: checking the app's statements", target.number, target.name)
     return check_all(copy, found.statements)
