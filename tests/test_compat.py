@@ -6,6 +6,7 @@ from conftest import APP_UPSERT_CALLS, paused_run_id, run_in_thread
 from prefect import resume_flow_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
 
 from cli.flows import run_flow
 from flows.migrate import migrate
@@ -18,7 +19,8 @@ pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefe
 def artifact(key: str) -> str:
     """The newest markdown of a keyed artifact."""
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                      sort=ArtifactSort.CREATED_DESC, limit=1)
     assert found, key
     return str(found[0].data)
 
