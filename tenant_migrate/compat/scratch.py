@@ -76,10 +76,6 @@ def run(dsn: str, settings: Settings | None = None) -> Report:
     found.notes += app.notes
     if app.unavailable:
         return found
-    if not app.statements:
-        found.notes.append(f"{app.database}: pg_stat_statements holds no app statement yet (only roles that can log "
-                           "in, other than this one, count): check again once the app has run")
-        return found
     with schema_copy(dsn) as copy:
         found.baseline = previous = check_all(copy, app.statements)
         with migration_lock(copy) as lock_conn:

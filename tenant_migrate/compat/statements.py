@@ -69,10 +69,14 @@ def read(dsn: str) -> AppStatements:
             found.unavailable = f"app statements not checked: pg_stat_statements: {first_line(exc)} ({HOW_TO_TURN_ON})"
             return found
         user = conn.info.user
-    visible = [Statement(int(q), role, text, int(calls), float(a_day)) for q, role, text, calls, a_day in rows
-               if text != HIDDEN]
-    if hidden := len(rows) - len(visible):
-        found.notes.append(f"{hidden} statements of other roles are hidden from role {user}: "
-                           f"GRANT pg_read_all_stats TO {user}, then check again")
-    found.statements = visible
+    found.statements = [Statement(int(q), role, text, int(calls), float(a_day)) for q, role, text, calls, a_day in rows
+                        if text != HIDDEN]
+    if hidden := len(rows) - len(found.statements):
+        found.notes.append(f"app statements not checked: {hidden} statements of other roles are hidden from role "
+                           f"{user}: GRANT pg_read_all_stats TO {user}, then check again")
+    if not found.statements:
+        found.unavailable = found.notes.pop() if found.notes else (
+            f"app statements not checked: pg_stat_statements of database {found.database} holds no statement of a "
+            f"login role other than {user} (the migration's own, left out): connect the app as a role of its own, "
+            "and check once it has run")
     return found
