@@ -60,16 +60,20 @@ def check_all(dsn: str, statements: Iterable[Statement]) -> dict[tuple[str, int]
     """Every statement checked against the database of `dsn`, keyed as Statement.key."""
     with connection(dsn) as conn:
         conn.prepare_threshold = None  # DEALLOCATE ALL below must not drop psycopg's own prepared statements
-        keys = {(t, c) for t, c in conn.execute(read_sql("compat/lookup_keys.sql")).fetchall()}
-        roles = Roles(conn)
-        return {s.key: check(conn, s, keys, roles) for s in statements}
+        schema = Schema(conn)
+        return {s.key: check(conn, s, schema) for s in statements}
 
 
-class Roles:
-    """What the check needs to know of the app's roles, each asked of the catalog once."""
+class Schema:
+    """What the check needs to know of the schema and of the app's roles, each asked of the catalog once: the
+    lookup columns (lookup_keys.sql), the tables under row-level security, each role's search_path and tenant."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
+        self.keys = {(t, c) for t, c in conn.execute(read_sql("compat/lookup_keys.sql")).fetchall()}
+        self.secured = {(s, t) for s, t in conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE c.relrowsecurity").fetchall()}
         self.has_tenant = cache(self._has_tenant)
         self.search_path = cache(self._search_path)
 
@@ -81,7 +85,7 @@ class Roles:
         return row[0] if row else None
 
 
-def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, str]], roles: Roles) -> Check:
+def check(conn: psycopg.Connection, statement: Statement, schema: Schema) -> Check:
     """Prepare and plan one statement as its role (with the search_path it logs in with) in a rolled-back
     transaction (`conn` in autocommit)."""
     what = kind(statement.query)
@@ -89,11 +93,10 @@ def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, s
         return Check("session")
     if what == "utility":
         return Check("unchecked", "a utility command: PREPARE cannot check it")
-    step, search_path = "role", roles.search_path(statement.role)
+    step, search_path = "role", schema.search_path(statement.role)
     try:
         with conn.transaction(force_rollback=True):
-            conn.execute(read_sql("compat/check_session.sql"), {"search_path": search_path})
-            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(statement.role)))
+            conn.execute(read_sql("compat/check_session.sql"), {"search_path": search_path, "role": statement.role})
             step = "statement"
             conn.execute(sql.SQL("PREPARE {} AS ").format(sql.Identifier(NAME)) + sql.SQL(statement.query))
             described = conn.pgconn.describe_prepared(NAME.encode())
@@ -104,8 +107,9 @@ def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, s
             plan = scalar(conn, sql.SQL("EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) EXECUTE {}{}").format(
                 sql.Identifier(NAME), nulls))
             nodes = list(_relations(plan[0]["Plan"]))
-            under_row_security = scalar(conn, read_sql("compat/row_security.sql"),
-                                        {"schemas": [n[0] for n in nodes], "tables": [n[1] for n in nodes]})
+            secured = [n for n in nodes if n[:2] in schema.secured]  # row-level security may apply to these
+            under_row_security = bool(secured) and scalar(conn, read_sql("compat/row_security.sql"), {
+                "schemas": [n[0] for n in secured], "tables": [n[1] for n in secured]})
     except psycopg.Error as exc:
         if exc.sqlstate is None or exc.sqlstate.startswith("08"):  # the connection is gone: the check stops
             raise
@@ -119,8 +123,8 @@ def check(conn: psycopg.Connection, statement: Statement, keys: set[tuple[str, s
     finally:
         conn.execute("DEALLOCATE ALL")
     columns = tuple((described.fname(i) or b"").decode() for i in range(described.nfields))
-    return Check("ok", columns=columns, lookups=tuple(sorted(_lookups(nodes, keys))),
-                 no_tenant=under_row_security and not roles.has_tenant(statement.role))
+    return Check("ok", columns=columns, lookups=tuple(sorted(_lookups(nodes, schema.keys))),
+                 no_tenant=under_row_security and not schema.has_tenant(statement.role))
 
 
 def _relations(node: dict[str, Any]) -> Iterable[tuple[str, str, list[str]]]:
