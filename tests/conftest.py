@@ -27,9 +27,10 @@ from prefect.testing.utilities import prefect_test_harness
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tenant_migrate import demo, embedded
+from tenant_migrate import demo, embedded, standby
 from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts
 from tenant_migrate.dsn import database_name, with_database
+from tenant_migrate.errors import MigrationError
 
 TEST_SCALE = 0.05  # 500 contacts, 5,000 messages: every table has rows, every test stays fast
 TEMPLATE = "tm_test_legacy_template"
@@ -81,6 +82,20 @@ def legacy_template(pg_server: str) -> Iterator[str]:
     demo.load(demo.create_database(pg_server, TEMPLATE), TEST_SCALE)
     yield TEMPLATE
     demo.drop_database(pg_server, TEMPLATE)
+
+
+@pytest.fixture
+def streaming_standby(pg_server: str) -> Iterator[standby.Standby]:
+    """A streaming standby of the session's server (pg_basebackup -R, the server's own binaries run as the
+    server's OS user), only for the tests that ask for it, stopped after. Skipped when the server is not on this
+    machine (TEST_DATABASE_URL elsewhere)."""
+    try:
+        standby.local_server(pg_server)
+    except (MigrationError, OSError) as exc:
+        pytest.skip(f"no standby: {exc}")
+    replica = standby.start(pg_server)
+    yield replica
+    standby.stop(replica)
 
 
 @pytest.fixture
