@@ -28,7 +28,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenant_migrate import demo, embedded, standby
-from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts
+from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts, scalar
 from tenant_migrate.dsn import database_name, with_database
 from tenant_migrate.errors import MigrationError
 
@@ -96,6 +96,37 @@ def streaming_standby(pg_server: str) -> Iterator[standby.Standby]:
     replica = standby.start(pg_server)
     yield replica
     standby.stop(replica)
+
+
+def eventually(condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
+    """What condition() returns once it is true, polled every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} after {timeout} s")
+
+
+def add_messages(dsn: str, rows: int) -> None:
+    """More messages for a backfill that takes a while (tenant 1's first contact writes them)."""
+    with connection(dsn) as conn:
+        conn.execute("INSERT INTO messages (contact_id, message_id, direction, message_type, content_text, status, "
+                     "sent_at) SELECT (SELECT min(id) FROM contacts), 'bulk.' || g, 'incoming', 'text', "
+                     "repeat('x', 100), 'delivered', now() FROM generate_series(1, %s) AS g", (rows,))
+
+
+def caught_up(primary: str, name: str) -> bool:
+    """The standby `name` has replayed everything the primary wrote."""
+    with connection(primary) as conn:
+        return bool(scalar(conn, "SELECT count(*) FROM pg_stat_replication WHERE application_name = %s "
+                                 "AND replay_lsn = pg_current_wal_lsn()", (name,)))
+
+
+def replay(standby_dsn: str, action: str) -> None:
+    """pause or resume the standby's replay (it keeps receiving WAL)."""
+    with connection(standby_dsn) as conn:
+        conn.execute(sql.SQL("SELECT {}()").format(sql.Identifier(f"pg_wal_replay_{action}")))
 
 
 @pytest.fixture

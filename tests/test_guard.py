@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from conftest import add_messages, caught_up, eventually, replay
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -26,15 +27,6 @@ from tenant_migrate.steps import Settings
 
 MESSAGES_STEP = "04_backfill_tenant_ids/up/06_backfill_messages"
 CONTACTS_STEP = "02_add_tenant_columns/up/01_contacts_columns"
-
-
-def eventually(condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"no {what} after {timeout} s")
 
 
 def in_thread(fn: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
@@ -125,24 +117,6 @@ def test_the_lock_wait_budget_cancels_the_migrations_statement_not_the_apps(lega
 
 
 # --- a real streaming standby ------------------------------------------------------------------------------
-
-
-def add_messages(dsn: str, rows: int) -> None:
-    with connection(dsn) as conn:
-        conn.execute("INSERT INTO messages (contact_id, message_id, direction, message_type, content_text, status, "
-                     "sent_at) SELECT (SELECT min(id) FROM contacts), 'bulk.' || g, 'incoming', 'text', "
-                     "repeat('x', 100), 'delivered', now() FROM generate_series(1, %s) AS g", (rows,))
-
-
-def caught_up(primary: str, name: str) -> bool:
-    with connection(primary) as conn:
-        return bool(scalar(conn, "SELECT count(*) FROM pg_stat_replication WHERE application_name = %s "
-                                 "AND replay_lsn = pg_current_wal_lsn()", (name,)))
-
-
-def replay(standby_dsn: str, action: str) -> None:
-    with connection(standby_dsn) as conn:
-        conn.execute(sql.SQL("SELECT {}()").format(sql.Identifier(f"pg_wal_replay_{action}")))
 
 
 def backfill_position(dsn: str) -> int | None:

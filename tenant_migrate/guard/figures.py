@@ -79,7 +79,8 @@ class Figures:
 
     def step(self, name: str) -> None:
         """What runs from now on (the current step keeps the samples until the next one starts)."""
-        if self.steps and self.steps[-1]["step"] == name:
+        if self.steps and self.steps[-1]["step"] in (name, "start"):  # "start": before anything was named
+            self.steps[-1]["step"] = name
             return
         at, lsn = (self.last.t, self.last.lsn) if self.last else (0.0, 0)
         if self.steps:

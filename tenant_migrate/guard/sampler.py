@@ -135,6 +135,8 @@ class Guard:
         with self._cond:
             reason = self._cancelled.pop(pid, None)
         self._raise_if_stopped()
+        if reason:
+            self.notify(f"{self.figures.steps[-1]['step']}: {reason}; retried later")
         return reason
 
     # --- sampling (the guard's thread) --------------------------------------------------------------------
