@@ -60,6 +60,15 @@ def local_server(dsn: str) -> Server:
     return Server(data_dir, exe.parent, None if owner == pwd.getpwuid(os.geteuid()).pw_name else owner)
 
 
+def is_local(dsn: str) -> bool:
+    """The server behind `dsn` runs on this machine, so that a standby of it can be made here."""
+    try:
+        local_server(dsn)
+    except (MigrationError, OSError):
+        return False
+    return True
+
+
 def _run(server: Server, args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """A server binary run as the server's OS user (with that user's group only)."""
     kwargs: dict = {}

@@ -9,11 +9,11 @@ from tenant_migrate.guard.budgets import Budgets
 from tenant_migrate.guard.sampler import human_bytes
 
 
-def _wait_text(wait: dict[str, Any] | None, ms: float) -> str:
-    if not wait or not ms:
+def _wait_text(wait: dict[str, Any] | None) -> str:
+    if not wait:
         return "none seen"
-    return (f"{ms:,.0f} ms: app pid {wait['pid']} `{wait['statement']}`, behind {wait['blocker']} "
-            f"`{wait['blocker_statement']}`")
+    return (f"{wait['wait_ms']:,.0f} ms: app pid {wait['pid']} `{wait['statement']}`, behind {wait['blocker']} "
+            f"`{wait['blocker_statement']}` (during `{wait['step']}`)")
 
 
 def _standby_rows(f: dict[str, Any]) -> list[str]:
@@ -52,8 +52,7 @@ def markdown(f: dict[str, Any], title: str) -> str:
         "",
         "| what | figure |",
         "|---|---|",
-        f"| longest app wait on the migration | {_wait_text(longest, longest['wait_ms'] if longest else 0)} "
-        f"(during `{longest['step'] if longest else '-'}`) |",
+        f"| longest app wait on the migration | {_wait_text(longest)} |",
         f"| app waits seen / over budget / migration statements cancelled | {f['waits_seen']} / "
         f"{f['waits_over_budget']} / {len(f['cancels'])} |",
         *_standby_rows(f),
@@ -65,7 +64,7 @@ def markdown(f: dict[str, Any], title: str) -> str:
         "| oldest app transaction | " + (f"{oldest['age_s']:.1f} s, pid {oldest['pid']} ({oldest['state']}) "
                                         f"`{oldest['statement']}`" if oldest else "none open") + " |",
         f"| active app sessions | at most {f['active_sessions_max']}, {f['active_sessions_mean']:.1f} on average |",
-        f"| paused for replica lag | {len(f['pauses'])} pauses, {f['paused_s']:.1f} s |",
+        f"| paused for replica lag | {len(f['pauses'])} time(s), {f['paused_s']:.1f} s in all |",
         f"| the guard's own cost | {cost['queries_per_s']:.1f} queries/s, {cost['cpu_percent_of_a_core']:.2f}% of "
         "a core (client" + (" + server backend" if cost["server_cpu_s"] is not None else "") + ") |",
     ]
