@@ -217,7 +217,7 @@ class Guard:
     def _enforce(self, reading: Reading) -> None:
         for wait in reading.waits:
             ms = float(wait["wait_ms"] or 0)
-            if ms > self.budgets.lock_wait_ceiling_ms and self.budgets.ceiling > 1:
+            if ms > self.budgets.lock_wait_ceiling_ms:
                 self._stop(f"app session pid {wait['pid']} waited {ms / 1000:.1f} s on the migration "
                            f"({wait['blocker_name']}: {statement_line(wait['blocker_query'])!r}), over the ceiling "
                            f"of {self.budgets.lock_wait_ceiling_ms / 1000:g} s")
