@@ -67,9 +67,10 @@ class Watch:
         folder = reports_dir_default() / (f"{database_name(self.dsn)}-run-{run_id}" if run_id else
                                           f"{database_name(self.dsn)}-phase-{self.target.number}")
         png = self._plot(figures, title, folder / f"{self.key}.png")
-        record(self.lock_conn, phase=self.target.number, direction=self.direction, run_id=run_id,
-               flow_run_id=flow_run.id, figures=figures, series=self.guard.figures.downsampled(),
-               plot_path=str(png) if png else None)
+        if run_id is not None:  # a phase refused before its run started leaves the database as it was
+            record(self.lock_conn, phase=self.target.number, direction=self.direction, run_id=run_id,
+                   flow_run_id=flow_run.id, figures=figures, series=self.guard.figures.downsampled(),
+                   plot_path=str(png) if png else None)
         create_markdown_artifact(section + (f"\n\nPlot: [{png.name}]({png.as_uri()})" if png else ""), key=self.key,
                                  description="what the migration did to the app and its replicas")
         if png:
