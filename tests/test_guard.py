@@ -127,7 +127,7 @@ def backfill_position(dsn: str) -> int | None:
 
 @pytest.mark.slow
 def test_batched_work_pauses_while_a_standby_lags_and_goes_on_once_it_caught_up(legacy_db, streaming_standby):
-    runner.migrate(legacy_db, to=3)
+    runner.migrate(legacy_db, to=3, settings=Settings(backfill="batched"))  # phase 4 then backfills in batches
     add_messages(legacy_db, 100_000)
     eventually(lambda: caught_up(legacy_db, streaming_standby.name), what="standby caught up")
     said: list[str] = []
@@ -160,7 +160,7 @@ def test_batched_work_pauses_while_a_standby_lags_and_goes_on_once_it_caught_up(
     (Budgets(lag_mb=0.5, max_pause_s=1, ceiling=1e6), "paused \\d s, longer than the 1 s allowed"),
 ], ids=["lag-ceiling", "pause-limit"])
 def test_the_ceiling_stops_the_phase_resumably_saying_why(legacy_db, streaming_standby, budgets, reason):
-    runner.migrate(legacy_db, to=3)
+    runner.migrate(legacy_db, to=3, settings=Settings(backfill="batched"))  # phase 4 then backfills in batches
     add_messages(legacy_db, 20_000)
     eventually(lambda: caught_up(legacy_db, streaming_standby.name), what="standby caught up")
     guard, paused = Guard(legacy_db, budgets).start(), []

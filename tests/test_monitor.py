@@ -15,6 +15,7 @@ from cli.main import app
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection
 from tenant_migrate.guard.store import latest
+from tenant_migrate.steps import Settings
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -72,7 +73,7 @@ def test_a_phase_only_validated_again_is_not_ticked_and_its_rollback_is_watched(
 
 
 def test_the_ceiling_fails_the_run_saying_why_and_the_rerun_resumes(legacy_db, streaming_standby):
-    runner.migrate(legacy_db, to=3)
+    runner.migrate(legacy_db, to=3, settings=Settings(backfill="batched"))  # phase 4 then backfills in batches
     add_messages(legacy_db, 5_000)
     eventually(lambda: caught_up(legacy_db, streaming_standby.name), what="standby caught up")
     replay(streaming_standby.dsn, "pause")
