@@ -19,6 +19,7 @@ APPLICATION_NAME = "tenant-migrate"  # every session of ours starts with it; the
 WORK_APPLICATION_NAME = f"{APPLICATION_NAME}/work"  # the session that runs the steps: the one the guard may cancel
 TOOL_APPLICATION_NAME = f"{APPLICATION_NAME}/backup"  # pg_dump and pg_restore
 VALIDATE_APPLICATION_NAME = f"{APPLICATION_NAME}/validate"  # Great Expectations' connections
+GUARD_APPLICATION_NAME = f"{APPLICATION_NAME}/guard"  # the guard's own connection (tenant_migrate/guard)
 
 # What to do about a failed connection, by the words of libpq's message (first match wins).
 CONNECT_ADVICE = (

@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from tenant_migrate.db import APPLICATION_NAME, WORK_APPLICATION_NAME, connect, scalar
+from tenant_migrate.db import APPLICATION_NAME, GUARD_APPLICATION_NAME, WORK_APPLICATION_NAME, connect, scalar
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.guard.budgets import MB, Budgets
 from tenant_migrate.guard.figures import Figures, Reading, Standby, statement_line
@@ -39,7 +39,6 @@ from tenant_migrate.steps import Settings
 
 log = logging.getLogger("tenant_migrate.guard")
 
-GUARD_APPLICATION_NAME = f"{APPLICATION_NAME}/guard"
 FRESH_READING_S = 2.0  # a guard point near the budget waits at most this long for a fresh reading
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 
@@ -64,21 +63,23 @@ class Guard:
         self._wake, self._ending = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._conn: psycopg.Connection | None = None
-        self._seq, self._t0, self._seconds = 0, time.monotonic(), 0.0
+        self._seq, self._t0 = 0, time.monotonic()
         self._history: list[tuple[float, int]] = []  # (t, primary WAL position) each time the position moved
         self._replay: dict[str, tuple[int | None, float]] = {}  # standby -> (replay position, t first seen there)
         self._cancelled: dict[int, str] = {}  # work session pid -> why the guard cancelled its statement
         self._cancel_tried: set[tuple[int, str]] = set()
         self._work: list[dict[str, Any]] = []
-        self._cpu_s, self._server_cpu_s = 0.0, 0.0
+        self._cpu_s = 0.0
+        self._server_cpu_s: float | None = None  # None: the server's processes cannot be read from here
         self._server_cpu_mark: float | None = None
-        self._local = str(conninfo_to_dict(dsn).get("host") or "").startswith("/") or \
-            str(conninfo_to_dict(dsn).get("host") or "") in LOCAL_HOSTS
+        host = str(conninfo_to_dict(dsn).get("host") or "")
+        self._local = host.startswith("/") or host in LOCAL_HOSTS
 
     # --- life ------------------------------------------------------------------------------------------------
 
     def start(self) -> Guard:
         """Connect and take the first reading before returning, so that the phase starts watched."""
+        self._t0 = time.monotonic()
         self._connect()
         self._thread = threading.Thread(target=self._run, name="tenant-migrate-guard", daemon=True)
         self._thread.start()
@@ -93,16 +94,10 @@ class Guard:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=10)
-        self._seconds = time.monotonic() - self._t0
-        return self.figures.summary(seconds=self._seconds, queries=self.queries, cpu_s=self._cpu_s,
-                                    server_cpu_s=round(self._server_cpu_s, 3) if self._local else None,
-                                    visible=self.visible, covered=covered, stopped=self.stopped)
-
-    def __enter__(self) -> Guard:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        server_cpu_s = round(self._server_cpu_s, 3) if self._server_cpu_s is not None else None
+        return self.figures.summary(seconds=time.monotonic() - self._t0, queries=self.queries, cpu_s=self._cpu_s,
+                                    server_cpu_s=server_cpu_s, visible=self.visible, covered=covered,
+                                    stopped=self.stopped)
 
     def settings(self, base: Settings) -> Settings:
         """The runner's settings with this guard at every guard point and as a claimant of cancels."""
@@ -323,4 +318,4 @@ class Guard:
         if self._conn is not None and self._server_cpu_mark is not None:
             now = self._backend_cpu(self._conn)
             if now is not None:
-                self._server_cpu_s += now - self._server_cpu_mark
+                self._server_cpu_s = (self._server_cpu_s or 0.0) + now - self._server_cpu_mark
