@@ -13,7 +13,7 @@ def _wait_text(wait: dict[str, Any] | None) -> str:
     if not wait:
         return "none seen"
     return (f"{wait['wait_ms']:,.0f} ms: app pid {wait['pid']} `{wait['statement']}`, behind {wait['blocker']} "
-            f"`{wait['blocker_statement']}` (during `{wait['step']}`)")
+            f"during `{wait['step']}` (its statement then: `{wait['blocker_statement']}`)")
 
 
 def _standby_rows(f: dict[str, Any]) -> list[str]:
