@@ -12,6 +12,10 @@ and the same legacy writer (benchmarks/legacy_writer.py, its own process, 100 ca
   is its apply in the ledger, the rest of the flow (check, preflight, validation) is "outside phases".
 Per run also: WAL written (pg_current_wal_lsn before and after: the writer's WAL is in every run alike) and
 the heap size of each migrated table before and after.
+Ours runs with the guard beside every phase (tenant_migrate/guard): its figures (longest app wait on the
+migration, waits, cancels, replica lag, pauses, its own cost) are read from the ledger and shown beside the
+writer's own (longest stall). --with-standby adds a run of ours batched with a streaming standby of the server
+(tenant_migrate/standby.py), so that the guard also measures, and bounds, replica lag.
 Prints a table, writes online_migration.json and online_migration.png (writer latency over time, phases
 shaded) into --out. Phase 8 (row-level security) is beyond the plan and has no baseline: not compared.
 
@@ -33,9 +37,10 @@ import legacy_writer  # benchmarks/legacy_writer.py, beside this script
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tenant_migrate import demo, embedded, ledger
+from tenant_migrate import demo, embedded, ledger, standby
 from tenant_migrate.db import connection, row_counts
 from tenant_migrate.dsn import describe, with_database
+from tenant_migrate.guard import store
 from tenant_migrate.paths import PROJECT_ROOT
 from tenant_migrate.validation.checkpoints import gx_module
 
@@ -107,10 +112,39 @@ def phase_at(spans: list[Span], moment: float) -> str:
     return next((label for label, start, end in spans if start <= moment <= end), "between phases")
 
 
+def guard_figures(dsn: str) -> dict | None:
+    """What the guard saw over phases 1-7 (None for the scripts, which have no guard), summed up."""
+    with connection(dsn) as conn:
+        phases = {n: r["figures"] for n, r in store.latest(conn).items() if r["direction"] == "up"}
+    if not phases:
+        return None
+    waits = [(f["longest_wait"], n) for n, f in phases.items() if f["longest_wait"]]
+    longest, in_phase = max(waits, key=lambda w: w[0]["wait_ms"], default=(None, None))
+    lags = [(s["max_lag_s"], s["max_behind_bytes"]) for f in phases.values() for s in f["standbys"].values()]
+    seconds = sum(f["seconds"] for f in phases.values())
+    cpu = sum(f["cost"]["client_cpu_s"] + (f["cost"]["server_cpu_s"] or 0) for f in phases.values())
+    return {
+        "whole_phases": sum(f["whole_phase"] for f in phases.values()),
+        "longest_app_wait_ms": longest["wait_ms"] if longest else 0.0,
+        "longest_app_wait": {"phase": in_phase, **longest} if longest else None,
+        "app_waits_seen": sum(f["waits_seen"] for f in phases.values()),
+        "cancelled": sum(len(f["cancels"]) for f in phases.values()),
+        "max_replica_lag_s": max((lag for lag, _ in lags), default=None),
+        "max_behind_mb": round(max((b for _, b in lags), default=0) / 1048576, 1) if lags else None,
+        "pauses": sum(len(f["pauses"]) for f in phases.values()),
+        "paused_s": round(sum(f["paused_s"] for f in phases.values()), 2),
+        "queries_per_s": round(sum(f["cost"]["queries"] for f in phases.values()) / seconds, 2) if seconds else 0,
+        "cpu_percent_of_a_core": round(100 * cpu / seconds, 2) if seconds else 0,
+        "watched_s": round(seconds, 1),
+    }
+
+
 def measure(server: str, source: str, name: str, migration: Callable[[str], list[Span]],
-            rate: float) -> tuple[dict, list[legacy_writer.Op], list[Span], float]:
-    """One run on a fresh copy: the writer, the migration, the writer's summary and the row-loss check."""
+            rate: float, with_standby: bool = False) -> tuple[dict, list[legacy_writer.Op], list[Span], float]:
+    """One run on a fresh copy: the writer, the migration, the writer's summary and the row-loss check; with a
+    streaming standby of the server from before the writer starts until the run ends, if asked."""
     dsn = copy_database(server, source, name)
+    replica = standby.start(server) if with_standby else None
     try:
         writer = legacy_writer.start(dsn, rate)
         time.sleep(SETTLE_S)
@@ -140,11 +174,15 @@ def measure(server: str, source: str, name: str, migration: Callable[[str], list
             "wal_bytes": wal_between(dsn, lsn_before, lsn_after),
             "heap_bytes_before": heaps_before,
             "heap_bytes_after": heaps_after,
+            "standby": replica.name if replica else None,
+            "guard": guard_figures(dsn),
         }
         with connection(dsn) as conn:
             result["row_counts_after"] = row_counts(conn)
         return result, ops, spans, started
     finally:
+        if replica:
+            standby.stop(replica)
         demo.drop_database(server, name)
 
 
@@ -196,14 +234,21 @@ def report(results: dict[str, dict], ratios: dict[str, float]) -> str:
         rows.append((f"heap {table} (MB)", [f"{r['heap_bytes_before'][table] / 1048576:,.0f} -> "
                                             f"{r['heap_bytes_after'][table] / 1048576:,.0f}"
                                             for r in results.values()]))
+    for key, title in (("longest_app_wait_ms", "guard: longest wait"), ("app_waits_seen", "  app waits seen"),
+                       ("cancelled", "  cancelled"), ("max_replica_lag_s", "  replica lag (s)"),
+                       ("max_behind_mb", "  behind (MB)"), ("pauses", "  pauses"), ("paused_s", "  paused (s)"),
+                       ("queries_per_s", "  its queries/s"), ("cpu_percent_of_a_core", "  its CPU (%)")):
+        rows.append((title, [str((r["guard"] or {}).get(key, "-")) for r in results.values()]))
     lines = [f"{'':<22}" + "".join(f"{label:>16}" for label in labels)]
     lines += [f"{title:<22}" + "".join(f"{v:>16}" for v in values) for title, values in rows]
     lines += [f"{name}: {value:.2f}" for name, value in ratios.items()]
     return "\n".join(lines)
 
 
-def benchmark(server: str, scale: float, rate: float, out: Path, with_backups: bool = False) -> dict:
-    """Load, run the scripts and ours both ways (and with backups) on copies, write the JSON and the PNG."""
+def benchmark(server: str, scale: float, rate: float, out: Path, with_backups: bool = False,
+              with_standby: bool = False) -> dict:
+    """Load, run the scripts and ours both ways (and with backups, with a standby) on copies, write the JSON and the
+    PNG."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:  # start an ephemeral Prefect API now, not inside a timing
@@ -220,12 +265,14 @@ def benchmark(server: str, scale: float, rate: float, out: Path, with_backups: b
         "ours batched": lambda dsn: run_ours(dsn, backups=False, backfill="batched")}
     if with_backups:
         migrations["ours+backups"] = lambda dsn: run_ours(dsn, backups=True)
+    if with_standby:
+        migrations["ours batched+standby"] = lambda dsn: run_ours(dsn, backups=False, backfill="batched")
     runs = {}
     try:
         for label, migration in migrations.items():
             print(f"{label} ...", flush=True)
             runs[label] = measure(server, source, f"{source}_{label.replace('+', '_').replace(' ', '_')}", migration,
-                                  rate)
+                                  rate, with_standby=label.endswith("+standby"))
     finally:
         demo.drop_database(server, source)
     results = {label: run[0] for label, run in runs.items()}
@@ -239,6 +286,8 @@ def benchmark(server: str, scale: float, rate: float, out: Path, with_backups: b
             results["plain script"]["writer"]["longest_stall_ms"], 0.001)
         ratios[f"{label}: heap after / before"] = sum(results[label]["heap_bytes_after"].values()) / max(
             sum(results[label]["heap_bytes_before"].values()), 1)
+        ratios[f"{label}: guard's longest app wait / writer's longest stall"] = results[label]["guard"][
+            "longest_app_wait_ms"] / max(results[label]["writer"]["longest_stall_ms"], 0.001)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"scale": scale, "rate": rate, "rows_loaded": loaded["row_counts"], "load_s": loaded["seconds"],
                "load_average_at_end": os.getloadavg(), "cpus": os.cpu_count(), "runs": results,
@@ -255,6 +304,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=10.0, help="demo scale (1 = 100k messages)")
     parser.add_argument("--rate", type=float, default=100.0, help="legacy writer calls per second")
     parser.add_argument("--with-backups", action="store_true", help="also run ours with backups on")
+    parser.add_argument("--with-standby", action="store_true",
+                        help="also run ours batched with a streaming standby of the server (a local server only)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
     parser.add_argument("--server", help="maintenance DSN of the server to use (default: the embedded one)")
     args = parser.parse_args()
@@ -262,7 +313,7 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    benchmark(args.server or embedded.start(), args.scale, args.rate, args.out, args.with_backups)
+    benchmark(args.server or embedded.start(), args.scale, args.rate, args.out, args.with_backups, args.with_standby)
 
 
 if __name__ == "__main__":

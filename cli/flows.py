@@ -11,6 +11,7 @@ import typer
 from cli.common import BackfillOption, DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate.dsn import describe, password_to_environment
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.guard import Budgets
 from tenant_migrate.options import check_migrate_options, check_rollback_options
 
 BatchOption = Annotated[int, typer.Option(help="Rows per backfill transaction (phase 4), 1 to 100,000.")]
@@ -36,6 +37,25 @@ BackupDirOption = Annotated[
         "--backup-dir", help="Backup folder (default: $TENANT_MIGRATE_BACKUP_DIR, else ./backups).", show_default=False
     ),
 ]
+LockWaitBudgetOption = Annotated[int, typer.Option(
+    "--lock-wait-budget-ms", help="An app session that waited this long on the migration gets the migration's "
+    "statement cancelled out of its way (retried later, like a lock timeout).")]
+LagBudgetSOption = Annotated[float, typer.Option(
+    "--lag-budget-s", help="Batched work pauses while a standby's replay is this far behind (until under half).")]
+LagBudgetMbOption = Annotated[float, typer.Option(
+    "--lag-budget-mb", help="... or this much WAL behind.")]
+CeilingOption = Annotated[float, typer.Option(
+    "--budget-ceiling", help="At this many times a budget the phase stops (resumably) and the run fails, saying why.")]
+MaxPauseOption = Annotated[float, typer.Option(
+    "--max-pause-s", help="A pause for replica lag longer than this stops the phase (resumably).")]
+
+
+def guard_parameters(lock_wait_ms: int, lag_s: float, lag_mb: float, ceiling: float,
+                     max_pause_s: float) -> dict[str, Any]:
+    """The flows' guard parameters, checked before the flow starts (a bad value is a one-line error)."""
+    Budgets(lock_wait_ms=lock_wait_ms, lag_s=lag_s, lag_mb=lag_mb, ceiling=ceiling, max_pause_s=max_pause_s)
+    return {"lock_wait_budget_ms": lock_wait_ms, "lag_budget_s": lag_s, "lag_budget_mb": lag_mb,
+            "budget_ceiling": ceiling, "max_pause_s": max_pause_s}
 
 
 def require_prefect_server(approval: str) -> None:
@@ -111,11 +131,18 @@ def migrate_command(
     backfill: BackfillOption = None,
     batch_size: BatchOption = 10_000,
     lock_timeout_ms: LockTimeoutOption = 200,
+    lock_wait_budget_ms: LockWaitBudgetOption = Budgets.lock_wait_ms,
+    lag_budget_s: LagBudgetSOption = Budgets.lag_s,
+    lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,
+    budget_ceiling: CeilingOption = Budgets.ceiling,
+    max_pause_s: MaxPauseOption = Budgets.max_pause_s,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the migrate flow: each pending phase backed up, applied, validated, then gated."""
+    """Run the migrate flow: each pending phase backed up, applied, validated, then gated; the guard watches each
+    phase and bounds what it does to the app and its replicas."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms)
+    guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
     from flows.migrate import migrate
@@ -131,6 +158,7 @@ def migrate_command(
         backfill=backfill,
         batch_size=batch_size,
         lock_timeout_ms=lock_timeout_ms,
+        **guard,
         **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}),
     )
     emit(rows, as_json, f"migrated {describe(target)}:\n{flow_table(rows)}")
@@ -146,16 +174,22 @@ def rollback_command(
         "--approval-timeout", show_default=False,
         help="Seconds each gate waits for go/no-go (default 24 h); no answer = no-go: that phase stays applied.",
     )] = None,
+    lock_wait_budget_ms: LockWaitBudgetOption = Budgets.lock_wait_ms,
+    lag_budget_s: LagBudgetSOption = Budgets.lag_s,
+    lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,
+    budget_ceiling: CeilingOption = Budgets.ceiling,
+    max_pause_s: MaxPauseOption = Budgets.max_pause_s,
     as_json: JsonOption = False,
 ) -> None:
     """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
     check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout)
+    guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
     from flows.rollback import rollback
 
     rows = run_flow(rollback, database=target, to=to, approval=approval, backups=not no_backup, backup_dir=backup_dir,
-                    **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}))
+                    **guard, **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}))
     lines = [f"  {r['phase']} {r['name']:<31} {r['status']:<12} {r['seconds']:>8.1f} s" for r in rows]
     emit(rows, as_json, f"rolled back {describe(target)}:\n" + ("\n".join(lines) or "  nothing to roll back"))
 

@@ -9,7 +9,10 @@ import typer
 from cli.common import BackfillOption, DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate import runner
 from tenant_migrate.check.objects import Finding
+from tenant_migrate.db import connection
 from tenant_migrate.dsn import describe
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.guard import report, store
 from tenant_migrate.plan import load_plan, phase
 
 
@@ -65,10 +68,15 @@ def check_command(
     dsn: DsnOption = None,
     to: Annotated[int | None, typer.Option(help="Check the phases up to this one (default: the last).")] = None,
     backfill: BackfillOption = None,
+    app_statements: Annotated[bool, typer.Option(
+        "--app-statements/--no-app-statements",
+        help="Also check the app's statements (pg_stat_statements) against every pending phase, on a schema-only "
+             "scratch copy (needs CREATEDB; `tenant-migrate compat` alone).")] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Check every phase still to apply against the database, changing nothing: each conflict on one line (what,
-    what the plan needs, what is there, what to do), then what is adopted and noted; exit 1 on a conflict."""
+    what the plan needs, what is there, what to do), then what is adopted and noted, then what each phase does to
+    the app's own statements; exit 1 on a conflict or an app statement that breaks."""
     target = target_dsn(dsn)
     if to is not None:
         phase(to)
@@ -78,15 +86,32 @@ def check_command(
              f"{sum(f.verdict == 'adopt' for f in findings)} app objects adopted, "
              f"{sum(f.verdict == 'create' for f in findings)} objects to create ({way} way through phases 2-4)"]
     lines += findings_text(findings, ("refuse", "adopt", "note"))
-    emit([vars(f) | {"adopted": None} for f in findings], as_json, "\n".join(lines))
-    if refused:
+    app, breaks = app_statement_lines(target) if app_statements else ([], False)
+    lines += [f"  APP     {line}" for line in app]
+    emit({"findings": [vars(f) | {"adopted": None} for f in findings], "app_statements": app,
+          "app_breaks": breaks}, as_json, "\n".join(lines))
+    if refused or breaks:
         raise typer.Exit(1)
 
 
+def app_statement_lines(dsn: str) -> tuple[list[str], bool]:
+    """The compatibility check's lines, and whether an app statement breaks; a check that cannot run (no scratch
+    database allowed) is one line, not a failure of the whole check."""
+    from tenant_migrate.compat import scratch  # noqa: PLC0415 - keeps `tenant-migrate --help` fast
+
+    try:
+        found = scratch.run(dsn)
+    except MigrationError as exc:
+        return [f"app statements not checked: {exc}"], False
+    return found.lines(), found.breaks()
+
+
 def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
-    """The ledger: each phase's state, last run, duration, backup and approval."""
+    """The ledger: each phase's state, last run, duration, backup and approval; and what the guard saw."""
     target = target_dsn(dsn)
     rows = runner.status(target)
+    with connection(target) as conn:
+        guarded = store.latest(conn)
     lines = [f"{describe(target)}", f"  {'phase':<34} {'state':<14} {'started':<20} {'seconds':>8}  approved by"]
     for r in rows:
         started = f"{r['started_at']:%Y-%m-%d %H:%M:%S}" if r["started_at"] else "-"
@@ -99,6 +124,10 @@ def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
                          + " (tenant_migrate.owned_objects; rollback undoes only the created)")
         if r["explanation"]:
             lines.append(f"      {r['explanation']}")
+        if seen := guarded.get(r["phase"]):
+            r["guard"] = seen["figures"]
+            lines.append(f"      {report.one_line(seen['figures'])}" + ("" if seen["direction"] == "up" else
+                                                                     " (its rollback)"))
     emit(rows, as_json, "\n".join(lines))
 
 

@@ -21,6 +21,7 @@ from tasks.apply import applied_earlier_task, apply_task, check_task, phases_to_
 from tasks.backup import backup_task
 from tasks.common import MigrationError, Phase, Settings, artifact_key, check_migrate_options, describe
 from tasks.compat import compat_after_task, compat_before_task
+from tasks.monitor import Budgets, watching
 from tasks.preflight import preflight_task
 from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import row_counts_task, validate_task
@@ -28,8 +29,10 @@ from tasks.validate import row_counts_task, validate_task
 
 def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings,
                       backup_dir: Path | None, data_docs: bool,
-                      applied: dict[str, Any] | None = None, app_dsn: str | None = None) -> dict[str, Any]:
-    """One phase: preflight, backup (+ verify), apply, validate. Returns the gate's evidence.
+                      applied: dict[str, Any] | None = None, app_dsn: str | None = None,
+                      budgets: Budgets | None = None) -> dict[str, Any]:
+    """One phase: preflight, backup (+ verify), apply, validate, with the guard beside it. Returns the gate's
+    evidence.
 
     `applied`: the ledger run of the last phase when it was applied by an earlier run that stopped before its
     go/no-go (killed at the gate, or the plain runner); it is validated and gated again, not left unapproved.
@@ -39,21 +42,28 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
 
     @flow(name=target.name)
     def phase_flow() -> dict[str, Any]:
-        if applied is None:
-            checks = preflight_task(dsn, lock_conn, target.number, backup_dir)
-            app_before = compat_before_task(app_dsn or dsn, dsn)
-            backup_info = backup_task(dsn, target.number, backup_dir, checks.get("database_size_bytes", 0)) \
-                if backup_dir else None
-            outcome = apply_task(dsn, lock_conn, target.number, settings, backup_info)
-        else:
-            checks = {}
-            backup_info = {"path": applied["backup_path"], "sha256": applied["backup_sha256"], "verified": True} \
-                if applied["backup_path"] else None
-            outcome = applied_earlier_task(lock_conn, applied)
-            app_before = compat_before_task(app_dsn or dsn, dsn)
-        validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email, data_docs)
-        app = compat_after_task(dsn, target, app_before, compared=applied is None)
-        counts_before, counts_after = row_counts_task(lock_conn, target.number, outcome.run_id)
+        with watching(dsn, lock_conn, target, "up", budgets or Budgets(), whole=applied is None) as watch:
+            watch.stage("preflight")
+            if applied is None:
+                checks = preflight_task(dsn, lock_conn, target.number, backup_dir)
+                app_before = compat_before_task(app_dsn or dsn, dsn)
+                watch.stage("backup")
+                backup_info = backup_task(dsn, target.number, backup_dir, checks.get("database_size_bytes", 0)) \
+                    if backup_dir else None
+                watch.stage("apply")
+                outcome = apply_task(dsn, lock_conn, target.number, watch.settings(settings), backup_info)
+            else:
+                checks = {}
+                backup_info = {"path": applied["backup_path"], "sha256": applied["backup_sha256"],
+                               "verified": True} if applied["backup_path"] else None
+                outcome = applied_earlier_task(lock_conn, applied)
+                app_before = compat_before_task(app_dsn or dsn, dsn)
+            watch.run_id = outcome.run_id
+            watch.stage("validate")
+            validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email,
+                                       data_docs)
+            app = compat_after_task(dsn, target, app_before, compared=applied is None)
+            counts_before, counts_after = row_counts_task(lock_conn, target.number, outcome.run_id)
         create_markdown_artifact(
             f"### Phase {target.number} `{target.name}`\n- status: {outcome.status} in {outcome.seconds:.1f} s\n"
             f"- backup: `{backup_info['path'] if backup_info else 'none (--no-backup)'}`\n"
@@ -64,8 +74,8 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
         )
         return {"checks": checks, "backup": backup_info, "validation": validation, "run_id": outcome.run_id,
                 "counts_before": counts_before, "counts_after": counts_after, "seconds": outcome.seconds,
-                "notes": outcome.notes, "status": outcome.status, "sections": [app["section"]],
-                "app_statements": app}
+                "notes": outcome.notes, "status": outcome.status, "monitoring": watch.evidence["monitoring"],
+                "sections": [*watch.evidence["sections"], app["section"]], "app_statements": app}
 
     return phase_flow()
 
@@ -87,17 +97,19 @@ def run_acceptance_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]
 
 def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_s: int, backup_dir: Path | None,
                    settings: Settings, poll_interval: int, data_docs: bool = True,
-                   acceptance_load_seconds: float = 5.0, app_dsn: str | None = None) -> list[dict[str, Any]]:
+                   acceptance_load_seconds: float = 5.0, app_dsn: str | None = None,
+                   budgets: Budgets | None = None) -> list[dict[str, Any]]:
     """The body of `migrate`, also run by the staging dry run: pending phases in order, each gated, then the
     acceptance checklist once every phase is applied. `app_dsn`: where the app's statements are read (default
     `dsn`; the dry run's source). Each row's `app_findings`: one line per thing the phase does to them, then one
     per statement that could not be checked."""
-    summary = []
+    summary, budgets = [], budgets or Budgets()
     with migration_lock(dsn) as lock_conn:
         todo = phases_to_apply_task(lock_conn, to)
         check_task(lock_conn, [target for target, applied in todo if applied is None], settings)
         for target, applied in todo:
-            evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied, app_dsn)
+            evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied, app_dsn,
+                                         budgets)
             decision = gate.ask(gate.applied_question(target, evidence), key=f"phase-{target.number}",
                                 approval=approval, timeout_s=approval_timeout_s, poll_interval=poll_interval)
             gate.record(lock_conn, target, "up", decision, evidence["run_id"])
@@ -110,7 +122,9 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
                 "app_findings": evidence["app_statements"]["findings"] + evidence["app_statements"]["unchecked"],
             })
             if not decision.go:
-                rollback_task(dsn, lock_conn, target.number, settings)
+                with watching(dsn, lock_conn, target, "down", budgets) as watch:
+                    watch.stage("rollback")
+                    rollback_task(dsn, lock_conn, target.number, watch.settings(settings))
                 create_table_artifact(flat(summary), key="migration-summary", description="per-phase results")
                 raise MigrationError(f"phase {target.number} {target.name} {decision.said()}: it was rolled back; "
                                      "the migration stopped")
@@ -135,20 +149,30 @@ def migrate(
     poll_interval: int = 5,
     data_docs: bool = True,
     acceptance_load_seconds: float = 5.0,
+    lock_wait_budget_ms: int = Budgets.lock_wait_ms,
+    lag_budget_s: float = Budgets.lag_s,
+    lag_budget_mb: float = Budgets.lag_mb,
+    budget_ceiling: float = Budgets.ceiling,
+    max_pause_s: float = Budgets.max_pause_s,
 ) -> list[dict[str, Any]]:
     """Apply the pending phases up to `to`, each gated, then run the acceptance checklist when all are applied;
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL; `backfill` the
-    way through phases 2-4 (instant by default; once phase 2 ran, its way). Every parameter is checked before
-    anything runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
+    way through phases 2-4 (instant by default; once phase 2 ran, its way). The guard beside each phase cancels a
+    migration statement an app session waited on longer than `lock_wait_budget_ms`, pauses batched work while a
+    standby is more than `lag_budget_s` or `lag_budget_mb` behind, and stops the phase (resumably) at
+    `budget_ceiling` times a budget or after a pause of `max_pause_s`. Every parameter is checked before anything
+    runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, poll_interval=poll_interval,
                           acceptance_load_seconds=acceptance_load_seconds)
     gate.check_approval_mode(approval)
+    budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
+                      ceiling=budget_ceiling, max_pause_s=max_pause_s)
     dsn = resolve_database(database)
-    get_run_logger().info("migrating %s (approval %s)", describe(dsn), approval)
+    get_run_logger().info("migrating %s (approval %s; guard budgets: %s)", describe(dsn), approval, budgets.describe())
     return migrate_phases(dsn, to=to, approval=approval, approval_timeout_s=approval_timeout_s,
                           backup_dir=backup_folder(backups, backup_dir),
                           settings=Settings(batch_size=batch_size, lock_timeout_ms=lock_timeout_ms,
                                             backfill=backfill),
                           poll_interval=poll_interval, data_docs=data_docs,
-                          acceptance_load_seconds=acceptance_load_seconds)
+                          acceptance_load_seconds=acceptance_load_seconds, budgets=budgets)

@@ -12,6 +12,7 @@ from tasks import gate
 from tasks.apply import phases_to_roll_back_task, rollback_task
 from tasks.backup import backup_task
 from tasks.common import MigrationError, Settings, check_rollback_options, describe
+from tasks.monitor import Budgets, watching
 from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import validate_after_rollback_task
 
@@ -25,13 +26,21 @@ def rollback(
     backups: bool = True,
     backup_dir: str | None = None,
     poll_interval: int = 5,
+    lock_wait_budget_ms: int = Budgets.lock_wait_ms,
+    lag_budget_s: float = Budgets.lag_s,
+    lag_budget_mb: float = Budgets.lag_mb,
+    budget_ceiling: float = Budgets.ceiling,
+    max_pause_s: float = Budgets.max_pause_s,
 ) -> list[dict[str, Any]]:
     """Roll back to phase `to` (0 = the legacy schema); in manual mode each phase waits for its go/no-go.
-    `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL. Every parameter is
-    checked before anything runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
+    `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL. The guard watches
+    each phase's backup, rollback and check, with the budgets of the migrate flow. Every parameter is checked before
+    anything runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
     check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s,
                            poll_interval=poll_interval)
     gate.check_approval_mode(approval)
+    budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
+                      ceiling=budget_ceiling, max_pause_s=max_pause_s)
     dsn = resolve_database(database)
     get_run_logger().info("rolling %s back to phase %d (approval %s)", describe(dsn), to, approval)
     folder, settings, summary = backup_folder(backups, backup_dir), Settings(), []
@@ -43,10 +52,14 @@ def rollback(
             if not decision.go:
                 raise MigrationError(f"rollback of phase {target.number} {decision.said()}: stopped, phase "
                                      f"{target.number} stays applied")
-            saved = backup_task(dsn, target.number, folder) if folder else None
-            outcome = rollback_task(dsn, lock_conn, target.number, settings, saved)
-            gate.attach(lock_conn, decision_id, outcome.run_id)
-            check = validate_after_rollback_task(dsn, lock_conn, target.number, outcome.run_id)
+            with watching(dsn, lock_conn, target, "down", budgets) as watch:
+                watch.stage("backup")
+                saved = backup_task(dsn, target.number, folder) if folder else None
+                watch.stage("rollback")
+                outcome = rollback_task(dsn, lock_conn, target.number, watch.settings(settings), saved)
+                gate.attach(lock_conn, decision_id, outcome.run_id)
+                watch.stage("validate")
+                check = validate_after_rollback_task(dsn, lock_conn, target.number, outcome.run_id)
             summary.append({"phase": target.number, "name": target.name, "status": outcome.status,
                             "seconds": outcome.seconds, "previous phase valid": check["success"],
                             "decision": decision.verdict})

@@ -15,7 +15,11 @@ from tenant_migrate.paths import read_sql
 
 Row = TypeVar("Row")
 LEGACY_TABLES = ("contacts", "messages", "orders", "campaigns", "campaign_subscribers")
-APPLICATION_NAME = "tenant-migrate"
+APPLICATION_NAME = "tenant-migrate"  # every session of ours starts with it; the guard counts the others as the app
+WORK_APPLICATION_NAME = f"{APPLICATION_NAME}/work"  # the session that runs the steps: the one the guard may cancel
+TOOL_APPLICATION_NAME = f"{APPLICATION_NAME}/backup"  # pg_dump and pg_restore
+VALIDATE_APPLICATION_NAME = f"{APPLICATION_NAME}/validate"  # Great Expectations' connections
+GUARD_APPLICATION_NAME = f"{APPLICATION_NAME}/guard"  # the guard's own connection (tenant_migrate/guard)
 
 # What to do about a failed connection, by the words of libpq's message (first match wins).
 CONNECT_ADVICE = (
@@ -27,12 +31,13 @@ CONNECT_ADVICE = (
 )
 
 
-def connect(dsn: str, *, autocommit: bool = True, **params: Any) -> psycopg.Connection:
+def connect(dsn: str, *, autocommit: bool = True, application_name: str = APPLICATION_NAME,
+            **params: Any) -> psycopg.Connection:
     """Open a connection, turning failures into a one-line MigrationError without the password:
     what failed, then what to do. `params`: more libpq connection parameters (keepalives)."""
     try:
         return psycopg.connect(
-            dsn, autocommit=autocommit, connect_timeout=10, application_name=APPLICATION_NAME, **params
+            dsn, autocommit=autocommit, connect_timeout=10, application_name=application_name, **params
         )
     except psycopg.OperationalError as exc:
         # libpq says 'connection to server at "h", port p failed: FATAL:  <reason>'; the reason is what matters

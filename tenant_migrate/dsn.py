@@ -57,10 +57,12 @@ def without_password(dsn: str) -> str:
     return make_conninfo("", **parts)
 
 
-def tool_env(dsn: str) -> tuple[str, dict[str, str]]:
+def tool_env(dsn: str, application_name: str | None = None) -> tuple[str, dict[str, str]]:
     """For a client tool (pg_dump, psql): the conninfo without the password, and an environment holding it
-    in PGPASSWORD."""
+    in PGPASSWORD (and the application_name its sessions show, if given)."""
     env = dict(os.environ)
+    if application_name:
+        env["PGAPPNAME"] = application_name
     if secret := password(dsn):
         env["PGPASSWORD"] = secret
     env.setdefault("PGCONNECT_TIMEOUT", "10")

@@ -21,14 +21,20 @@ import psycopg
 from psycopg import errors, sql
 
 from tenant_migrate import faults, ledger, ownership
-from tenant_migrate.db import connect, one, scalar
+from tenant_migrate.db import WORK_APPLICATION_NAME, connect, one, scalar
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Step
 
 log = logging.getLogger("tenant_migrate.runner")
 
-TRANSIENT_ERRORS = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure)
+
+
+class GuardCancelled(Exception):
+    """A statement the guard cancelled because an app session waited on it too long (Settings.cancel_claims)."""
+
+
+TRANSIENT_ERRORS = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure, GuardCancelled)
 STATEMENT_TIMEOUT_ATTEMPTS = 3  # a statement cut by statement_timeout may pass at a quieter moment, rarely later
 # the index a statement builds concurrently: its name, and its table (the index lives in the table's schema)
 CONCURRENT_INDEX = re.compile(
@@ -54,6 +60,10 @@ class Settings:
     # Called with what is about to run, before every step, every generated statement and every batch: a guard
     # may wait (throttle) or raise MigrationError (stop the phase; it stays resumable).
     guards: tuple[Callable[[str], None], ...] = ()
+    # Asked, with the work session's pid, when one of its statements was cancelled by a user request: a guard that
+    # cancelled it on purpose says why (the statement is then retried like a lock timeout), or raises MigrationError
+    # to stop the phase; None: not its cancel.
+    cancel_claims: tuple[Callable[[int], str | None], ...] = ()
 
 
 @dataclass
@@ -79,12 +89,25 @@ def _oldest_transactions(work: psycopg.Connection) -> str:
     return "; ".join(f"pid {r[0]} ({r[2] or r[1]}, {r[3]}, open {r[4]})" for r in rows) or "none now"
 
 
+def _claimed(work: psycopg.Connection, attempt: Callable[[], Any], settings: Settings) -> Any:
+    """attempt(), with a cancel that a guard claims turned into GuardCancelled."""
+    try:
+        return attempt()
+    except errors.QueryCanceled as exc:
+        if "statement timeout" not in str(exc):
+            for claim in settings.cancel_claims:
+                if reason := claim(work.info.backend_pid):
+                    raise GuardCancelled(reason) from None
+        raise
+
+
 def _with_lock_retries(run: Run, attempt: Callable[[], Any], what: str) -> Any:
-    """Run attempt(); on a lock timeout, deadlock or serialization failure, back off and try again."""
+    """Run attempt(); on a lock timeout, deadlock, serialization failure or a guard's cancel, back off and try
+    again."""
     work, settings, delay = run.work, run.settings, 0.05
     for number in range(1, settings.lock_attempts + 1):
         try:
-            return attempt()
+            return _claimed(work, attempt, settings)
         except TRANSIENT_ERRORS as exc:
             if number == settings.lock_attempts:
                 raise MigrationError(
@@ -272,7 +295,7 @@ def run_step(run: Run, step: Step) -> None:
 
 
 def work_session(dsn: str, settings: Settings) -> psycopg.Connection:
-    work = connect(dsn)
+    work = connect(dsn, application_name=WORK_APPLICATION_NAME)
     for name in ("admin_email", "admin_full_name", "admin_company_name", "admin_whatsapp_number"):
         work.execute("SELECT set_config(%s, %s, false)", (f"tenant_migrate.{name}", getattr(settings, name)))
     return work

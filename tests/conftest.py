@@ -27,8 +27,8 @@ from prefect.testing.utilities import prefect_test_harness
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tenant_migrate import demo, embedded
-from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts
+from tenant_migrate import demo, embedded, standby
+from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts, scalar
 from tenant_migrate.dsn import database_name, with_database
 
 TEST_SCALE = 0.05  # 500 contacts, 5,000 messages: every table has rows, every test stays fast
@@ -81,6 +81,49 @@ def legacy_template(pg_server: str) -> Iterator[str]:
     demo.load(demo.create_database(pg_server, TEMPLATE), TEST_SCALE)
     yield TEMPLATE
     demo.drop_database(pg_server, TEMPLATE)
+
+
+@pytest.fixture
+def streaming_standby(pg_server: str) -> Iterator[standby.Standby]:
+    """A streaming standby of the session's server (pg_basebackup -R, the server's own binaries run as the
+    server's OS user), only for the tests that ask for it, stopped after. Skipped when the server is not on this
+    machine (TEST_DATABASE_URL elsewhere)."""
+    if not standby.is_local(pg_server):
+        pytest.skip("no standby: the test server is not on this machine")
+    replica = standby.start(pg_server)
+    yield replica
+    standby.stop(replica)
+
+
+def eventually(condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
+    """What condition() returns once it is true, polled every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} after {timeout} s")
+
+
+def add_messages(dsn: str, rows: int) -> None:
+    """More messages for a backfill that takes a while (tenant 1's first contact writes them)."""
+    with connection(dsn) as conn:
+        conn.execute("INSERT INTO messages (contact_id, message_id, direction, message_type, content_text, status, "
+                     "sent_at) SELECT (SELECT min(id) FROM contacts), 'bulk.' || g, 'incoming', 'text', "
+                     "repeat('x', 100), 'delivered', now() FROM generate_series(1, %s) AS g", (rows,))
+
+
+def caught_up(primary: str, name: str) -> bool:
+    """The standby `name` has replayed everything the primary wrote."""
+    with connection(primary) as conn:
+        return bool(scalar(conn, "SELECT count(*) FROM pg_stat_replication WHERE application_name = %s "
+                                 "AND replay_lsn = pg_current_wal_lsn()", (name,)))
+
+
+def replay(standby_dsn: str, action: str) -> None:
+    """pause or resume the standby's replay (it keeps receiving WAL)."""
+    with connection(standby_dsn) as conn:
+        conn.execute(sql.SQL("SELECT {}()").format(sql.Identifier(f"pg_wal_replay_{action}")))
 
 
 @pytest.fixture

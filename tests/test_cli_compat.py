@@ -53,3 +53,30 @@ def test_an_unreachable_database_is_one_error_line(cli):
     assert 1 == out.exit_code
     assert 1 == len(out.stderr.splitlines()) and out.stderr.startswith("error: cannot connect to ")
     assert PASSWORD not in out.output
+
+
+def test_check_lists_the_app_statements_that_break_beside_the_conflicts_and_exits_1(app_db):
+    """`tenant-migrate check` on a database without conflicts: the plan's part is clean, the app's upsert breaks at
+    phase 5, so the check exits 1; with --no-app-statements it is the plan's check alone (exit 0)."""
+    from cli.main import app
+
+    before = snapshot(app_db)
+    out = CliRunner().invoke(app, ["check", "--dsn", app_db])
+    assert 1 == out.exit_code, out.output
+    lines = out.stdout.splitlines()
+    assert " 0 conflicts, " in lines[0]
+    assert [x for x in lines if x.startswith("  APP     breaks at phase 5 05_update_constraints: INSERT INTO contacts")]
+    assert [x for x in lines if x.startswith("  APP     changes meaning at phase 5")]
+    assert before == snapshot(app_db)
+    alone = CliRunner().invoke(app, ["check", "--dsn", app_db, "--no-app-statements", "--json"])
+    assert (0, [], False) == (alone.exit_code, json.loads(alone.stdout)["app_statements"],
+                              json.loads(alone.stdout)["app_breaks"])
+
+
+def test_check_without_pg_stat_statements_says_so_in_one_line_and_exits_0(legacy_db):
+    from cli.main import app
+
+    out = CliRunner().invoke(app, ["check", "--dsn", legacy_db])
+    assert 0 == out.exit_code, out.output
+    assert 1 == sum(x.startswith("  APP     app statements not checked: pg_stat_statements is not installed")
+                    for x in out.stdout.splitlines())

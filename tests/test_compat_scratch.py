@@ -6,7 +6,7 @@ from conftest import APP_UPSERT_CALLS, app_role, snapshot
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from tenant_migrate import compat, ledger, runner
+from tenant_migrate import ledger, runner
 from tenant_migrate.compat.scratch import run
 from tenant_migrate.compat.statements import read
 from tenant_migrate.db import connection
@@ -50,7 +50,7 @@ def test_a_role_without_a_tenant_breaks_at_phase_8_and_preflight_would_refuse_it
     raw = app_role(app_db, "app_raw", tenant=False)
     with connection(raw) as conn:
         conn.execute("SELECT name FROM contacts WHERE id = %s", (1,))
-    lines = compat.report(app_db)
+    lines = run(app_db).lines()
     role = f"{database_name(app_db)}_app_raw"
     assert [x for x in lines if x.startswith(f"phase 8 08_row_level_security: preflight refuses: login role {role} "
                                              "can read public.contacts but has no tenant")]
@@ -71,8 +71,8 @@ def test_a_database_migrated_in_part_is_checked_against_the_phases_still_to_appl
 
 
 def test_without_pg_stat_statements_the_report_is_one_line(legacy_db):
-    assert 1 == len(compat.report(legacy_db))
-    assert compat.report(legacy_db)[0].startswith("app statements not checked: pg_stat_statements is not installed")
+    assert 1 == len(run(legacy_db).lines())
+    assert run(legacy_db).lines()[0].startswith("app statements not checked: pg_stat_statements is not installed")
 
 
 def test_a_role_that_cannot_create_the_scratch_database_gets_one_line_and_leaves_nothing(app_db):

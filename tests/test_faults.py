@@ -268,11 +268,12 @@ def condition_seen(conn: psycopg.Connection, point: Point, state: dict) -> list[
     db = conn.info.dbname
     if point.when == "build-waiting":
         rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = "
-                            "'tenant-migrate' AND query ILIKE '%%INDEX CONCURRENTLY%%' AND wait_event_type = 'Lock'",
-                            (db,)).fetchall()
-    elif point.when == "dump-waiting":
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'pg_dump' "
+                            "'tenant-migrate/work' AND query ILIKE '%%INDEX CONCURRENTLY%%' "
                             "AND wait_event_type = 'Lock'", (db,)).fetchall()
+    elif point.when == "dump-waiting":
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                            "AND application_name = 'tenant-migrate/backup' AND wait_event_type = 'Lock'",
+                            (db,)).fetchall()
     elif point.when == "batch-waiting":
         reached = conn.execute("SELECT max(p.position) FROM tenant_migrate.step_progress AS p WHERE p.step = %s",
                                (backfill("messages").name,)).fetchone()[0] if ledger.exists(conn) else None
@@ -307,7 +308,7 @@ def act(conn: psycopg.Connection, point: Point, proc: subprocess.Popen, pids: li
             conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
     elif point.trigger == "terminate-all":
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                     "AND application_name = 'tenant-migrate' AND pid <> pg_backend_pid()", (db,))
+                     "AND application_name LIKE 'tenant-migrate%%' AND pid <> pg_backend_pid()", (db,))
     elif point.trigger == "terminate-lock":
         lock_pid = conn.execute("SELECT backend_pid FROM tenant_migrate.phase_runs ORDER BY id DESC LIMIT 1"
                                 ).fetchone()[0]

@@ -127,7 +127,8 @@ def test_loading_does_not_rewrite_the_suite_files(at_phase: Callable[[int], str]
 
 
 def test_sqlalchemy_url_puts_a_host_in_the_netloc() -> None:
-    assert sqlalchemy_url("postgresql://u:pw@db.example:6543/app") == "postgresql+psycopg://u:pw@db.example:6543/app"
+    assert "postgresql+psycopg://u:pw@db.example:6543/app?application_name=tenant-migrate%2Fvalidate" == \
+        sqlalchemy_url("postgresql://u:pw@db.example:6543/app")
     socket_url = sqlalchemy_url("host=/run/postgresql dbname=app user=u")
     assert socket_url.startswith("postgresql+psycopg://u@localhost/app?") and "host=%2Frun%2Fpostgresql" in socket_url
 

@@ -182,3 +182,21 @@ CREATE TABLE IF NOT EXISTS tenant_migrate.fingerprints (
     taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (label, table_name, chunk)
 );
+
+-- What the guard saw beside a phase (tenant_migrate/guard): its figures (app lock waits, replica lag, WAL, pauses,
+-- cancels, its own cost), the series it plotted, and the plot's file. run_id: the phase run it watched, when the
+-- phase got as far as starting one.
+CREATE TABLE IF NOT EXISTS tenant_migrate.guard_figures (
+    id bigserial PRIMARY KEY,
+    phase integer NOT NULL,
+    direction text NOT NULL CHECK (direction IN ('up', 'down')),
+    run_id bigint REFERENCES tenant_migrate.phase_runs (id),
+    flow_run_id text,
+    whole_phase boolean NOT NULL,
+    stopped text,
+    figures jsonb NOT NULL,
+    series jsonb NOT NULL DEFAULT '[]',
+    plot_path text,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS guard_figures_phase_idx ON tenant_migrate.guard_figures (phase, id);

@@ -41,7 +41,16 @@ from tenant_migrate.backup.store import (
     size,
 )
 from tenant_migrate.backup.tools import find_pg_dump, pg_restore_for, server_major, sibling, tool_error, version_text
-from tenant_migrate.db import LEGACY_TABLES, cluster_id, connection, one, row_counts, scalar, table_rows
+from tenant_migrate.db import (
+    LEGACY_TABLES,
+    TOOL_APPLICATION_NAME,
+    cluster_id,
+    connection,
+    one,
+    row_counts,
+    scalar,
+    table_rows,
+)
 from tenant_migrate.dsn import database_name, describe, tool_env
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
@@ -210,7 +219,7 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
         suffix += 1
         name = f"{stamp}-{_slug(db)}-{label}-{suffix}"
     final, partial = root / name, root / f".{name}.partial"
-    conninfo, env = tool_env(dsn)
+    conninfo, env = tool_env(dsn, TOOL_APPLICATION_NAME)
     started = now()
     t0 = time.perf_counter()
     private_dir(root)

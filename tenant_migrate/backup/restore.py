@@ -22,7 +22,15 @@ from tenant_migrate import ledger
 from tenant_migrate.backup.dump import verify
 from tenant_migrate.backup.store import RESTORES, archive, now, read_manifest, record, resolve
 from tenant_migrate.backup.tools import pg_restore_for, sibling, tool_error
-from tenant_migrate.db import LEGACY_TABLES, cluster_id, connection, drop_database, row_counts, table_rows
+from tenant_migrate.db import (
+    LEGACY_TABLES,
+    TOOL_APPLICATION_NAME,
+    cluster_id,
+    connection,
+    drop_database,
+    row_counts,
+    table_rows,
+)
 from tenant_migrate.dsn import database_name, describe, tool_env, with_database
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import migration_lock
@@ -54,7 +62,7 @@ def pg_restore_into(dsn: str, path: Path, *, jobs: int = 1, exact: bool = True) 
             # pg_restore 17+ sends `SET transaction_timeout` even to older servers, which reject it
             _replay_script(dsn, path, manifest, [], exact=exact)
             return
-    conninfo, env = tool_env(dsn)
+    conninfo, env = tool_env(dsn, TOOL_APPLICATION_NAME)
     args = [pg_restore_for(manifest), "--exit-on-error", "--no-password", f"--dbname={conninfo}"]
     args += ["-j", str(jobs)] if jobs > 1 else ["--single-transaction"]
     if not exact:
@@ -181,7 +189,7 @@ def _replay_script(dsn: str, path: Path, manifest: dict[str, Any], preamble: lis
     psql = sibling(pg_restore, "psql")
     with connection(dsn) as conn:
         server = conn.info.server_version
-    conninfo, env = tool_env(dsn)
+    conninfo, env = tool_env(dsn, TOOL_APPLICATION_NAME)
     options = [] if exact else ["--no-owner", "--no-privileges"]
     with tempfile.TemporaryFile() as err:
         psql_proc = subprocess.Popen([psql, "--no-psqlrc", "--quiet", "--no-password", f"--dbname={conninfo}"],

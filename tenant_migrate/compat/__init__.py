@@ -2,9 +2,5 @@
 
 `statements` reads them from pg_stat_statements; `prepare` checks them against a schema as it is;
 `findings` compares two checks (before and after a phase); `scratch` runs the whole check on demand, on a
-schema-only copy. `report(dsn)` is the one-line findings of that check.
+schema-only copy.
 """
-
-from tenant_migrate.compat.scratch import report
-
-__all__ = ["report"]

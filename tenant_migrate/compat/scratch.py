@@ -1,4 +1,4 @@
-"""The compatibility check on demand (`tenant-migrate compat`, and `report` for `tenant-migrate check`).
+"""The compatibility check on demand (`tenant-migrate compat` and `tenant-migrate check`).
 
 It needs the schema each phase leaves behind without touching the database: a schema-only copy
 (pg_dump --schema-only, plus the ledger's rows so that applied phases stay applied) into a scratch
@@ -60,13 +60,6 @@ class Report:
         return [*self.notes, *(f.line() for f in findings),
                 *(unchecked_line(s, reason) for s, reason in unchecked(self.statements, self.baseline)),
                 f"{self.database}: {summary(self.statements, self.baseline, findings)}"]
-
-
-def report(dsn: str) -> list[str]:
-    """One-line findings about the app's statements for every phase still to apply (for `tenant-migrate check`):
-    what breaks at which phase and why, with the fix where known; what changes meaning; what cannot be checked;
-    a summary. Without pg_stat_statements: that one line."""
-    return run(dsn).lines()
 
 
 def run(dsn: str, settings: Settings | None = None) -> Report:

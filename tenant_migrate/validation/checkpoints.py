@@ -30,7 +30,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from tenant_migrate.db import connection
+from tenant_migrate.db import VALIDATE_APPLICATION_NAME, connection
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import PROJECT_ROOT
@@ -58,6 +58,7 @@ def sqlalchemy_url(dsn: str) -> str:
     parts = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
     host = parts.pop("host", None) or ""
     query: dict[str, str] = {k: v for k, v in parts.items() if k not in ("user", "password", "port", "dbname")}
+    query["application_name"] = VALIDATE_APPLICATION_NAME  # ours: the guard does not count them as the app's
     netloc_host = host
     if not host or host.startswith("/") or "," in host:
         netloc_host = "localhost"
