@@ -23,9 +23,11 @@ from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.guard import Budgets, Guard
 from tenant_migrate.guard.report import coverage, markdown, one_line
+from tenant_migrate.plan import phase
 from tenant_migrate.steps import Settings
 
-MESSAGES_STEP = "04_backfill_tenant_ids/up/06_backfill_messages"
+BACKFILL = next(s.name for s in phase(4).steps("up", "batched") if s.mode == "batched" and s.table == "messages")
+MESSAGES_STEP = f"04_backfill_tenant_ids/up/{BACKFILL}"
 CONTACTS_STEP = "02_add_tenant_columns/up/01_contacts_columns"
 
 
@@ -122,7 +124,7 @@ def test_the_lock_wait_budget_cancels_the_migrations_statement_not_the_apps(lega
 def backfill_position(dsn: str) -> int | None:
     with connection(dsn) as conn:
         return scalar(conn, "SELECT max(position) FROM tenant_migrate.step_progress "
-                            "WHERE step = '06_backfill_messages'")
+                            "WHERE step = %s", (BACKFILL,))
 
 
 @pytest.mark.slow
@@ -167,7 +169,7 @@ def test_the_ceiling_stops_the_phase_resumably_saying_why(legacy_db, streaming_s
 
     def lag_after_the_first_batch(step: str, done: int, total: int) -> None:
         """The standby falls behind during the backfill: replay stops and WAL piles up, over the budget."""
-        if step == "06_backfill_messages" and not paused:
+        if step == BACKFILL and not paused:
             paused.append(done)
             replay(streaming_standby.dsn, "pause")
             with connection(legacy_db) as conn:
@@ -186,7 +188,7 @@ def test_the_ceiling_stops_the_phase_resumably_saying_why(legacy_db, streaming_s
     replay(streaming_standby.dsn, "resume")
     resumed: list[int] = []
     outcome = runner.apply_phase(legacy_db, 4, Settings(batch_size=1000, progress=lambda s, done, t: resumed.append(
-        done) if s == "06_backfill_messages" else None))
+        done) if s == BACKFILL else None))
     assert (failed["id"], "applied") == (outcome.resumed_from, outcome.status)
     assert stopped_at + 1000 == resumed[0]  # the next batch after the one where it stopped, not the first
 
