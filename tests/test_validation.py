@@ -344,8 +344,9 @@ def test_query_expectation_runs_its_query_once_and_caps_the_count_at_200(at_phas
         many = batch.validate(cls(unexpected_rows_query="SELECT g FROM generate_series(1, 300) AS g CROSS JOIN "
                                                         "{batch} AS b"), result_format="COMPLETE")
         none = batch.validate(cls(unexpected_rows_query="SELECT one FROM {batch} WHERE one <> 1"))
-    finally:
+    finally:  # the datasource's engine and its execution engine's are two: close both pools
         datasource.get_execution_engine().engine.dispose()
+        datasource.get_engine().dispose()
     assert not many.success and many.result["observed_value"] == 200
     assert len(many.result["details"]["unexpected_rows"]) == 200
     assert none.success and none.result["observed_value"] == 0
