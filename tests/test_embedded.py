@@ -27,6 +27,27 @@ def test_start_reuses_a_running_server(tmp_path):
     assert not embedded.stop(pgdata)
 
 
+def test_a_bin_folder_without_pg_ctl_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENANT_MIGRATE_PG_BIN", str(tmp_path))
+    with pytest.raises(MigrationError, match=f"^no pg_ctl in {tmp_path}: point TENANT_MIGRATE_PG_BIN at a PostgreSQL "):
+        embedded.start(tmp_path / "pgdata", 1)
+    assert not (tmp_path / "pgdata").exists()
+
+
+@pytest.mark.skipif(not os.path.isfile("/usr/lib/postgresql/15/bin/pg_ctl"), reason="Debian's PostgreSQL 15 not here")
+def test_the_private_server_runs_the_binaries_it_is_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENANT_MIGRATE_PG_BIN", "/usr/lib/postgresql/15/bin")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = embedded.start(tmp_path / "pgdata", port)
+    try:
+        with connection(server) as conn:
+            assert conn.info.server_version // 10000 == 15
+    finally:
+        assert embedded.stop(tmp_path / "pgdata")
+
+
 def test_port_taken_is_a_clear_error(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
