@@ -9,10 +9,9 @@ import typer
 from cli.common import BackfillOption, DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate import runner
 from tenant_migrate.check.objects import Finding
-from tenant_migrate.db import connection
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.guard import report, store
+from tenant_migrate.guard import report
 from tenant_migrate.plan import load_plan, phase
 
 
@@ -110,8 +109,6 @@ def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
     """The ledger: each phase's state, last run, duration, backup and approval; and what the guard saw."""
     target = target_dsn(dsn)
     rows = runner.status(target)
-    with connection(target) as conn:
-        guarded = store.latest(conn)
     lines = [f"{describe(target)}", f"  {'phase':<34} {'state':<14} {'started':<20} {'seconds':>8}  approved by"]
     for r in rows:
         started = f"{r['started_at']:%Y-%m-%d %H:%M:%S}" if r["started_at"] else "-"
@@ -124,10 +121,9 @@ def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
                          + " (tenant_migrate.owned_objects; rollback undoes only the created)")
         if r["explanation"]:
             lines.append(f"      {r['explanation']}")
-        if seen := guarded.get(r["phase"]):
-            r["guard"] = seen["figures"]
-            lines.append(f"      {report.one_line(seen['figures'])}" + ("" if seen["direction"] == "up" else
-                                                                     " (its rollback)"))
+        if r["guard"]:
+            lines.append(f"      {report.one_line(r['guard'])}" + ("" if r["guard_direction"] == "up" else
+                                                               " (its rollback)"))
     emit(rows, as_json, "\n".join(lines))
 
 

@@ -22,6 +22,7 @@ from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.db import LEGACY_TABLES, connect, one
 from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.guard import store
 from tenant_migrate.lock import LockLost, lock_guard, lock_is_free, migration_lock
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import BACKFILLS, Phase, load_plan, phase
@@ -280,12 +281,14 @@ def rollback(dsn: str, to: int, settings: Settings | None = None) -> list[PhaseO
 
 
 def status(dsn: str) -> list[dict[str, Any]]:
-    """One row per phase of the plan: its state in the ledger, with a stale 'running' run explained."""
+    """One row per phase of the plan: its state in the ledger, with a stale 'running' run explained, what it owns,
+    and the newest figures of the guard beside it (`guard`, `guard_direction`)."""
     conn = connect(dsn)
     try:
         latest = ledger.latest_runs(conn)
         free = lock_is_free(conn)
         owns = ledger.ownership_counts(conn)
+        guarded = store.latest(conn)
     finally:
         conn.close()
     rows = []
@@ -302,5 +305,7 @@ def status(dsn: str) -> list[dict[str, Any]]:
                      "started_at": run and run["started_at"], "duration_s": run and run["duration_s"],
                      "backup": run and run["backup_path"], "decision": run and run["decision"],
                      "approved_by": run and run["approved_by"], "run_id": run and run["id"],
-                     "owns": owns.get(p.number, {}), "explanation": explanation})
+                     "owns": owns.get(p.number, {}), "explanation": explanation,
+                     "guard": (guarded.get(p.number) or {}).get("figures"),
+                     "guard_direction": (guarded.get(p.number) or {}).get("direction")})
     return rows
