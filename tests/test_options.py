@@ -56,6 +56,10 @@ def test_a_rollback_target_out_of_the_plan_is_one_line(to):
     (["migrate", "--approval", "maybe"], "error: approval must be manual or auto, not 'maybe'"),
     (["migrate", "--to", "99"], "error: there is no phase 99"),
     (["rollback", "--to", "99"], "error: cannot roll back to phase 99"),
+    (["migrate", "--lag-budget-s", "0"], "error: the replica-lag budget must be above 0 s, not 0.0"),
+    (["migrate", "--lock-wait-budget-ms", "5"], "error: the app lock-wait budget must be at least 10 ms, not 5"),
+    (["rollback", "--to", "0", "--budget-ceiling", "0.5"],
+     "error: the ceiling is a multiple of the budgets, at least 1, not 0.5"),
 ])
 def test_the_cli_checks_options_by_the_same_rules_before_anything_runs(args, message, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere")  # never reached
