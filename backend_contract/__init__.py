@@ -3,9 +3,11 @@ the migration.
 
 Every call takes the tenant as keyword arguments that default to the admin tenant (`user_id=1,
 chatbot_id=1`), so a legacy call site keeps working unchanged. Each call is one transaction (a
-savepoint when the caller already has one open) that first names its tenant in `app.tenant_id`, the
-setting phase 8's row-level security policies read, then runs the SQL form the schema needs: `legacy`
-while the tables have no tenant columns, `tenant` from then on (sql/backend/README.md).
+savepoint when the caller already has one open) that first names its tenant for that transaction
+(`public.app_set_tenant`, once phase 8 created it: what its row-level security policies read), then
+runs the SQL form the schema needs: `legacy` while the tables have no tenant columns, `tenant` from
+then on (sql/backend/README.md). Through a pooler in transaction mode, connect with
+`prepare_threshold=None` (docs/poolers.md).
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int |
     """A transaction scoped to one tenant; yields the SQL form ("legacy" or "tenant") to use in it."""
     with conn.transaction():
         params = {"user_id": user_id, "chatbot_id": chatbot_id}
-        tenant_columns = _one(conn, "session.sql", params)[1]
-        tenant_exists, chatbot_ok = _one(conn, "tenant_ready.sql", params) if tenant_columns else (False, False)
+        tenant_columns, row_level_security = _one(conn, "session.sql")
+        tenant_exists, chatbot_ok = _tenant_ready(conn, params, row_level_security) if tenant_columns \
+            else (False, False)
         if not tenant_exists and user_id != ADMIN_TENANT:
             raise ContractError(f"tenant {user_id} does not exist" + (
                 "" if tenant_columns else ": this database is still single-tenant (phase 2 not applied)"))
@@ -50,6 +53,16 @@ def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int |
             raise ContractError(f"chatbot {chatbot_id} does not belong to tenant {user_id}")
         # The admin tenant's rows are written without tenant ids until phase 3 creates it; phase 4 fills them in.
         yield "tenant" if tenant_exists else "legacy"
+
+
+def _tenant_ready(conn: psycopg.Connection, params: dict[str, Any], row_level_security: bool) -> tuple[Any, ...]:
+    """Does the tenant exist, and does the chatbot belong to it. Under row-level security the transaction's tenant
+    is named first, in the same round trip (a pipeline): the two statements reach the server together."""
+    if not row_level_security:
+        return _one(conn, "tenant_ready.sql", params)
+    with conn.pipeline():
+        conn.execute(read_sql("set_tenant.sql"), params)
+        return _one(conn, "tenant_ready.sql", params)
 
 
 def _call(conn: psycopg.Connection, name: str, params: dict[str, Any], *, user_id: int,
@@ -140,7 +153,7 @@ def create_tenant(conn: psycopg.Connection, email: str, *, full_name: str | None
         return user_id, chatbot_id
 
 
-def _one(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> tuple[Any, ...]:
+def _one(conn: psycopg.Connection, name: str, params: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """The row of a contract statement that always returns one."""
     row = conn.execute(read_sql(name), params).fetchone()
     if row is None:

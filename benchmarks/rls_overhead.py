@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/rls_overhead.py [--scale 10] [--runs 2000] [--server DSN] [--keep]
 
 Loads the legacy demo at --scale into a scratch database (default: the embedded server), migrates it
-through every phase, then runs each query of the phase-8 checklist (sql/checklist/query_*.sql) plus a
+through every phase, then runs each query of the phase-8 checklist (sql/acceptance/query_*.sql) plus a
 primary-key lookup --runs times in two ways, on one connection, alternating blocks of 100:
 - "owner": the migration role, which row-level security does not restrict (explicit WHERE user_id);
 - "tenant_app": the application role with app.tenant_id set per transaction, as the backend contract
@@ -30,7 +30,7 @@ from tenant_migrate.paths import read_sql  # noqa: E402
 
 DATABASE = "tm_bench_rls"
 BLOCK = 100
-QUERIES = {**{name: read_sql(f"checklist/{file}.sql") for name, file in PERFORMANCE_QUERIES.items()},
+QUERIES = {**{name: read_sql(f"acceptance/{file}.sql") for name, file in PERFORMANCE_QUERIES.items()},
            "contact by primary key": "SELECT id, thread_id FROM public.contacts WHERE id = %(contact_id)s"}
 
 
@@ -63,7 +63,7 @@ def main() -> None:
     try:
         with connection(dsn) as conn:
             conn.execute("VACUUM ANALYZE")
-            samples = conn.execute(read_sql("checklist/query_samples.sql"), {"user_id": 1, "n": BLOCK}).fetchall()
+            samples = conn.execute(read_sql("acceptance/query_samples.sql"), {"user_id": 1, "n": BLOCK}).fetchall()
             params = [{"user_id": 1, "contact_id": c, "phone_number": p, "status": s} for c, p, s in samples]
             print(f"{'query (latency in ms)':<32}{'owner p50':>10}{'RLS p50':>10}{'owner p95':>10}{'RLS p95':>10}"
                   f"{'owner q/s':>11}{'RLS q/s':>10}{'overhead':>10}")

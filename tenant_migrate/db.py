@@ -69,6 +69,12 @@ def scalar(conn: psycopg.Connection, query: Any, params: Any = None) -> Any:
     return one(conn, query, params)[0]
 
 
+def server_pid(conn: psycopg.Connection) -> int:
+    """The server process running `conn`'s statements now. conn.info.backend_pid is what the server said at login,
+    and a pooler says a number of its own there (PgBouncer does in every mode)."""
+    return int(scalar(conn, "SELECT pg_backend_pid()"))
+
+
 def drop_database(conn: psycopg.Connection, name: str) -> None:
     """Drop a database if it exists, disconnecting its sessions (PostgreSQL 13+)."""
     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

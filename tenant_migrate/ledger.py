@@ -109,11 +109,12 @@ def finish_run(conn: psycopg.Connection, run_id: int, status: str, *, notes: lis
         (status, error, json.dumps(notes), run_id))
 
 
-def mark_interrupted(conn: psycopg.Connection, run_id: int) -> None:
+def mark_interrupted(conn: psycopg.Connection, run_id: int, reason: str | None = None) -> None:
+    """A 'running' run whose runner is gone (or lost its lock: `reason`) becomes 'interrupted'."""
     conn.execute(
         "UPDATE tenant_migrate.phase_runs SET status = 'interrupted', finished_at = clock_timestamp(), "
-        "error = coalesce(error, 'the runner stopped before finishing (process killed or connection lost); "
-        "the next run resumed it') WHERE id = %s AND status = 'running'", (run_id,))
+        "error = coalesce(error, %s, 'the runner stopped before finishing (process killed or connection lost); "
+        "the next run resumed it') WHERE id = %s AND status = 'running'", (reason, run_id))
 
 
 def step_progress(conn: psycopg.Connection, run_id: int, step: str) -> dict[str, Any] | None:

@@ -1,14 +1,16 @@
 """The migration's advisory lock: one migration (or restore) at a time per database.
 
-The lock lives as long as its session. That session is made to last (TCP keepalives, no idle-session
-timeout), and the runner confirms it still holds the lock before every step and every batch
-(`confirm_held`): a session that died alone (a proxy, a timeout, pg_terminate_backend) releases the lock,
-and another migration could then start beside this one.
+The lock lives as long as its session. It is taken only on a connection proven to be a real session (no
+transaction or statement pooler in between: tenant_migrate.pooler), which is made to last (TCP keepalives, no
+idle-session timeout), and released explicitly on every way out. The runner confirms it still holds the lock
+before every step and every batch (`confirm_held`): a session that died alone (a proxy, a timeout,
+pg_terminate_backend) releases the lock, and another migration could then start beside this one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +21,9 @@ from tenant_migrate.db import connect, scalar
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
+from tenant_migrate.pooler import require_session
 
+log = logging.getLogger("tenant_migrate.lock")
 ADVISORY_LOCK_KEY = 0x74656E616E74  # "tenant"
 # libpq: probe an idle connection after 30 s, every 10 s, give up after 3 misses (a silent peer is seen in 1 min)
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
@@ -34,12 +38,15 @@ def migration_lock(dsn: str, purpose: str = "") -> Iterator[psycopg.Connection]:
     """Hold the migration's session advisory lock on this database, or fail at once. `purpose` (for example
     "restore backup X into") words the refusal for a caller that is not a migration."""
     conn = connect(dsn, **KEEPALIVES)
+    held = False
     try:
+        require_session(conn, dsn)
         if conn.info.server_version >= 140000:  # a role's or database's idle_session_timeout must not end it
             conn.execute("SET idle_session_timeout = 0")
         conn.execute("SET idle_in_transaction_session_timeout = 0")
-        if not scalar(conn, "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)):
-            holder = conn.execute(read_sql("catalog/lock_holder.sql"), {"key": ADVISORY_LOCK_KEY}).fetchone()
+        held = scalar(conn, "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        if not held:
+            holder = lock_holder(conn)
             who = f"pid {holder[0]}, {holder[1] or 'unknown client'}, connected {holder[3]:%Y-%m-%d %H:%M:%S}" \
                 if holder else "another session"
             if purpose:
@@ -47,19 +54,28 @@ def migration_lock(dsn: str, purpose: str = "") -> Iterator[psycopg.Connection]:
                                      f"a gate ({who}): wait for it to finish, or stop it first")
             raise MigrationError(f"another migration is running on {describe(dsn)} ({who}): "
                                  "wait for it to finish, or stop it")
-        try:
-            yield conn
-        finally:
-            # released now, not when the server gets round to ending the closed session: a next run may start
-            # at once (a dead connection has released it already)
-            with contextlib.suppress(psycopg.Error):
-                conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+        yield conn
     finally:
+        if held:
+            release(conn)
         conn.close()
 
 
+def release(conn: psycopg.Connection) -> None:
+    """Release the lock now, not when the server gets round to ending the closed session, so that a next run may
+    start at once. A session that ended has released it already."""
+    with contextlib.suppress(psycopg.Error):
+        if not scalar(conn, "SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,)):
+            log.warning("the migration's advisory lock was no longer held by its session when the run ended")
+
+
+def lock_holder(conn: psycopg.Connection) -> tuple[Any, ...] | None:
+    """(pid, application_name, client_addr, backend_start) of the session holding the lock, or None."""
+    return conn.execute(read_sql("catalog/lock_holder.sql"), {"key": ADVISORY_LOCK_KEY}).fetchone()
+
+
 def lock_is_free(conn: psycopg.Connection) -> bool:
-    return conn.execute(read_sql("catalog/lock_holder.sql"), {"key": ADVISORY_LOCK_KEY}).fetchone() is None
+    return lock_holder(conn) is None
 
 
 def confirm_held(conn: psycopg.Connection, what: str) -> None:

@@ -20,12 +20,13 @@ from psycopg import sql
 from tenant_migrate import faults, ledger, ownership
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
-from tenant_migrate.db import LEGACY_TABLES, connect, one
+from tenant_migrate.db import LEGACY_TABLES, connect, connection, one
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.guard import store
-from tenant_migrate.lock import LockLost, lock_guard, lock_is_free, migration_lock
+from tenant_migrate.lock import LockLost, lock_guard, lock_holder, migration_lock
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import BACKFILLS, Phase, load_plan, phase
+from tenant_migrate.pooler import require_session
 from tenant_migrate.steps import Run, Settings, run_step, work_session
 
 log = logging.getLogger("tenant_migrate.runner")
@@ -142,8 +143,10 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
             exc = LockLost(f"the migration lost its advisory lock (its session ended: {first_line(exc)}), so "
                            "another migration could start: stopped; check `tenant-migrate status`, then run again "
                            "to resume")
-        if isinstance(exc, LockLost):  # the ledger is out of reach; its run stays 'running', read as interrupted
-            raise LockLost(f"phase {target.number} {target.name}: {exc}") from None
+        if isinstance(exc, LockLost):
+            lost = f"phase {target.number} {target.name}: {exc}"
+            record_lost_lock(dsn, run_id, lost)
+            raise LockLost(lost) from None
         where = f" at step {step.name}" if step else ""
         reason = f"phase {target.number} {target.name} {verb}{where} failed: {first_line(exc)}"
         ledger.finish_run(lock_conn, run_id, "failed", notes=notes, error=reason)
@@ -159,6 +162,18 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
     seconds = round(time.monotonic() - started, 3)
     log.info("phase %d %s: %s in %.1f s", target.number, target.name, status, seconds)
     return PhaseOutcome(target.number, target.name, direction, status, run_id, seconds, notes, resumed_from)
+
+
+def record_lost_lock(dsn: str, run_id: int, reason: str) -> None:
+    """Mark the run interrupted, saying why, through a new connection (the lock's session is gone, or no longer
+    holds the lock): only while it is still 'running', so a run that another migration took over meanwhile is
+    left as that one marked it. If even that fails, `status` reads a 'running' run whose lock is free as
+    interrupted."""
+    try:
+        with connection(dsn) as conn:
+            ledger.mark_interrupted(conn, run_id, reason)
+    except (MigrationError, psycopg.Error) as exc:
+        log.warning("run %d could not be marked interrupted: %s", run_id, first_line(exc))
 
 
 def pending_phases(conn: psycopg.Connection, to: int | None) -> list[Phase]:
@@ -224,6 +239,7 @@ def check(dsn: str, to: int | None = None, backfill: str | None = None) -> tuple
     every finding)."""
     conn = connect(dsn)
     try:
+        require_session(conn, dsn)
         way = backfill_way(conn, backfill)
         return way, review(conn, pending_phases(conn, to), way)
     finally:
@@ -286,7 +302,7 @@ def status(dsn: str) -> list[dict[str, Any]]:
     conn = connect(dsn)
     try:
         latest = ledger.latest_runs(conn)
-        free = lock_is_free(conn)
+        holder = lock_holder(conn)
         owns = ledger.ownership_counts(conn)
         guarded = store.latest(conn)
     finally:
@@ -297,8 +313,13 @@ def status(dsn: str) -> list[dict[str, Any]]:
         state = "pending" if run is None else run["status"] if run["direction"] == "up" else \
             ("rolled back" if run["status"] == "rolled_back" else f"rollback {run['status']}")
         explanation = ""
-        if run and run["status"] == "running" and free:
+        if run and run["status"] == "running" and holder is None:
             state, explanation = "interrupted", "its runner stopped (killed or disconnected); migrate resumes it"
+        elif run and run["status"] == "running" and holder and holder[0] != run["backend_pid"]:
+            state, explanation = "interrupted", (
+                f"its runner lost the migration's advisory lock, which pid {holder[0]} ({holder[1] or 'unknown'}) "
+                f"holds now, not the run's own session (pid {run['backend_pid']}); migrate resumes it once that "
+                "session ends")
         elif run and run["error"]:
             explanation = run["error"]
         rows.append({"phase": p.number, "name": p.name, "state": state,

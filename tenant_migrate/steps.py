@@ -21,7 +21,7 @@ import psycopg
 from psycopg import errors, sql
 
 from tenant_migrate import faults, ledger, ownership
-from tenant_migrate.db import WORK_APPLICATION_NAME, connect, one, scalar
+from tenant_migrate.db import WORK_APPLICATION_NAME, connect, one, scalar, server_pid
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Step
@@ -94,9 +94,10 @@ def _claimed(work: psycopg.Connection, attempt: Callable[[], Any], settings: Set
     try:
         return attempt()
     except errors.QueryCanceled as exc:
-        if "statement timeout" not in str(exc):
+        if "statement timeout" not in str(exc) and settings.cancel_claims:
+            pid = server_pid(work)  # the pid the guard cancelled (a session pooler gives logins numbers of its own)
             for claim in settings.cancel_claims:
-                if reason := claim(work.info.backend_pid):
+                if reason := claim(pid):
                     raise GuardCancelled(reason) from None
         raise
 

@@ -33,7 +33,7 @@ import pytest
 from conftest import clone_legacy, resume_gate
 from psycopg import sql
 
-from tenant_migrate import demo, ledger, runner
+from tenant_migrate import demo, ledger, lock, runner
 from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts
 from tenant_migrate.dsn import database_name
 from tenant_migrate.faults import KILL_AT_ENV
@@ -314,7 +314,7 @@ def act(conn: psycopg.Connection, point: Point, proc: subprocess.Popen, pids: li
                                 ).fetchone()[0]
         conn.execute("SELECT pg_terminate_backend(%s)", (lock_pid,))
         time.sleep(0.3)
-        if runner.lock_is_free(conn) and proc.poll() is None:
+        if lock.lock_is_free(conn) and proc.poll() is None:
             point.notes.append("runner still alive without its advisory lock until its next ledger write")
 
 
@@ -360,7 +360,7 @@ def wait_until_lock_free(dsn: str, timeout: float = 15) -> bool:
     deadline = time.monotonic() + timeout
     with connection(dsn) as conn:
         while time.monotonic() < deadline:
-            if runner.lock_is_free(conn):
+            if lock.lock_is_free(conn):
                 return True
             time.sleep(0.05)
     return False
@@ -450,7 +450,7 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
                                                   "WHERE NOT indisvalid")]
             schema = fingerprint(conn)
             problems = ledger_problems(conn)
-            lock_free = runner.lock_is_free(conn)
+            lock_free = lock.lock_is_free(conn)
             history = ledger.history(conn)
             gate = ledger.latest_run(conn, point.flow_to or 1, "up")
         written = writer.acknowledged if writer else 0

@@ -83,7 +83,7 @@ def migrated(pg_server: str, legacy_template: str) -> Iterator[tuple[str, int, i
 
 def as_role(conn: psycopg.Connection, role: str, tenant: int | None) -> None:
     conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-    conn.execute("SELECT set_config('app.tenant_id', %s, true)", ("" if tenant is None else str(tenant),))
+    conn.execute("SELECT public.app_set_tenant(%s)", (tenant,))
 
 
 def violated(conn: psycopg.Connection, statement: sql.Composable, value: int) -> str:

@@ -57,6 +57,21 @@ def test_a_run_whose_lock_session_dies_stops_before_its_next_batch(legacy_db):
         first = conn.execute("SELECT min(id) FROM messages").fetchone()[0]
         assert lock.lock_is_free(conn)
     assert first + 2 * 100 == progress["position"]  # batches 1 and 2 committed, no other
-    assert "running" == run["status"]  # the ledger was out of reach; `status` reads it as interrupted
-    assert "interrupted" == runner.status(legacy_db)[3]["state"]
-    runner.migrate(legacy_db, to=4)  # and a plain re-run resumes it
+    # the run is marked through a new connection, with why: no phase stays 'running' after its runner lost the lock
+    assert ("interrupted", True) == (run["status"], "lost its advisory lock" in run["error"])
+    shown = runner.status(legacy_db)[3]
+    assert ("interrupted", run["id"], True) == (shown["state"], shown["run_id"], "lost its advisory lock" in
+                                                shown["explanation"])
+    with connection(legacy_db) as stale:  # as if the ledger had been out of reach, and another session held the lock
+        stale.execute("UPDATE tenant_migrate.phase_runs SET status = 'running', error = NULL WHERE id = %s",
+                      (run["id"],))
+        stale.execute("SELECT pg_advisory_lock(%s)", (lock.ADVISORY_LOCK_KEY,))
+        shown = runner.status(legacy_db)[3]
+        assert ("interrupted", True) == (shown["state"], shown["explanation"].startswith(
+            f"its runner lost the migration's advisory lock, which pid {stale.info.backend_pid} "))
+        with pytest.raises(MigrationError, match="another migration is running"):
+            runner.migrate(legacy_db, to=4)
+    runner.migrate(legacy_db, to=4)  # and a plain re-run resumes it once the lock is free
+    with connection(legacy_db) as conn:
+        resumed = ledger.latest_run(conn, 4)
+    assert ("applied", run["id"]) == (resumed["status"], resumed["resumed_from"])

@@ -170,6 +170,8 @@ def check_phase_8(conn, notes, way):
         conn.execute("SET LOCAL ROLE tenant_app")
         assert 0 == one(conn, "SELECT count(*) FROM contacts")  # no tenant set: no rows
         conn.execute("SELECT set_config('app.tenant_id', '1', true)")
+        assert 0 == one(conn, "SELECT count(*) FROM contacts")  # a plain value, not bound to the transaction
+        conn.execute("SELECT public.app_set_tenant(1)")
         assert contacts == one(conn, "SELECT count(*) FROM contacts")
     with conn.transaction():
         conn.execute("SET LOCAL ROLE tenant_legacy")

@@ -40,13 +40,17 @@ def row_level_security_on(conn: psycopg.Connection) -> bool:
 
 @contextmanager
 def acting_as(conn: psycopg.Connection, role: str | None, user_id: int | None = None) -> Iterator[None]:
-    """Run the block as an application role (None: the current one) with app.tenant_id set (None: unset).
+    """Run the block as an application role (None: the current one) with its tenant named for the transaction
+    (public.app_set_tenant; None: no tenant).
 
     On an error the caller's savepoint rollback undoes both settings; on success they are undone here.
     """
     if role:
         conn.execute(f"SET ROLE {role}")
-    conn.execute("SELECT set_config('app.tenant_id', %s, true)", ("" if user_id is None else str(user_id),))
+    if user_id is None:
+        conn.execute("SELECT set_config('app.tenant_id', '', true)")
+    else:
+        conn.execute("SELECT public.app_set_tenant(%s)", (user_id,))
     yield
     if role:
         conn.execute("RESET ROLE")

@@ -35,6 +35,7 @@ from tenant_migrate.dsn import database_name, describe, tool_env, with_database
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import migration_lock
 from tenant_migrate.paths import read_sql
+from tenant_migrate.pooler import require_session
 from tenant_migrate.private import write_private
 
 log = logging.getLogger("tenant_migrate.backup")
@@ -137,6 +138,8 @@ def check_copy_server(source: str, server: str, *, allow_same_cluster: bool) -> 
     """A rehearsal copy of `source` goes onto another cluster (a staging server) unless explicitly allowed: a full
     copy beside production doubles its disk and its load."""
     with connection(source) as a, connection(server) as b:
+        require_session(a, source)
+        require_session(b, server)
         same = cluster_id(a) == cluster_id(b)  # two unknown identifiers count as the same: the safe side
     if same and not allow_same_cluster:
         raise MigrationError(f"the copy would go onto the cluster of {describe(source)} itself ({describe(server)} is "
@@ -291,6 +294,7 @@ def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None =
 def _restore_beside(path: Path, manifest: dict[str, Any], dsn: str, new_database: str, *, yes: bool) -> dict[str, Any]:
     """Restore into a new database on the server of `dsn`; the database of `dsn` is left alone."""
     with connection(dsn) as admin:
+        require_session(admin, dsn)
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (new_database,)).fetchone():
             raise MigrationError(f"database {new_database!r} already exists on {describe(dsn)}: "
                                  "choose another --new-database or drop it first")

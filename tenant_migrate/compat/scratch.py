@@ -33,6 +33,7 @@ from tenant_migrate.dsn import database_name, describe, tool_env, with_database
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import migration_lock
 from tenant_migrate.plan import Phase
+from tenant_migrate.pooler import require_session
 from tenant_migrate.steps import Settings
 
 log = logging.getLogger("tenant_migrate.compat")
@@ -112,6 +113,7 @@ def schema_copy(dsn: str) -> Iterator[str]:
     are checked as their roles) and its ledger; dropped on the way out."""
     scratch = f"{database_name(dsn)[:40]}_compat_{secrets.token_hex(4)}"
     with connection(dsn) as admin:
+        require_session(admin, dsn)
         has_ledger = scalar(admin, "SELECT to_regnamespace('tenant_migrate') IS NOT NULL")
         server = admin.info.server_version
         try:

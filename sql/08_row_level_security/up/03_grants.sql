@@ -24,4 +24,5 @@ WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass A
 UNION ALL
 SELECT 'GRANT USAGE ON SCHEMA public TO tenant_app, tenant_legacy', NULL
 UNION ALL
-SELECT 'GRANT EXECUTE ON FUNCTION public.app_current_tenant() TO tenant_app, tenant_legacy', NULL;
+SELECT 'GRANT EXECUTE ON FUNCTION public.app_current_tenant(), public.app_tenant_token(), public.app_set_tenant(bigint) '
+       || 'TO tenant_app, tenant_legacy', NULL;
