@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pgbouncer as pgbouncer_harness
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
@@ -93,6 +94,17 @@ def streaming_standby(pg_server: str) -> Iterator[standby.Standby]:
     replica = standby.start(pg_server)
     yield replica
     standby.stop(replica)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[pgbouncer_harness.Poolers]:
+    """Real PgBouncers in front of the session's server, one per pool mode (transaction, session, statement):
+    Debian's pgbouncer with our own ini in a temp folder (tests/pgbouncer.py). Skipped, saying why, without it."""
+    if not pgbouncer_harness.installed():
+        pytest.skip(f"pgbouncer is not installed ({pgbouncer_harness.BINARY}): apt-get install pgbouncer")
+    poolers = pgbouncer_harness.start(pg_server, tmp_path_factory.mktemp("pgbouncer"))
+    yield poolers
+    pgbouncer_harness.stop(poolers)
 
 
 def eventually(condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from conftest import clone_legacy
 from psycopg import errors, sql
+from psycopg.conninfo import make_conninfo
 
 import backend_contract as bc
 from tenant_migrate import demo, runner
@@ -204,3 +205,99 @@ def test_phase_8_rollback_leaves_a_policy_and_grant_that_were_there_before(legac
                                   "has_table_privilege('tenant_app', 'contacts', 'INSERT'), "
                                   "has_table_privilege('tenant_app', 'messages', 'SELECT')").fetchone()
         assert (True, False, False) == privileges
+
+
+def observe(conn: psycopg.Connection, role: str, tenant: int | None, others_than: int) -> tuple[int, int, str]:
+    """One transaction of a client: (rows of contacts it sees, of them not of tenant `others_than`, the
+    app.tenant_id it found set when it began)."""
+    with conn.transaction():
+        found = conn.execute("SELECT coalesce(current_setting('app.tenant_id', true), '')").fetchone()[0]
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+        if tenant is not None:
+            conn.execute("SELECT public.app_set_tenant(%s)", (tenant,))
+        seen, foreign = conn.execute("SELECT count(*), count(*) FILTER (WHERE user_id <> %s) FROM contacts",
+                                     (others_than,)).fetchone()
+    return seen, foreign, found
+
+
+CARELESS = (  # a client that names its tenant at session level, through a pooler: the value stays on a server conn
+    "SET app.tenant_id = '{b}'",
+    "SELECT set_config('app.tenant_id', '{b}', false)",
+    "BEGIN; SELECT public.app_set_tenant({b}); SELECT set_config('app.tenant_id', current_setting('app.tenant_id'), "
+    "false); COMMIT",  # even a value app_set_tenant made, copied to the session
+)
+
+
+def test_a_tenant_named_at_session_level_reaches_no_other_client_through_a_transaction_pooler(migrated, pgbouncer):
+    """Through PgBouncer in transaction mode (2 server connections for 6 clients), 360 interleaved transactions of:
+    a client of tenant 1 and one of tenant B, each naming its tenant with app_set_tenant; the backend contract for
+    tenant B; a client that names no tenant; the legacy role; and a careless client that sets app.tenant_id at
+    session level every round. Nobody sees a row of another tenant, though the careless values did reach the other
+    clients' server connections (the hazard of issue 23: ~270 of 300 queries saw tenant B's rows)."""
+    dsn, tenant_b, chatbot_b = migrated
+    pooled = pgbouncer.dsn(dsn, "transaction")
+    names = ("tenant 1", "tenant b", "contract", "no tenant", "legacy", "careless")
+    clients = {name: psycopg.connect(pooled, autocommit=True, prepare_threshold=None) for name in names}
+    try:
+        with clients["contract"].transaction():  # the contract's own transactions as tenant_app, through the pool
+            clients["contract"].execute("SET LOCAL ROLE tenant_app")
+            contact = bc.get_or_create_contact(clients["contract"], "+15550077", user_id=tenant_b, chatbot_id=chatbot_b)
+        with connection(dsn) as conn:
+            counts = dict(conn.execute("SELECT user_id, count(*) FROM contacts GROUP BY user_id").fetchall())
+        seen: dict[str, list[tuple[int, int, str]]] = {name: [] for name in names}
+        for round_number in range(60):
+            clients["careless"].execute(CARELESS[round_number % len(CARELESS)].format(b=tenant_b))
+            seen["careless"].append(observe(clients["careless"], "tenant_app", None, tenant_b))
+            seen["no tenant"].append(observe(clients["no tenant"], "tenant_app", None, 0))
+            seen["tenant 1"].append(observe(clients["tenant 1"], "tenant_app", 1, 1))
+            seen["tenant b"].append(observe(clients["tenant b"], "tenant_app", tenant_b, tenant_b))
+            seen["legacy"].append(observe(clients["legacy"], "tenant_legacy", None, 1))
+            with clients["contract"].transaction():
+                clients["contract"].execute("SET LOCAL ROLE tenant_app")
+                again = bc.get_or_create_contact(clients["contract"], "+15550077", user_id=tenant_b,
+                                                 chatbot_id=chatbot_b)
+            seen["contract"].append(observe(clients["contract"], "tenant_app", tenant_b, tenant_b))
+            assert (contact.id, False) == (again.id, again.created)
+    finally:
+        for client in clients.values():
+            client.close()
+    expected = {"tenant 1": {(counts[1], 0)}, "tenant b": {(counts[tenant_b], 0)}, "contract": {(counts[tenant_b], 0)},
+                "no tenant": {(0, 0)}, "legacy": {(counts[1], 0)}, "careless": {(0, 0)}}
+    assert expected == {name: {(n, foreign) for n, foreign, _ in rows} for name, rows in seen.items()}
+    assert 360 == sum(map(len, seen.values()))
+    poisoned = [found for _, _, found in seen["no tenant"] if found.split("/")[0] == str(tenant_b)]
+    assert len(poisoned) >= 20, seen["no tenant"][:5]  # the hazard was met, and held off
+
+
+def test_a_legacy_login_cannot_escape_tenant_1_with_functions_on_its_search_path(migrated):
+    """A login of tenant_legacy that owns a schema puts it first on its search_path with its own pg_has_role,
+    current_setting, split_part and = operator, which do shadow PostgreSQL's in its session: app_current_tenant()
+    calls none of them (schema-qualified names, bound when it was created), so the login still sees tenant 1 only."""
+    dsn, tenant_b, _ = migrated
+    with connection(dsn) as conn:
+        conn.execute("DROP ROLE IF EXISTS tm_legacy_login")
+        conn.execute("CREATE ROLE tm_legacy_login LOGIN IN ROLE tenant_legacy")
+        conn.execute("CREATE SCHEMA escape AUTHORIZATION tm_legacy_login")
+        tenant_1 = conn.execute("SELECT count(*) FROM contacts WHERE user_id = 1").fetchone()[0]
+    try:
+        with psycopg.connect(make_conninfo(dsn, user="tm_legacy_login"), autocommit=True) as legacy:
+            legacy.execute("SET search_path = escape, pg_catalog, public")
+            legacy.execute(sql.SQL(ESCAPE).format(current=sql.Literal(f"SELECT '{tenant_b}'")))
+            assert (False, f"{tenant_b}/1") == legacy.execute(  # the shadows are what its own SQL calls now
+                "SELECT pg_has_role(current_user, 'tenant_legacy', 'USAGE'), current_setting('app.tenant_id', true) "
+                "|| '/' || split_part('a', 'b', 1)").fetchone()
+            assert (tenant_1, 1, 1) == legacy.execute(
+                "SELECT count(*), max(user_id), public.app_current_tenant() FROM contacts").fetchone()
+    finally:
+        with connection(dsn) as conn:
+            conn.execute("DROP SCHEMA escape CASCADE")
+            conn.execute("DROP ROLE tm_legacy_login")
+
+
+ESCAPE = """
+CREATE FUNCTION escape.pg_has_role(name, text, text) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+CREATE FUNCTION escape.current_setting(text, boolean) RETURNS text LANGUAGE sql AS {current};
+CREATE FUNCTION escape.split_part(text, text, integer) RETURNS text LANGUAGE sql AS 'SELECT ''1''';
+CREATE FUNCTION escape.always(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR escape.= (LEFTARG = text, RIGHTARG = text, FUNCTION = escape.always);
+"""
