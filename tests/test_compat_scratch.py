@@ -58,7 +58,7 @@ def test_a_role_without_a_tenant_breaks_at_phase_8_and_preflight_would_refuse_it
                                              f"WHERE id = $1 (role {role}, 1 calls") and
             x.endswith(f"has no tenant: it sees no rows and its writes are refused; fix: GRANT tenant_legacy TO "
                        f"{role} (legacy code: it then sees tenant 1), or tenant_app if it names its tenant per "
-                       "transaction (set_config('app.tenant_id', ...))")]
+                       "transaction (SELECT public.app_set_tenant(...)))")]
 
 
 def test_a_database_migrated_in_part_is_checked_against_the_phases_still_to_apply(app_db):

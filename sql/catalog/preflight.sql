@@ -29,7 +29,8 @@ WHERE %(phase)s = 8 AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.nam
 UNION ALL
 SELECT format('login role %%s can read public.contacts but has no tenant: under row-level security it would see '
               'no rows. Before phase 8 run: CREATE ROLE tenant_legacy NOLOGIN; GRANT tenant_legacy TO %%I; '
-              '(legacy code, confined to tenant 1) or grant it tenant_app if it sets app.tenant_id per transaction',
+              '(legacy code, confined to tenant 1) or grant it tenant_app if it names its tenant per transaction '
+              '(app_set_tenant)',
               r.rolname, r.rolname)
 FROM pg_roles AS r
 WHERE %(phase)s = 8 AND r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolbypassrls AND r.rolname <> current_user

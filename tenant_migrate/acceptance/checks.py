@@ -41,15 +41,14 @@ def row_level_security_on(conn: psycopg.Connection) -> bool:
 @contextmanager
 def acting_as(conn: psycopg.Connection, role: str | None, user_id: int | None = None) -> Iterator[None]:
     """Run the block as an application role (None: the current one) with its tenant named for the transaction
-    (public.app_set_tenant; None: no tenant).
+    (public.app_set_tenant, which phase 8 creates with the policies that read it; None: no tenant).
 
     On an error the caller's savepoint rollback undoes both settings; on success they are undone here.
     """
     if role:
         conn.execute(f"SET ROLE {role}")
-    if user_id is None:
-        conn.execute("SELECT set_config('app.tenant_id', '', true)")
-    else:
+    conn.execute("SELECT set_config('app.tenant_id', '', true)")
+    if user_id is not None and scalar(conn, "SELECT to_regprocedure('public.app_set_tenant(bigint)') IS NOT NULL"):
         conn.execute("SELECT public.app_set_tenant(%s)", (user_id,))
     yield
     if role:

@@ -12,7 +12,7 @@ from tenant_migrate.compat.statements import Statement
 
 Checks = dict[tuple[str, int], Check]
 TENANT_GRANT = ("GRANT tenant_legacy TO {role} (legacy code: it then sees tenant 1), or tenant_app if it names its "
-                "tenant per transaction (set_config('app.tenant_id', ...))")
+                "tenant per transaction (SELECT public.app_set_tenant(...)))")
 LOOKUP = ("looks up {table} by {column} without the tenant: one row today, possibly another tenant's once a "
           "second tenant has the same {column}")
 LOOKUP_FIX = ("add AND user_id = $n (the backend contract's tenant form), or connect as a role granted tenant_legacy "
