@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from cli import plan as plan_commands
 from tenant_migrate import ledger, lock, runner
 from tenant_migrate.backup import restore
+from tenant_migrate.compat import scratch
 from tenant_migrate.db import connection, scalar
 from tenant_migrate.errors import MigrationError
 
@@ -24,28 +25,30 @@ REFUSED = (r"is PgBouncer [\d.]+ in transaction pooling mode, not PostgreSQL its
            r"another server connection, .* give the migration a direct DSN \(--dsn .*\(docs/poolers.md\)$")
 
 
-def test_a_transaction_or_statement_pooler_is_refused_at_once_and_changes_nothing(legacy_db, pg_server, pgbouncer):
-    before = snapshot(legacy_db)
-    pooled = pgbouncer.dsn(legacy_db, "transaction")
+def test_a_transaction_or_statement_pooler_is_refused_at_once_and_changes_nothing(app_db, pg_server, pgbouncer):
+    """app_db: the app's statements are recorded, so the compatibility check gets as far as its scratch copy."""
+    before = snapshot(app_db)
+    pooled = pgbouncer.dsn(app_db, "transaction")
     started = time.monotonic()
     for entry_point in (lambda: runner.migrate(pooled), lambda: runner.rollback(pooled, 0),
                         lambda: runner.check(pooled), lambda: runner.apply_phase(pooled, 1),
+                        lambda: scratch.run(pooled),  # compat, and the app-statement part of check
                         lambda: restore.check_copy_server(pooled, pg_server, allow_same_cluster=True)):  # dry run
         with pytest.raises(MigrationError, match=REFUSED):
             entry_point()
     with pytest.raises(MigrationError, match=r"is PgBouncer in statement pooling mode, not PostgreSQL itself"):
-        runner.migrate(pgbouncer.dsn(legacy_db, "statement"))  # its admin console refuses us: named without version
+        runner.migrate(pgbouncer.dsn(app_db, "statement"))  # its admin console refuses us: named without version
     app = typer.Typer()
     plan_commands.register(app)
     out = CliRunner().invoke(app, ["check", "--dsn", pooled])
     assert (1, 1) == (out.exit_code, len(out.stderr.splitlines())), out.output
     assert re.match(r"error: postgres@127\.0\.0\.1:\d+/tm_test_\w+ " + REFUSED, out.stderr.strip()), out.stderr
     assert time.monotonic() - started < 10  # at once: not after a LockLost 15 s into phase 1 (issue 23)
-    assert before == snapshot(legacy_db)
-    with connection(legacy_db) as conn:
+    assert before == snapshot(app_db)
+    with connection(app_db) as conn:
         assert not ledger.exists(conn)
         assert 0 == scalar(conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-    assert ["applied"] == [o.status for o in runner.migrate(legacy_db, to=1)]  # directly, right after: no lock left
+    assert ["applied"] == [o.status for o in runner.migrate(app_db, to=1)]  # directly, right after: no lock left
 
 
 def test_the_migration_works_through_a_session_pooler(legacy_db, pgbouncer):
