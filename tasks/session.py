@@ -24,7 +24,7 @@ def resolve_database(database: str | None) -> str:
 @contextmanager
 def migration_lock(dsn: str) -> Iterator[psycopg.Connection]:
     """The migration's advisory lock on the database, held by an autocommit connection that also writes the
-    ledger; a second run fails at once naming the first."""
+    ledger; a transaction pooler in the DSN is refused first, and a second run fails at once naming the first."""
     with lock.migration_lock(dsn) as conn:
         yield conn
 
