@@ -128,3 +128,34 @@ def test_app_triggers_refuse_the_batched_way_for_a_role_that_cannot_skip_them(ro
     _, instant = runner.check(role_without_replica, to=7, backfill="instant")
     assert not [f for f in instant if f.verdict == "refuse"]
     assert any("orders_touch" in f.text and f.verdict == "note" for f in instant)
+
+
+def refusal_lines(output: str) -> list[str]:
+    return [line.strip() for line in output.splitlines() if line.strip().startswith("REFUSE")]
+
+
+def test_rows_in_the_way_of_a_future_key_are_refused_one_line_each_with_ids_only(legacy_db):
+    """The app had only an index on phone_number and saved some customers twice (and two contacts share a thread):
+    check names each key the plan will add with how many rows break it and their ids (never a phone number), exits 1
+    and writes nothing; the keys the app's own unique indexes guarantee cost no scan and say nothing."""
+    with connection(legacy_db) as conn:
+        conn.execute("ALTER TABLE contacts DROP CONSTRAINT contacts_phone_number_key, "
+                     "DROP CONSTRAINT contacts_thread_id_key")
+        conn.execute("CREATE INDEX contacts_phone_idx ON contacts (phone_number)")
+        conn.execute("INSERT INTO contacts (phone_number, name) SELECT phone_number, 'again' FROM contacts "
+                     "WHERE id IN (3, 5, 7)")
+        conn.execute("INSERT INTO contacts (phone_number, name) SELECT phone_number, 'thrice' FROM contacts WHERE id = 3")
+        conn.execute("UPDATE contacts SET thread_id = (SELECT thread_id FROM contacts WHERE id = 1) WHERE id = 2")
+        phones = [r[0] for r in conn.execute("SELECT phone_number FROM contacts WHERE id IN (1, 2, 3, 5, 7)")]
+    result = CliRunner().invoke(app, ["check", "--dsn", legacy_db, "--no-app-statements"])
+    assert 1 == result.exit_code, result.output
+    refused = refusal_lines(result.output)
+    assert 2 == len(refused), result.output
+    phone = next(line for line in refused if "unique_contact_per_user" in line)
+    assert "phase 5" in phone and "7 rows share 3 values of phone_number" in phone, phone
+    assert "3 = 501 = 504" in phone and "merge" in phone, phone
+    thread = next(line for line in refused if "unique_thread_per_user" in line)
+    assert "2 rows share 1 values of thread_id" in thread and "1 = 2" in thread, thread
+    assert not [p for p in phones if p in result.output]
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 
 from tenant_migrate import ledger, ownership
-from tenant_migrate.check import environment
+from tenant_migrate.check import data, environment
 from tenant_migrate.check.objects import Finding, review_phase
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
@@ -17,7 +17,8 @@ from tenant_migrate.plan import Phase
 
 
 def review(conn: psycopg.Connection, phases: list[Phase], way: str) -> list[Finding]:
-    """Create, adopt or refuse for every object the phases create; notes and refusals about the database."""
+    """Create, adopt or refuse for every object the phases create; notes and refusals about the database; the rows
+    of the app's that would break a constraint the phases add or validate (tenant_migrate.check.data)."""
     if not phases:
         return []
     mine = ownership.created_keys(conn) if ledger.exists(conn) else set()
@@ -33,7 +34,7 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str) -> list[Find
     findings += environment.views(conn, numbers)
     for target in phases:
         findings += review_phase(target, cat, unsafe)
-    return findings
+    return findings + data.conflicts(conn, numbers)
 
 
 def refusals(findings: list[Finding]) -> list[Finding]:
