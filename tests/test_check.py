@@ -12,6 +12,7 @@ from tenant_migrate import runner
 from tenant_migrate.check.objects import declared, fits
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
+from tenant_migrate.errors import MigrationError
 from tenant_migrate.plan import load_plan
 
 KINDS = {"table": "table", "column": "column", "constraint": "constraint", "index": "index", "function": "function"}
@@ -159,3 +160,33 @@ def test_rows_in_the_way_of_a_future_key_are_refused_one_line_each_with_ids_only
     assert not [p for p in phones if p in result.output]
     with connection(legacy_db) as conn:
         assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)
+
+
+def test_tenant_ids_in_the_way_of_phase_4_and_5_are_refused_before_either(legacy_db):
+    """Rows a writer gave tenant ids by hand: a user that does not exist (phase 4's foreign keys would fail), then,
+    once phase 4 is applied, a row with an explicit NULL tenant (phase 5's NOT NULL) and a message of user 2 about a
+    contact of user 1 (phase 5's composite reference): each is one refusal with its ids, before the phase runs."""
+    runner.migrate(legacy_db, to=3)
+    with connection(legacy_db) as conn:
+        conn.execute("UPDATE orders SET user_id = 42 WHERE id IN (4, 2)")
+    refused = [f.line() for f in runner.check(legacy_db)[1] if f.verdict == "refuse"]
+    assert [line for line in refused if line.startswith("REFUSE  phase 4 data for the tenant foreign keys of orders: "
+                                                        "2 rows name a user_id not in users")
+            and "e.g. ids 2, 4" in line], refused
+    with connection(legacy_db) as conn:
+        conn.execute("UPDATE orders SET user_id = 1 WHERE id IN (4, 2)")
+    runner.migrate(legacy_db, to=4)
+    with connection(legacy_db) as conn:
+        conn.execute("INSERT INTO contacts (phone_number, user_id) VALUES ('+10000000001', NULL)")
+        conn.execute("INSERT INTO users (id, email) VALUES (2, 'two@example.com')")
+        conn.execute("INSERT INTO chatbots (user_id, name) VALUES (2, 'two')")
+        conn.execute("UPDATE messages SET user_id = 2, chatbot_id = (SELECT id FROM chatbots WHERE user_id = 2) "
+                     "WHERE id = 9")
+    with pytest.raises(MigrationError, match="^check: phase 5 data for NOT NULL contacts.user_id / chatbot_id: 1 rows "
+                                             r"have no tenant id .* \(and 1 more: see `tenant-migrate check`\)"):
+        runner.migrate(legacy_db)
+    refused = [f.line() for f in runner.check(legacy_db)[1] if f.verdict == "refuse"]
+    assert [line for line in refused if "data for messages_contact_id_tenant_fkey on messages: 1 rows of messages "
+                                        "name in contact_id a row of contacts of another tenant (e.g. ids 9)" in line]
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT count(*) FROM tenant_migrate.phase_runs WHERE phase = 5").fetchone() == (0,)

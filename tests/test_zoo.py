@@ -26,7 +26,8 @@ from tenant_migrate.plan import load_plan
 from tenant_migrate.validation.checkpoints import validate_phase
 
 ZOO = Path(__file__).parent / "zoo"
-HEADER = re.compile(r"^--\s*(expect|refuses|adopts|ways|validate):\s*(.+?)\s*$", re.MULTILINE)
+HEADER = re.compile(r"^--\s*(expect|refuses|adopts|ways|validate|app-writes|then-refused|cleanup):\s*(.+?)\s*$",
+                    re.MULTILINE)
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Variant:
     adopts: list[str] = field(default_factory=list)
     ways: list[str] = field(default_factory=lambda: ["instant"])
     validate: bool = False
+    app_writes: tuple[int, str] | None = None  # before this phase the app writes this (the phases so far applied)
+    then_refused: list[str] = field(default_factory=list)  # what the check before that phase says about it
+    cleanup: list[str] = field(default_factory=list)  # what the operator does about it, and the migration goes on
 
     @property
     def name(self) -> str:
@@ -52,8 +56,11 @@ def variant(path: Path) -> Variant:
             found.ways = value.split()
         elif key == "validate":
             found.validate = value == "all"
+        elif key == "app-writes":
+            number, statement = value.split(" ", 1)
+            found.app_writes = (int(number), statement)
         else:
-            getattr(found, key).append(value)
+            getattr(found, key.replace("-", "_")).append(value)
     return found
 
 
@@ -97,6 +104,8 @@ def test_a_variant_migrates_and_rolls_back_leaving_the_app_as_it_was(zoo_db: str
     shape, before = catalog(zoo_db), fingerprint.take(zoo_db)
 
     for target in load_plan():
+        if zoo.app_writes and zoo.app_writes[0] == target.number:
+            refused_before(zoo_db, zoo, target.number, settings)
         runner.migrate(zoo_db, to=target.number, settings=settings)
         if zoo.validate:
             result = validate_phase(zoo_db, target.number, docs=False)
@@ -106,6 +115,28 @@ def test_a_variant_migrates_and_rolls_back_leaving_the_app_as_it_was(zoo_db: str
     runner.rollback(zoo_db, 0)
     assert shape == catalog(zoo_db)
     assert [] == fingerprint.differences(before, fingerprint.take(zoo_db))
+
+
+def refused_before(dsn: str, zoo: Variant, number: int, settings: runner.Settings) -> None:
+    """The app writes what the variant says between two phases: the check before phase `number` refuses, and
+    changes nothing; the operator cleans up, and the migration can go on."""
+    assert zoo.app_writes
+    with connection(dsn) as conn:
+        conn.execute(zoo.app_writes[1])
+    shape = catalog(dsn)
+    refused = [f.line() for f in runner.check(dsn, to=number)[1] if f.verdict == "refuse"]
+    for expected in zoo.then_refused:
+        assert [line for line in refused if re.search(expected, line)], (expected, refused)
+    with pytest.raises(MigrationError, match=f"^check: phase {number} .* nothing was changed$"):
+        runner.migrate(dsn, to=number, settings=settings)
+    with pytest.raises(MigrationError, match=f"^check: phase {number} .* nothing was changed$"):
+        runner.apply_phase(dsn, number, settings)
+    assert shape == catalog(dsn)
+    with connection(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM tenant_migrate.phase_runs WHERE phase = %s",
+                            (number,)).fetchone() == (0,)
+        for statement in zoo.cleanup:
+            conn.execute(statement)
 
 
 @pytest.mark.parametrize("zoo_db", REFUSED, ids=[v.name for v in REFUSED], indirect=True)
