@@ -145,7 +145,8 @@ def test_rows_in_the_way_of_a_future_key_are_refused_one_line_each_with_ids_only
         conn.execute("CREATE INDEX contacts_phone_idx ON contacts (phone_number)")
         conn.execute("INSERT INTO contacts (phone_number, name) SELECT phone_number, 'again' FROM contacts "
                      "WHERE id IN (3, 5, 7)")
-        conn.execute("INSERT INTO contacts (phone_number, name) SELECT phone_number, 'thrice' FROM contacts WHERE id = 3")
+        conn.execute("INSERT INTO contacts (phone_number, name) SELECT phone_number, 'thrice' FROM contacts "
+                     "WHERE id = 3")
         conn.execute("UPDATE contacts SET thread_id = (SELECT thread_id FROM contacts WHERE id = 1) WHERE id = 2")
         phones = [r[0] for r in conn.execute("SELECT phone_number FROM contacts WHERE id IN (1, 2, 3, 5, 7)")]
     result = CliRunner().invoke(app, ["check", "--dsn", legacy_db, "--no-app-statements"])
