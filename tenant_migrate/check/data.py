@@ -63,7 +63,7 @@ def _columns(conn: psycopg.Connection, table: str) -> set[str]:
 
 
 def _template(name: str, **parts: sql.Composable) -> sql.Composed:
-    return sql.SQL(read_sql(f"check/{name}.sql")).format(**parts)  # type: ignore[arg-type]
+    return sql.SQL(read_sql(f"check/{name}.sql")).format(**parts)
 
 
 def _ids(examples: Iterable[Any]) -> str:
