@@ -20,7 +20,7 @@ from psycopg import sql
 from tenant_migrate import faults, ledger, ownership
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
-from tenant_migrate.db import LEGACY_TABLES, connect, one
+from tenant_migrate.db import INTEGER_KEYS, LEGACY_TABLES, connect, key_type, one
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.guard import store
 from tenant_migrate.lock import LockLost, lock_guard, lock_is_free, migration_lock
@@ -67,10 +67,11 @@ def preflight(conn: psycopg.Connection, number: int) -> None:
 
 
 def table_stats(conn: psycopg.Connection) -> dict[str, tuple[int, int | None]]:
-    """(row count, max id) of each legacy table."""
+    """(row count, max id) of each legacy table; max id only of an integer id (a uuid has no order of insertion)."""
     stats = {}
     for table in LEGACY_TABLES:
-        query = sql.SQL("SELECT count(*), max(id) FROM public.{}").format(sql.Identifier(table))
+        highest = sql.SQL("max(id)" if key_type(conn, table) in INTEGER_KEYS else "NULL::bigint")
+        query = sql.SQL("SELECT count(*), {} FROM public.{}").format(highest, sql.Identifier(table))
         count, max_id = one(conn, query)
         stats[table] = (count, max_id)
     return stats

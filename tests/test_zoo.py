@@ -111,10 +111,25 @@ def test_a_variant_migrates_and_rolls_back_leaving_the_app_as_it_was(zoo_db: str
             result = validate_phase(zoo_db, target.number, docs=False)
             assert result["success"], result["failed"]
     assert [] == fingerprint.differences(before, fingerprint.take(zoo_db, before.columns))
+    assert [] == references_of_another_type(zoo_db, {name for kind, _, name in shape if kind == "table"})
 
     runner.rollback(zoo_db, 0)
     assert shape == catalog(zoo_db)
     assert [] == fingerprint.differences(before, fingerprint.take(zoo_db))
+
+
+def references_of_another_type(dsn: str, app_tables: set[str]) -> list[tuple]:
+    """Each column of a table the plan created that references another table with a type other than the key it
+    references (a contact_id integer where contacts.id is a uuid or a bigint)."""
+    with connection(dsn) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), format_type(r.atttypid, r.atttypmod) "
+            "FROM pg_constraint AS k JOIN pg_class AS c ON c.oid = k.conrelid "
+            "CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u (col, referenced) "
+            "JOIN pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.col "
+            "JOIN pg_attribute AS r ON r.attrelid = k.confrelid AND r.attnum = u.referenced "
+            "WHERE k.contype = 'f' AND c.relnamespace = 'public'::regnamespace AND a.atttypid <> r.atttypid").fetchall()
+    return [r for r in rows if r[0] not in app_tables]
 
 
 def refused_before(dsn: str, zoo: Variant, number: int, settings: runner.Settings) -> None:

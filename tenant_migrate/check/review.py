@@ -29,6 +29,7 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str) -> list[Find
     numbers = {p.number for p in phases}
     findings = environment.preflight(conn, phases)
     findings += environment.partitions(conn, numbers)
+    findings += environment.keys(conn, numbers)
     findings += environment.triggers(conn, numbers, way)
     findings += environment.references(conn, numbers, cat)
     findings += environment.views(conn, numbers)
