@@ -53,6 +53,7 @@ class Settings:
     batch_size: int = 10_000
     vacuum_every: int = 20
     backfill: str | None = None  # instant or batched; None: instant unless phase 2 went the batched way
+    keep_global_unique: tuple[str, ...] = ()  # values phase 5 leaves unique across tenants (their app key stays)
     admin_email: str = "admin@swiftreplies.ai"
     admin_full_name: str = "Admin User"
     admin_company_name: str = "SwiftReplies Admin"

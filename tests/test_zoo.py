@@ -26,8 +26,8 @@ from tenant_migrate.plan import load_plan
 from tenant_migrate.validation.checkpoints import validate_phase
 
 ZOO = Path(__file__).parent / "zoo"
-HEADER = re.compile(r"^--\s*(expect|refuses|adopts|ways|validate|app-writes|then-refused|cleanup):\s*(.+?)\s*$",
-                    re.MULTILINE)
+HEADER = re.compile(r"^--\s*(expect|refuses|adopts|ways|validate|app-writes|then-refused|cleanup|langgraph|warns|"
+                    r"keeps):\s*(.+?)\s*$", re.MULTILINE)
 
 
 @dataclass
@@ -37,10 +37,13 @@ class Variant:
     refuses: list[str] = field(default_factory=list)
     adopts: list[str] = field(default_factory=list)
     ways: list[str] = field(default_factory=lambda: ["instant"])
-    validate: bool = False
+    validate: set[int] = field(default_factory=set)  # the phases validated by their suites
     app_writes: tuple[int, str] | None = None  # before this phase the app writes this (the phases so far applied)
     then_refused: list[str] = field(default_factory=list)  # what the check before that phase says about it
     cleanup: list[str] = field(default_factory=list)  # what the operator does about it, and the migration goes on
+    langgraph: list[str] = field(default_factory=list)  # LangGraph's checkpointer keeps the contacts' conversations
+    warns: list[str] = field(default_factory=list)  # what the check warns about (without the kept values)
+    keeps: list[str] = field(default_factory=list)  # --keep-global-unique
 
     @property
     def name(self) -> str:
@@ -55,7 +58,7 @@ def variant(path: Path) -> Variant:
         elif key == "ways":
             found.ways = value.split()
         elif key == "validate":
-            found.validate = value == "all"
+            found.validate = {p.number for p in load_plan()} if value == "all" else {int(n) for n in value.split()}
         elif key == "app-writes":
             number, statement = value.split(" ", 1)
             found.app_writes = (int(number), statement)
@@ -76,8 +79,30 @@ def zoo_db(pg_server: str, legacy_template: str, request: pytest.FixtureRequest)
     dsn = clone_legacy(pg_server, legacy_template)
     with connection(dsn) as conn:
         conn.execute(zoo.path.read_text(encoding="utf-8"))
+        threads = [r[0] for r in conn.execute("SELECT thread_id FROM contacts WHERE thread_id IS NOT NULL "
+                                              "ORDER BY id LIMIT 10")]
+    if zoo.langgraph:
+        langgraph_conversations(dsn, threads)
     yield dsn
     demo.drop_database(pg_server, database_name(dsn))
+
+
+def langgraph_conversations(dsn: str, threads: list[str]) -> None:
+    """The backend's conversation store: LangGraph's Postgres checkpointer sets up its tables and saves a checkpoint
+    (and a pending write) of each thread, as a graph run for each contact would."""
+    from langgraph.checkpoint.base import empty_checkpoint  # noqa: PLC0415 - only this variant needs LangGraph
+    from langgraph.checkpoint.postgres import PostgresSaver  # noqa: PLC0415
+
+    with PostgresSaver.from_conn_string(dsn) as saver:
+        saver.setup()
+        for thread in threads:
+            checkpoint = empty_checkpoint()
+            checkpoint["channel_values"] = {"messages": [f"hello on {thread}"]}
+            checkpoint["channel_versions"] = {"messages": 1}
+            saved = saver.put({"configurable": {"thread_id": thread, "checkpoint_ns": ""}}, checkpoint,
+                              {"source": "input", "step": 0}, {"messages": 1})
+            saver.put_writes(saved, [("messages", "pending reply")], task_id="reply")
+        assert saver.get_tuple({"configurable": {"thread_id": threads[0]}}) is not None
 
 
 def catalog(dsn: str) -> ownership.Catalog:
@@ -96,9 +121,13 @@ def test_the_zoo_has_at_least_twelve_variants_of_both_kinds():
                          indirect=["zoo_db"])
 def test_a_variant_migrates_and_rolls_back_leaving_the_app_as_it_was(zoo_db: str, way: str, request):
     zoo: Variant = request.node.callspec.params["zoo_db"]
-    settings = runner.Settings(backfill=way)
-    _, findings = runner.check(zoo_db, backfill=way)
-    assert [] == [f.line() for f in findings if f.verdict == "refuse"]
+    settings = runner.Settings(backfill=way, keep_global_unique=tuple(zoo.keeps))
+    warned = [f.line() for f in runner.check(zoo_db, backfill=way)[1] if f.verdict == "warn"]
+    for expected in zoo.warns:
+        assert [line for line in warned if re.search(expected, line)], (expected, warned)
+    assert len(zoo.warns) == len(warned), warned
+    _, findings = runner.check(zoo_db, backfill=way, keep_global_unique=settings.keep_global_unique)
+    assert [] == [f.line() for f in findings if f.verdict in ("refuse", "warn")]
     adopted = [f.object for f in findings if f.verdict == "adopt" and not f.object.startswith("role ")]
     assert sorted(zoo.adopts) == sorted(adopted)
     shape, before = catalog(zoo_db), fingerprint.take(zoo_db)
@@ -107,7 +136,7 @@ def test_a_variant_migrates_and_rolls_back_leaving_the_app_as_it_was(zoo_db: str
         if zoo.app_writes and zoo.app_writes[0] == target.number:
             refused_before(zoo_db, zoo, target.number, settings)
         runner.migrate(zoo_db, to=target.number, settings=settings)
-        if zoo.validate:
+        if target.number in zoo.validate:
             result = validate_phase(zoo_db, target.number, docs=False)
             assert result["success"], result["failed"]
     assert [] == fingerprint.differences(before, fingerprint.take(zoo_db, before.columns))

@@ -29,7 +29,7 @@ class Finding:
     """One line of the check: what happens to one object (or one fact of the database) in one phase."""
 
     phase: int
-    verdict: str  # create, adopt, refuse, note
+    verdict: str  # create, adopt, refuse, warn (goes on, but read it), note
     object: str
     text: str = ""
     adopted: Catalog = field(default_factory=dict, compare=False)  # the catalog objects an adoption takes over
