@@ -191,3 +191,24 @@ def test_tenant_ids_in_the_way_of_phase_4_and_5_are_refused_before_either(legacy
                                         "name in contact_id a row of contacts of another tenant (e.g. ids 9)" in line]
     with connection(legacy_db) as conn:
         assert conn.execute("SELECT count(*) FROM tenant_migrate.phase_runs WHERE phase = 5").fetchone() == (0,)
+
+
+def test_a_role_short_of_a_privilege_is_refused_before_any_change_naming_it(role_without_replica, legacy_db):
+    """A role that owns the app's tables but may not create roles, where the tenant roles exist and are not its: the
+    check names the grant it needs for phase 8; one table it does not own names that table; migrate stops there."""
+    with connection(legacy_db) as conn:
+        for name in ("tenant_app", "tenant_legacy", "tenant_owner"):
+            conn.execute(f"DO $$ BEGIN CREATE ROLE {name} NOLOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+        conn.execute("ALTER TABLE campaigns OWNER TO CURRENT_USER")
+    role = psycopg.conninfo.conninfo_to_dict(role_without_replica)["user"]
+    refused = [f.line() for f in runner.check(role_without_replica)[1] if f.verdict == "refuse"]
+    assert [line for line in refused if line.startswith("REFUSE  phase 1 preflight: role ")
+            and "cannot alter table public.campaigns" in line], refused
+    assert [line for line in refused if line.startswith("REFUSE  phase 8 preflight: ")
+            and f"does not inherit tenant_owner and may not grant it to itself: have its admin run GRANT "
+                f"tenant_owner TO {role}" in line], refused
+    with pytest.raises(MigrationError, match="^check: phase 1 preflight: .* nothing was changed$"):
+        runner.migrate(role_without_replica)
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)
+        conn.execute(sql.SQL("ALTER TABLE campaigns OWNER TO {}").format(sql.Identifier(role)))

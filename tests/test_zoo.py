@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from conftest import clone_legacy
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from tenant_migrate import demo, fingerprint, ownership, runner
 from tenant_migrate.db import connection
@@ -27,7 +29,7 @@ from tenant_migrate.validation.checkpoints import validate_phase
 
 ZOO = Path(__file__).parent / "zoo"
 HEADER = re.compile(r"^--\s*(expect|refuses|adopts|ways|validate|app-writes|then-refused|cleanup|langgraph|warns|"
-                    r"keeps):\s*(.+?)\s*$", re.MULTILINE)
+                    r"keeps|runs-as):\s*(.+?)\s*$", re.MULTILINE)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Variant:
     langgraph: list[str] = field(default_factory=list)  # LangGraph's checkpointer keeps the contacts' conversations
     warns: list[str] = field(default_factory=list)  # what the check warns about (without the kept values)
     keeps: list[str] = field(default_factory=list)  # --keep-global-unique
+    runs_as: str = "superuser"  # or owner: a managed service's admin role (CREATEROLE CREATEDB, not superuser)
 
     @property
     def name(self) -> str:
@@ -59,6 +62,8 @@ def variant(path: Path) -> Variant:
             found.ways = value.split()
         elif key == "validate":
             found.validate = {p.number for p in load_plan()} if value == "all" else {int(n) for n in value.split()}
+        elif key == "runs-as":
+            found.runs_as = value
         elif key == "app-writes":
             number, statement = value.split(" ", 1)
             found.app_writes = (int(number), statement)
@@ -83,7 +88,14 @@ def zoo_db(pg_server: str, legacy_template: str, request: pytest.FixtureRequest)
                                               "ORDER BY id LIMIT 10")]
     if zoo.langgraph:
         langgraph_conversations(dsn, threads)
-    yield dsn
+    if zoo.runs_as == "owner":
+        yield managed_service_owner(dsn)
+        with connection(dsn) as conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(sql.Identifier(database_name(dsn))))
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(f"{database_name(dsn)}_owner")))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(f"{database_name(dsn)}_owner")))
+    else:
+        yield dsn
     demo.drop_database(pg_server, database_name(dsn))
 
 
@@ -105,10 +117,36 @@ def langgraph_conversations(dsn: str, threads: list[str]) -> None:
         assert saver.get_tuple({"configurable": {"thread_id": threads[0]}}) is not None
 
 
-def catalog(dsn: str) -> ownership.Catalog:
-    """Every object of the public schema, and the tenant roles' memberships (the roles themselves may stay)."""
+def managed_service_owner(dsn: str) -> str:
+    """The DSN of a role like a managed service's admin (LOGIN CREATEROLE CREATEDB, not superuser, no replication,
+    no BYPASSRLS) that owns the database and every table and view of the app's (their sequences with them), as when
+    the app's migrations ran as it. When the tenant roles of phase 8 exist already in the test cluster (other tests
+    made them), it is given what it would have had, had it created them: on PostgreSQL 16+ ADMIN without INHERIT or
+    SET (what CREATE ROLE gives its CREATEROLE creator), before 16 nothing (CREATEROLE may grant them all)."""
+    role = f"{database_name(dsn)}_owner"
     with connection(dsn) as conn:
-        return {k: v for k, v in ownership.catalog(conn).items() if k[0] != "role"}
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEROLE CREATEDB NOSUPERUSER NOREPLICATION NOBYPASSRLS").format(
+            sql.Identifier(role)))
+        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database_name(dsn)),
+                                                                   sql.Identifier(role)))
+        for (relation,) in conn.execute("SELECT c.oid::regclass::text FROM pg_class AS c WHERE c.relnamespace = "
+                                        "'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm') "
+                                        "AND NOT c.relispartition").fetchall():
+            conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.SQL(relation), sql.Identifier(role)))
+        if conn.info.server_version >= 160000:
+            for (tenant_role,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname IN "
+                                               "('tenant_app', 'tenant_legacy', 'tenant_owner')").fetchall():
+                conn.execute(sql.SQL("GRANT {} TO {} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE").format(
+                    sql.Identifier(tenant_role), sql.Identifier(role)))
+    return make_conninfo(dsn, user=role)
+
+
+def catalog(dsn: str) -> ownership.Catalog:
+    """Every object of the public schema, and the tenant roles' memberships (the roles themselves may stay, and so
+    does the membership a CREATEROLE role gets in a role it creates: that of a managed service's owner)."""
+    with connection(dsn) as conn:
+        return {k: v for k, v in ownership.catalog(conn).items()
+                if k[0] != "role" and not (k[0] == "membership" and k[2].split(" in ")[0].endswith("_owner"))}
 
 
 def test_the_zoo_has_at_least_twelve_variants_of_both_kinds():
