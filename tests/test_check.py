@@ -212,3 +212,12 @@ def test_a_role_short_of_a_privilege_is_refused_before_any_change_naming_it(role
     with connection(legacy_db) as conn:
         assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)
         conn.execute(sql.SQL("ALTER TABLE campaigns OWNER TO {}").format(sql.Identifier(role)))
+
+
+def test_keep_global_unique_of_a_value_phase_5_leaves_alone_is_one_error_line_before_anything():
+    for command in (["check"], ["migrate", "--approval", "auto"]):
+        result = CliRunner().invoke(app, [*command, "--dsn", "postgresql://nobody@127.0.0.1:1/none",
+                                          "--keep-global-unique", "email"])
+        assert 1 == result.exit_code
+        assert ["error: --keep-global-unique email: phase 5 makes only phone_number, thread_id unique per tenant; "
+                "name one of them"] == result.output.splitlines()
