@@ -25,6 +25,11 @@ BackfillOption = Annotated[str | None, typer.Option(
     "rewritten) or batched (nullable columns filled in primary-key batches); once phase 2 ran, its way.",
     show_default=False)]
 
+KeepGlobalUniqueOption = Annotated[list[str] | None, typer.Option(
+    "--keep-global-unique", show_default=False, metavar="COLUMN",
+    help="Keep this value (phone_number, thread_id) unique across tenants: phase 5 leaves the app's own unique key "
+    "on it beside the per-tenant one (for the app's tables that hold it without a tenant: docs/real-schemas.md). "
+    "Repeatable.")]
 
 
 def fail_cleanly(command: Callable) -> Callable:

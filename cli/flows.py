@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import BackfillOption, DsnOption, JsonOption, emit, fail_cleanly, target_dsn
+from cli.common import BackfillOption, DsnOption, JsonOption, KeepGlobalUniqueOption, emit, fail_cleanly, target_dsn
 from tenant_migrate.dsn import describe, password_to_environment
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.guard import Budgets
@@ -136,12 +136,13 @@ def migrate_command(
     lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,
     budget_ceiling: CeilingOption = Budgets.ceiling,
     max_pause_s: MaxPauseOption = Budgets.max_pause_s,
+    keep_global_unique: KeepGlobalUniqueOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the migrate flow: each pending phase backed up, applied, validated, then gated; the guard watches each
     phase and bounds what it does to the app and its replicas."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout, batch_size=batch_size,
-                          lock_timeout_ms=lock_timeout_ms)
+                          lock_timeout_ms=lock_timeout_ms, keep_global_unique=tuple(keep_global_unique or ()))
     guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
@@ -158,6 +159,7 @@ def migrate_command(
         backfill=backfill,
         batch_size=batch_size,
         lock_timeout_ms=lock_timeout_ms,
+        keep_global_unique=keep_global_unique or [],
         **guard,
         **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}),
     )

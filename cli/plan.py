@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import BackfillOption, DsnOption, JsonOption, emit, fail_cleanly, target_dsn
+from cli.common import BackfillOption, DsnOption, JsonOption, KeepGlobalUniqueOption, emit, fail_cleanly, target_dsn
 from tenant_migrate import runner
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.dsn import describe
@@ -67,6 +67,7 @@ def check_command(
     dsn: DsnOption = None,
     to: Annotated[int | None, typer.Option(help="Check the phases up to this one (default: the last).")] = None,
     backfill: BackfillOption = None,
+    keep_global_unique: KeepGlobalUniqueOption = None,
     app_statements: Annotated[bool, typer.Option(
         "--app-statements/--no-app-statements",
         help="Also check the app's statements (pg_stat_statements) against every pending phase, on a schema-only "
@@ -74,17 +75,18 @@ def check_command(
     as_json: JsonOption = False,
 ) -> None:
     """Check every phase still to apply against the database, changing nothing: each conflict on one line (what,
-    what the plan needs, what is there, what to do), then what is adopted and noted, then what each phase does to
+    what the plan needs, what is there, what to do; the rows of the app's in the way of a key it adds, by id), each
+    warning (the app's tables that would mix tenants), then what is adopted and noted, then what each phase does to
     the app's own statements; exit 1 on a conflict or an app statement that breaks."""
     target = target_dsn(dsn)
     if to is not None:
         phase(to)
-    way, findings = runner.check(target, to, backfill)
+    way, findings = runner.check(target, to, backfill, tuple(keep_global_unique or ()))
     refused = [f for f in findings if f.verdict == "refuse"]
-    lines = [f"{describe(target)}: {len(refused)} conflicts, "
+    lines = [f"{describe(target)}: {len(refused)} conflicts, {sum(f.verdict == 'warn' for f in findings)} warnings, "
              f"{sum(f.verdict == 'adopt' for f in findings)} app objects adopted, "
              f"{sum(f.verdict == 'create' for f in findings)} objects to create ({way} way through phases 2-4)"]
-    lines += findings_text(findings, ("refuse", "adopt", "note"))
+    lines += findings_text(findings, ("refuse", "warn", "adopt", "note"))
     app, breaks = app_statement_lines(target) if app_statements else ([], False)
     lines += [f"  APP     {line}" for line in app]
     emit({"findings": [vars(f) | {"adopted": None} for f in findings], "app_statements": app,

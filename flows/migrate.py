@@ -154,17 +154,21 @@ def migrate(
     lag_budget_mb: float = Budgets.lag_mb,
     budget_ceiling: float = Budgets.ceiling,
     max_pause_s: float = Budgets.max_pause_s,
+    keep_global_unique: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Apply the pending phases up to `to`, each gated, then run the acceptance checklist when all are applied;
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL; `backfill` the
     way through phases 2-4 (instant by default; once phase 2 ran, its way). The guard beside each phase cancels a
     migration statement an app session waited on longer than `lock_wait_budget_ms`, pauses batched work while a
     standby is more than `lag_budget_s` or `lag_budget_mb` behind, and stops the phase (resumably) at
-    `budget_ceiling` times a budget or after a pause of `max_pause_s`. Every parameter is checked before anything
-    runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
+    `budget_ceiling` times a budget or after a pause of `max_pause_s`. `keep_global_unique` (phone_number,
+    thread_id): values phase 5 leaves unique across tenants, the app's own unique key on each kept beside the
+    per-tenant one (for the app's tables that hold them without a tenant: docs/real-schemas.md). Every parameter is
+    checked before anything runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, poll_interval=poll_interval,
-                          acceptance_load_seconds=acceptance_load_seconds)
+                          acceptance_load_seconds=acceptance_load_seconds,
+                          keep_global_unique=tuple(keep_global_unique or ()))
     gate.check_approval_mode(approval)
     budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
                       ceiling=budget_ceiling, max_pause_s=max_pause_s)
@@ -173,6 +177,6 @@ def migrate(
     return migrate_phases(dsn, to=to, approval=approval, approval_timeout_s=approval_timeout_s,
                           backup_dir=backup_folder(backups, backup_dir),
                           settings=Settings(batch_size=batch_size, lock_timeout_ms=lock_timeout_ms,
-                                            backfill=backfill),
+                                            backfill=backfill, keep_global_unique=tuple(keep_global_unique or ())),
                           poll_interval=poll_interval, data_docs=data_docs,
                           acceptance_load_seconds=acceptance_load_seconds, budgets=budgets)

@@ -35,7 +35,7 @@ def check_task(lock_conn: psycopg.Connection, phases: list[Phase], settings: Set
     """The whole-plan check before the first change: each phase still to apply against the live catalog. Its
     findings are a table artifact; a conflict stops the run with nothing changed."""
     way = runner.backfill_way(lock_conn, settings.backfill)
-    findings = review(lock_conn, phases, way)
+    findings = review(lock_conn, phases, way, settings.keep_global_unique)
     shown = [f for f in findings if f.verdict != "create"]
     create_table_artifact(
         [{"phase": f.phase, "verdict": f.verdict, "object": f.object, "detail": f.text} for f in shown]

@@ -80,6 +80,17 @@ def drop_database(conn: psycopg.Connection, name: str) -> None:
     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+INTEGER_KEYS = ("smallint", "integer", "bigint")
+KEY_TYPES = (*INTEGER_KEYS, "uuid")  # the types of id the plan can step through in key ranges (batched steps)
+
+
+def key_type(conn: psycopg.Connection, table: str) -> str | None:
+    """The type of public.<table>.id (integer, bigint, uuid, ...), or None when it has no column id."""
+    row = conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                       "AND attname = 'id' AND NOT attisdropped", (f"public.{table}",)).fetchone()
+    return row[0] if row else None
+
+
 def row_counts(conn: psycopg.Connection, tables: tuple[str, ...] = LEGACY_TABLES) -> dict[str, int]:
     """Exact row counts of the given public tables (missing tables are left out)."""
     existing = {r[0] for r in conn.execute(read_sql("catalog/public_tables.sql")).fetchall()}

@@ -3,6 +3,7 @@ before anything runs, each refusal one line (what is wrong, what to do)."""
 
 from __future__ import annotations
 
+from tenant_migrate.check.soft_references import check_kept
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.plan import phase
 from tenant_migrate.runner import check_rollback_target
@@ -26,10 +27,13 @@ def _common(approval: str, approval_timeout_s: int | None, poll_interval: int) -
 
 
 def check_migrate_options(*, to: int | None, approval: str, approval_timeout_s: int | None, batch_size: int,
-                          lock_timeout_ms: int, poll_interval: int = 5, acceptance_load_seconds: float = 5.0) -> None:
-    """Options of `migrate`: `to` a phase of the plan (None: the last), and every limit above."""
+                          lock_timeout_ms: int, poll_interval: int = 5, acceptance_load_seconds: float = 5.0,
+                          keep_global_unique: tuple[str, ...] = ()) -> None:
+    """Options of `migrate`: `to` a phase of the plan (None: the last), every limit above, and the values to keep
+    unique across tenants (each one phase 5 makes per tenant)."""
     if to is not None:
         phase(to)
+    check_kept(keep_global_unique)
     _common(approval, approval_timeout_s, poll_interval)
     low, high = BATCH_SIZE
     if not low <= batch_size <= high:

@@ -18,9 +18,10 @@ import psycopg
 from psycopg import sql
 
 from tenant_migrate import faults, ledger, ownership
+from tenant_migrate.check import soft_references
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
-from tenant_migrate.db import LEGACY_TABLES, connect, connection, one
+from tenant_migrate.db import INTEGER_KEYS, LEGACY_TABLES, connect, connection, key_type, one
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.guard import store
 from tenant_migrate.lock import LockLost, lock_guard, lock_holder, migration_lock
@@ -68,10 +69,11 @@ def preflight(conn: psycopg.Connection, number: int) -> None:
 
 
 def table_stats(conn: psycopg.Connection) -> dict[str, tuple[int, int | None]]:
-    """(row count, max id) of each legacy table."""
+    """(row count, max id) of each legacy table; max id only of an integer id (a uuid has no order of insertion)."""
     stats = {}
     for table in LEGACY_TABLES:
-        query = sql.SQL("SELECT count(*), max(id) FROM public.{}").format(sql.Identifier(table))
+        highest = sql.SQL("max(id)" if key_type(conn, table) in INTEGER_KEYS else "NULL::bigint")
+        query = sql.SQL("SELECT count(*), {} FROM public.{}").format(highest, sql.Identifier(table))
         count, max_id = one(conn, query)
         stats[table] = (count, max_id)
     return stats
@@ -105,9 +107,11 @@ def backfill_way(conn: psycopg.Connection, requested: str | None) -> str:
 
 
 def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction: str,
-              settings: Settings, adopted: ownership.Catalog | None = None) -> PhaseOutcome:
+              settings: Settings, adopted: ownership.Catalog | None = None,
+              warnings: list[str] | None = None) -> PhaseOutcome:
     """Apply (up) or revert (down) one phase; the caller holds the migration lock and checked order (and, for an
-    apply, passes the app objects the phase adopts, from the check). Before every step and every batch the lock is
+    apply, passes the app objects the phase adopts and the check's warnings about it, which become notes of the
+    run: the ledger's, the gate's). Before every step and every batch the lock is
     confirmed: a lost lock stops the phase at once (it stays resumable)."""
     settings = replace(settings, guards=(lock_guard(lock_conn), *settings.guards))
     ledger.ensure(lock_conn)
@@ -120,7 +124,7 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
     log.info("phase %d %s: %s%s", target.number, target.name, verb,
              f" (resuming run {resumed_from})" if resumed_from else "")
     started = time.monotonic()
-    run = Run(run_id, target.number, direction, work_session(dsn, settings), lock_conn, settings)
+    run = Run(run_id, target.number, direction, work_session(dsn, settings), lock_conn, settings, list(warnings or []))
     notes, step = run.notes, None
     try:
         if direction == "up" and resumed_from is None:
@@ -234,14 +238,16 @@ def apply_phase(dsn: str, number: int, settings: Settings | None = None,
     return apply_checked(dsn, lock_conn, ready_to_apply(lock_conn, number), settings)
 
 
-def check(dsn: str, to: int | None = None, backfill: str | None = None) -> tuple[str, list[Finding]]:
+def check(dsn: str, to: int | None = None, backfill: str | None = None,
+          keep_global_unique: tuple[str, ...] = ()) -> tuple[str, list[Finding]]:
     """The whole-plan check of the phases still to apply up to `to`, read-only: (the way through phases 2-4,
     every finding)."""
+    soft_references.check_kept(keep_global_unique)
     conn = connect(dsn)
     try:
         require_session(conn, dsn)
         way = backfill_way(conn, backfill)
-        return way, review(conn, pending_phases(conn, to), way)
+        return way, review(conn, pending_phases(conn, to), way, keep_global_unique)
     finally:
         conn.close()
 
@@ -249,7 +255,8 @@ def check(dsn: str, to: int | None = None, backfill: str | None = None) -> tuple
 def check_plan(lock_conn: psycopg.Connection, phases: list[Phase], settings: Settings) -> list[Finding]:
     """The whole-plan check of `phases`: refuses, before any change, if one of them would touch what it does
     not own."""
-    findings = review(lock_conn, phases, backfill_way(lock_conn, settings.backfill))
+    soft_references.check_kept(settings.keep_global_unique)
+    findings = review(lock_conn, phases, backfill_way(lock_conn, settings.backfill), settings.keep_global_unique)
     require_no_refusal(findings)
     return findings
 
@@ -257,7 +264,8 @@ def check_plan(lock_conn: psycopg.Connection, phases: list[Phase], settings: Set
 def apply_checked(dsn: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings) -> PhaseOutcome:
     """Check phase `target` against the catalog, then apply it, adopting what the check adopted."""
     findings = check_plan(lock_conn, [target], settings)
-    return run_phase(dsn, lock_conn, target, "up", settings, adopted(findings, target.number))
+    return run_phase(dsn, lock_conn, target, "up", settings, adopted(findings, target.number),
+                     [f.line() for f in findings if f.verdict == "warn" and f.phase == target.number])
 
 
 def rollback_phase(dsn: str, number: int, settings: Settings | None = None,

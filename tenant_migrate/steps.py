@@ -13,15 +13,16 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg import errors, sql
 
 from tenant_migrate import faults, ledger, ownership
-from tenant_migrate.db import WORK_APPLICATION_NAME, connect, one, scalar, server_pid
+from tenant_migrate.db import WORK_APPLICATION_NAME, connect, key_type, one, scalar, server_pid
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Step
@@ -35,6 +36,7 @@ class GuardCancelled(Exception):
 
 
 TRANSIENT_ERRORS = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure, GuardCancelled)
+MAX_UUID = UUID(int=2**128 - 1)  # RFC 9562's Max UUID: no key range [lo, hi) can hold it
 STATEMENT_TIMEOUT_ATTEMPTS = 3  # a statement cut by statement_timeout may pass at a quieter moment, rarely later
 # the index a statement builds concurrently: its name, and its table (the index lives in the table's schema)
 CONCURRENT_INDEX = re.compile(
@@ -51,6 +53,7 @@ class Settings:
     batch_size: int = 10_000
     vacuum_every: int = 20
     backfill: str | None = None  # instant or batched; None: instant unless phase 2 went the batched way
+    keep_global_unique: tuple[str, ...] = ()  # values phase 5 leaves unique across tenants (their app key stays)
     admin_email: str = "admin@swiftreplies.ai"
     admin_full_name: str = "Admin User"
     admin_company_name: str = "SwiftReplies Admin"
@@ -207,50 +210,104 @@ def _refuse_firing_triggers(run: Run, table: str, what: str) -> bool:
     return skip
 
 
-def _run_batched(run: Run, step: Step, what: str) -> None:
-    """Run the step for consecutive id ranges, committing the position with each batch. The app's triggers do not
-    fire: each batch sets session_replication_role = replica, or the step refuses before writing a row."""
-    work, settings, table = run.work, run.settings, str(step.table)  # a batched step names its table
-    progress = ledger.step_progress(run.lock_conn, run.run_id, step.name)
-    if progress and progress["target"] is not None:
-        position, target = progress["position"], progress["target"]
-        log.info("%s: resuming at id %s of %s", what, f"{position:,}", f"{target:,}")
-    else:
-        query = sql.SQL("SELECT min(id), max(id) FROM public.{} WHERE {}").format(
-            sql.Identifier(table), sql.SQL(step.rows or "true"))
-        position, target = one(work, query)
-        if position is None:
-            run.notes.append(f"{step.name}: no row of {table} to write")
-            return
-        ledger.set_step(run.lock_conn, run.run_id, step.name, "running", position, target)
-    replica = _refuse_firing_triggers(run, table, what)
-    start, rows, batches, last_report = position, 0, 0, time.monotonic()
-    while position <= target:
-        _guard(run, what)
-        high = position + settings.batch_size
+@dataclass(frozen=True)
+class Batch:
+    """One key range [lo, hi) of a batched step; `position` and `target`: what the ledger keeps to resume at the
+    next one (None: the step starts over when resumed); `done` of `total`: how far the step is after it (ids of an
+    integer key, rows of a uuid one)."""
 
-        def attempt(low: int = position, high: int = high) -> int:
+    lo: Any
+    hi: Any
+    position: int | None
+    target: int | None
+    done: int
+    total: int
+
+
+# The ends of the rows a batched step writes, in one scan: the first and last id (and, of a uuid id, how many rows,
+# for its progress). uuids sort as their text does in the C collation (the hex digits of the same 16 bytes), which
+# stands in for the min(uuid) / max(uuid) PostgreSQL does not have.
+BOUNDS = {False: "SELECT NULL::bigint, min(id), max(id) FROM public.{} WHERE {}",
+          True: 'SELECT count(*), min(id::text COLLATE "C"), max(id::text COLLATE "C") FROM public.{} WHERE {}'}
+
+
+def _batches(run: Run, step: Step, table: str, what: str) -> Iterator[Batch]:
+    """Consecutive ranges [lo, hi) of the table's id (an integer or a uuid) holding batch_size rows each, each upper
+    end found batch_size ids on by a short scan of the primary key's index (so sparse ids cost no empty batches),
+    from the first to the last id of the rows to write as seen when the step starts. An integer id's position is
+    kept in the ledger with each batch, and an interrupted step resumes there; a uuid step (its ids are wider than
+    the ledger's position) starts over, its statements skipping the rows already written."""
+    work, size = run.work, run.settings.batch_size
+    uuid_key = key_type(work, table) == "uuid"
+    progress = ledger.step_progress(run.lock_conn, run.run_id, step.name)
+    low: Any
+    last: Any
+    if not uuid_key and progress and progress["target"] is not None:
+        count, low, last = None, progress["position"], progress["target"]
+        log.info("%s: resuming at id %s of %s", what, f"{low:,}", f"{last:,}")
+    else:
+        count, low, last = one(work, sql.SQL(BOUNDS[uuid_key]).format(sql.Identifier(table),
+                                                                      sql.SQL(step.rows or "true")))
+        if low is None:
+            return
+        if uuid_key:
+            low, last = UUID(low), UUID(last)
+            if last == MAX_UUID:
+                raise MigrationError(f"a row of {table} has the id {MAX_UUID}, past the end of every key range: "
+                                     "give it another id (tenant-migrate check refuses it)")
+        ledger.set_step(run.lock_conn, run.run_id, step.name, "running", *((None, None) if uuid_key else (low, last)))
+    end: Any = UUID(int=last.int + 1) if uuid_key else last + 1
+    following = sql.SQL("SELECT id FROM public.{} WHERE id >= %s ORDER BY id OFFSET %s LIMIT 1").format(
+        sql.Identifier(table))
+    done = 0
+    while low <= last:
+        found = work.execute(following, (low, size)).fetchone()
+        high = min(found[0], end) if found else end
+        if uuid_key:
+            done = min(done + size, count or 0)
+            yield Batch(low, high, None, None, done, count or 0)
+        else:
+            yield Batch(low, high, high, last, high, end)
+        low = high
+
+
+def _run_batched(run: Run, step: Step, what: str) -> None:
+    """Run the step for consecutive id ranges (_batches), committing the position with each batch. The app's
+    triggers do not fire: each batch sets session_replication_role = replica, or the step refuses before writing a
+    row."""
+    work, settings, table = run.work, run.settings, str(step.table)  # a batched step names its table
+    replica: bool | None = None
+    rows, count, last_report = 0, 0, time.monotonic()
+    for batch in _batches(run, step, table, what):
+        if replica is None:
+            replica = _refuse_firing_triggers(run, table, what)
+        _guard(run, what)
+
+        def attempt(batch: Batch = batch, replica: bool = replica) -> int:
             with work.transaction():
                 work.execute("SELECT set_config('lock_timeout', %s, true)", (f"{settings.lock_timeout_ms}ms",))
                 if replica:
                     work.execute("SET LOCAL session_replication_role = replica")
-                changed = work.execute(step.sql, {"lo": low, "hi": high}).rowcount
-                ledger.set_step(work, run.run_id, step.name, "running", high, target)
+                changed = work.execute(step.sql, {"lo": batch.lo, "hi": batch.hi}).rowcount
+                ledger.set_step(work, run.run_id, step.name, "running", batch.position, batch.target)
                 faults.checkpoint(f"{what}:batch-uncommitted")
             return changed
 
         rows += _with_lock_retries(run, attempt, what)
         faults.checkpoint(f"{what}:batch-committed")
-        position, batches = high, batches + 1
-        if batches % settings.vacuum_every == 0:
+        count += 1
+        if count % settings.vacuum_every == 0:
             work.execute(sql.SQL("VACUUM (SKIP_LOCKED) public.{}").format(sql.Identifier(table)))
         if settings.progress:
-            settings.progress(step.name, min(position, target + 1), target + 1)
+            settings.progress(step.name, batch.done, batch.total)
         if time.monotonic() - last_report > 5:
-            log.info("%s: id %s of %s (%d%%)", what, f"{position:,}", f"{target:,}",
-                     100 * (position - start) // max(1, target + 1 - start))
+            log.info("%s: %s of %s (%d%%)", what, f"{batch.done:,}", f"{batch.total:,}",
+                     100 * batch.done // max(1, batch.total))
             last_report = time.monotonic()
-    run.notes.append(f"{step.name}: {rows:,} rows of {table} in {batches} batches of {settings.batch_size:,}")
+    if replica is None:
+        run.notes.append(f"{step.name}: no row of {table} to write")
+        return
+    run.notes.append(f"{step.name}: {rows:,} rows of {table} in {count} batches of {settings.batch_size:,}")
 
 
 def _run_generated(run: Run, step: Step, what: str) -> None:

@@ -12,6 +12,7 @@ from tenant_migrate import runner
 from tenant_migrate.check.objects import declared, fits
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
+from tenant_migrate.errors import MigrationError
 from tenant_migrate.plan import load_plan
 
 KINDS = {"table": "table", "column": "column", "constraint": "constraint", "index": "index", "function": "function"}
@@ -128,3 +129,95 @@ def test_app_triggers_refuse_the_batched_way_for_a_role_that_cannot_skip_them(ro
     _, instant = runner.check(role_without_replica, to=7, backfill="instant")
     assert not [f for f in instant if f.verdict == "refuse"]
     assert any("orders_touch" in f.text and f.verdict == "note" for f in instant)
+
+
+def refusal_lines(output: str) -> list[str]:
+    return [line.strip() for line in output.splitlines() if line.strip().startswith("REFUSE")]
+
+
+def test_rows_in_the_way_of_a_future_key_are_refused_one_line_each_with_ids_only(legacy_db):
+    """The app had only an index on phone_number and saved some customers twice (and two contacts share a thread):
+    check names each key the plan will add with how many rows break it and their ids (never a phone number), exits 1
+    and writes nothing; the keys the app's own unique indexes guarantee cost no scan and say nothing."""
+    with connection(legacy_db) as conn:
+        conn.execute("ALTER TABLE contacts DROP CONSTRAINT contacts_phone_number_key, "
+                     "DROP CONSTRAINT contacts_thread_id_key")
+        conn.execute("CREATE INDEX contacts_phone_idx ON contacts (phone_number)")
+        conn.execute("INSERT INTO contacts (phone_number, name) SELECT phone_number, 'again' FROM contacts "
+                     "WHERE id IN (3, 5, 7)")
+        conn.execute("INSERT INTO contacts (phone_number, name) SELECT phone_number, 'thrice' FROM contacts "
+                     "WHERE id = 3")
+        conn.execute("UPDATE contacts SET thread_id = (SELECT thread_id FROM contacts WHERE id = 1) WHERE id = 2")
+        phones = [r[0] for r in conn.execute("SELECT phone_number FROM contacts WHERE id IN (1, 2, 3, 5, 7)")]
+    result = CliRunner().invoke(app, ["check", "--dsn", legacy_db, "--no-app-statements"])
+    assert 1 == result.exit_code, result.output
+    refused = refusal_lines(result.output)
+    assert 2 == len(refused), result.output
+    phone = next(line for line in refused if "unique_contact_per_user" in line)
+    assert "phase 5" in phone and "7 rows share 3 values of phone_number" in phone, phone
+    assert "3 = 501 = 504" in phone and "merge" in phone, phone
+    thread = next(line for line in refused if "unique_thread_per_user" in line)
+    assert "2 rows share 1 values of thread_id" in thread and "1 = 2" in thread, thread
+    assert not [p for p in phones if p in result.output]
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)
+
+
+def test_tenant_ids_in_the_way_of_phase_4_and_5_are_refused_before_either(legacy_db):
+    """Rows a writer gave tenant ids by hand: a user that does not exist (phase 4's foreign keys would fail), then,
+    once phase 4 is applied, a row with an explicit NULL tenant (phase 5's NOT NULL) and a message of user 2 about a
+    contact of user 1 (phase 5's composite reference): each is one refusal with its ids, before the phase runs."""
+    runner.migrate(legacy_db, to=3)
+    with connection(legacy_db) as conn:
+        conn.execute("UPDATE orders SET user_id = 42 WHERE id IN (4, 2)")
+    refused = [f.line() for f in runner.check(legacy_db)[1] if f.verdict == "refuse"]
+    assert [line for line in refused if line.startswith("REFUSE  phase 4 data for the tenant foreign keys of orders: "
+                                                        "2 rows name a user_id not in users")
+            and "e.g. ids 2, 4" in line], refused
+    with connection(legacy_db) as conn:
+        conn.execute("UPDATE orders SET user_id = 1 WHERE id IN (4, 2)")
+    runner.migrate(legacy_db, to=4)
+    with connection(legacy_db) as conn:
+        conn.execute("INSERT INTO contacts (phone_number, user_id) VALUES ('+10000000001', NULL)")
+        conn.execute("INSERT INTO users (id, email) VALUES (2, 'two@example.com')")
+        conn.execute("INSERT INTO chatbots (user_id, name) VALUES (2, 'two')")
+        conn.execute("UPDATE messages SET user_id = 2, chatbot_id = (SELECT id FROM chatbots WHERE user_id = 2) "
+                     "WHERE id = 9")
+    with pytest.raises(MigrationError, match="^check: phase 5 data for NOT NULL contacts.user_id / chatbot_id: 1 rows "
+                                             r"have no tenant id .* \(and 1 more: see `tenant-migrate check`\)"):
+        runner.migrate(legacy_db)
+    refused = [f.line() for f in runner.check(legacy_db)[1] if f.verdict == "refuse"]
+    assert [line for line in refused if "data for messages_contact_id_tenant_fkey on messages: 1 rows of messages "
+                                        "name in contact_id a row of contacts of another tenant (e.g. ids 9)" in line]
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT count(*) FROM tenant_migrate.phase_runs WHERE phase = 5").fetchone() == (0,)
+
+
+def test_a_role_short_of_a_privilege_is_refused_before_any_change_naming_it(role_without_replica, legacy_db):
+    """A role that owns the app's tables but may not create roles, where the tenant roles exist and are not its: the
+    check names the grant it needs for phase 8; one table it does not own names that table; migrate stops there."""
+    with connection(legacy_db) as conn:
+        for name in ("tenant_app", "tenant_legacy", "tenant_owner"):
+            conn.execute(f"DO $$ BEGIN CREATE ROLE {name} NOLOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+        conn.execute("ALTER TABLE campaigns OWNER TO CURRENT_USER")
+    role = psycopg.conninfo.conninfo_to_dict(role_without_replica)["user"]
+    refused = [f.line() for f in runner.check(role_without_replica)[1] if f.verdict == "refuse"]
+    assert [line for line in refused if line.startswith("REFUSE  phase 1 preflight: role ")
+            and "cannot alter table public.campaigns" in line], refused
+    assert [line for line in refused if line.startswith("REFUSE  phase 8 preflight: ")
+            and f"does not inherit tenant_owner and may not grant it to itself: have its admin run GRANT "
+                f"tenant_owner TO {role}" in line], refused
+    with pytest.raises(MigrationError, match="^check: phase 1 preflight: .* nothing was changed$"):
+        runner.migrate(role_without_replica)
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)
+        conn.execute(sql.SQL("ALTER TABLE campaigns OWNER TO {}").format(sql.Identifier(role)))
+
+
+def test_keep_global_unique_of_a_value_phase_5_leaves_alone_is_one_error_line_before_anything():
+    for command in (["check"], ["migrate", "--approval", "auto"]):
+        result = CliRunner().invoke(app, [*command, "--dsn", "postgresql://nobody@127.0.0.1:1/none",
+                                          "--keep-global-unique", "email"])
+        assert 1 == result.exit_code
+        assert ["error: --keep-global-unique email: phase 5 makes only phone_number, thread_id unique per tenant; "
+                "name one of them"] == result.output.splitlines()

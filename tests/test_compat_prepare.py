@@ -6,7 +6,7 @@ import pytest
 from conftest import snapshot
 from psycopg import sql
 
-from tenant_migrate import runner
+from tenant_migrate import ledger, runner
 from tenant_migrate.compat.prepare import check_all, kind
 from tenant_migrate.compat.statements import Statement, read
 from tenant_migrate.db import connection
@@ -44,9 +44,20 @@ def test_before_the_migration_every_app_statement_prepares(app_db):
 
 
 def test_after_phase_5_the_upsert_fails_the_lookup_is_unconfined_and_select_star_has_more_columns(app_db):
+    """... and a lookup by thread_id alone in the app's own store of conversations (no user_id) now may mix two
+    tenants' conversations."""
+    with connection(app_db) as conn:
+        conn.execute("CREATE TABLE conversations (thread_id text PRIMARY KEY, state jsonb)")
+    store = Statement(1, "postgres", "SELECT state FROM conversations WHERE thread_id = $1", 1, 1.0)
+    assert () == check_all(app_db, [store])[store.key].lookups
     runner.migrate(app_db, to=5)
     text = by_text(app_db)
-    checks = check_all(app_db, text.values())
+    checks = check_all(app_db, [*text.values(), store])
+    assert ("conversations.thread_id",) == checks[store.key].lookups
+    with connection(app_db) as conn:  # the check's warning about that table is a note of phase 5's run (its gate)
+        notes = ledger.latest_run(conn, 5)["notes"]
+    assert [n for n in notes if n.startswith("WARN    phase 5 soft reference conversations.thread_id -> contacts."
+                                             "thread_id: by its name.")], notes
     upsert = checks[text[APP_UPSERT].key]
     assert ("fails", "there is no unique or exclusion constraint matching the ON CONFLICT specification") == \
         (upsert.status, upsert.reason)

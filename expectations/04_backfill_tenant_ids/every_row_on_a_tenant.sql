@@ -1,7 +1,9 @@
 -- expectations / 04_backfill_tenant_ids / every_row_on_a_tenant
 -- no row without a tenant, and every row that existed before phase 4 on user 1 / chatbot 1 (campaign_subscribers:
 -- user 1): one scan per table
--- computes both (the foreign keys, validated, prove that every tenant id is a real user and chatbot)
+-- computes both (the foreign keys, validated, prove that every tenant id is a real user and chatbot). A row existed
+-- before phase 4 when its id is at most the highest id then, compared as numbers (the text of any integer id); a
+-- uuid id has no order of insertion: its table has no highest id, and only the first count applies to it.
 WITH p AS (SELECT * FROM {batch} AS batch),
 snap AS (
     SELECT c.table_name, c.max_id FROM tenant_migrate.row_counts AS c
@@ -11,29 +13,29 @@ snap AS (
 ),
 scan AS (
     SELECT 'contacts' AS table_name, count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL) AS no_tenant,
-           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'contacts')
+           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
                                 AND (t.user_id <> 1 OR t.chatbot_id <> 1)) AS not_on_tenant_1
-    FROM public.contacts AS t
+    FROM public.contacts AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'contacts') AS m
     UNION ALL
     SELECT 'messages', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
-           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'messages')
+           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
                                 AND (t.user_id <> 1 OR t.chatbot_id <> 1))
-    FROM public.messages AS t
+    FROM public.messages AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'messages') AS m
     UNION ALL
     SELECT 'orders', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
-           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'orders')
+           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
                                 AND (t.user_id <> 1 OR t.chatbot_id <> 1))
-    FROM public.orders AS t
+    FROM public.orders AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'orders') AS m
     UNION ALL
     SELECT 'campaigns', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
-           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaigns')
+           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
                                 AND (t.user_id <> 1 OR t.chatbot_id <> 1))
-    FROM public.campaigns AS t
+    FROM public.campaigns AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'campaigns') AS m
     UNION ALL
     SELECT 'campaign_subscribers', count(*) FILTER (WHERE t.user_id IS NULL),
-           count(*) FILTER (WHERE t.id <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaign_subscribers')
+           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
                                 AND t.user_id <> 1)
-    FROM public.campaign_subscribers AS t
+    FROM public.campaign_subscribers AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'campaign_subscribers') AS m
 )
 SELECT scan.* FROM p CROSS JOIN scan WHERE scan.no_tenant > 0 OR scan.not_on_tenant_1 > 0
 UNION ALL

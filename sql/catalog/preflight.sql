@@ -39,10 +39,13 @@ WHERE %(phase)s = 8 AND r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolbypassrls 
   AND NOT EXISTS (SELECT 1 FROM pg_roles AS g
                   WHERE g.rolname IN ('tenant_legacy', 'tenant_app', 'tenant_owner') AND pg_has_role(r.oid, g.oid, 'USAGE'))
 UNION ALL
-SELECT format('role %%s is not a member of %%s and may not grant it: have its admin run GRANT %%s TO %%I',
+SELECT format('role %%s does not inherit %%s and may not grant it to itself: have its admin run GRANT %%s TO %%I',
               current_user, r.rolname, r.rolname, current_user)
 FROM pg_roles AS r
 WHERE %(phase)s = 8 AND r.rolname IN ('tenant_app', 'tenant_legacy', 'tenant_owner')
   AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-  AND NOT pg_has_role(current_user, r.oid, 'MEMBER')
-  AND NOT pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION');
+  AND NOT pg_has_role(current_user, r.oid, 'USAGE')
+  AND NOT pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION')
+  -- before PostgreSQL 16, CREATEROLE may grant any role that is not superuser
+  AND NOT (current_setting('server_version_num')::int < 160000
+           AND (SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user));

@@ -150,14 +150,23 @@ CREATE INDEX IF NOT EXISTS owned_objects_key_idx ON tenant_migrate.owned_objects
 ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS backfill text;
 
 -- Rows phase 4's sweep gave a tenant (written with an explicit NULL tenant id), with the values they had, so
--- that its rollback puts them back exactly.
+-- that its rollback puts them back exactly. id: the row's id as text (an integer or a uuid); a ledger made when it
+-- was bigint is converted (only a handful of rows, if any).
 CREATE TABLE IF NOT EXISTS tenant_migrate.swept_rows (
     table_name text NOT NULL,
-    id bigint NOT NULL,
+    id text NOT NULL,
     user_id bigint,
     chatbot_id bigint,
     PRIMARY KEY (table_name, id)
 );
+DO $$
+BEGIN
+    IF (SELECT atttypid FROM pg_attribute
+        WHERE attrelid = 'tenant_migrate.swept_rows'::regclass AND attname = 'id') = 'bigint'::regtype THEN
+        ALTER TABLE tenant_migrate.swept_rows ALTER COLUMN id TYPE text;
+    END IF;
+END
+$$;
 
 -- The catalog as it was before phase 1 (sql/ownership/objects.sql, recorded when phase 1 starts): everything in it
 -- is the app's. The suites check that all of it is still there, unchanged.

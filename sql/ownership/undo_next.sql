@@ -49,8 +49,10 @@ todo AS (
                WHEN 'policy' THEN EXISTS (SELECT 1 FROM pg_policy AS p WHERE p.polrelid = m.rel
                                                                           AND p.polname = m.name)
                WHEN 'function' THEN to_regprocedure(m.name) IS NOT NULL
+               -- USAGE: the privileges still reach the member; a CREATEROLE role's own membership of a role it
+               -- created (PostgreSQL 16+: ADMIN without INHERIT) stays with the role, as the role does
                WHEN 'membership' THEN pg_has_role(split_part(m.name, ' in ', 1), split_part(m.name, ' in ', 2),
-                                                  'MEMBER')
+                                                  'USAGE')
                -- a grant on a table or routine the migration created goes with it; REVOKE of a privilege
                -- already gone is a no-op, and recording releases it
                WHEN 'grant' THEN NOT EXISTS (

@@ -5,13 +5,14 @@ row-level security, and the preflight's problems."""
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 from tenant_migrate.check.objects import Finding
-from tenant_migrate.db import LEGACY_TABLES
+from tenant_migrate.db import KEY_TYPES, LEGACY_TABLES, key_type, scalar
 from tenant_migrate.ownership import Catalog
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Phase
-from tenant_migrate.steps import can_skip_triggers
+from tenant_migrate.steps import MAX_UUID, can_skip_triggers
 
 # what a partitioned table cannot take online, by the phase that would need it
 PARTITION_LIMITS = {
@@ -49,6 +50,30 @@ def triggers(conn: psycopg.Connection, numbers: set[int], way: str) -> list[Find
         elif every:
             findings.append(Finding(4, "note", what, f"{', '.join(every)}: {writes}, each batch under "
                                                      "session_replication_role = replica: they do not fire"))
+    return findings
+
+
+def keys(conn: psycopg.Connection, numbers: set[int]) -> list[Finding]:
+    """The ids phase 4 (and its rollback) steps through in key ranges: an integer or a uuid; a uuid range ends
+    before the Max UUID, so no row may have it."""
+    if 4 not in numbers:
+        return []
+    findings = []
+    for table in LEGACY_TABLES:
+        found = key_type(conn, table)
+        if found in KEY_TYPES and found != "uuid":
+            continue
+        if found == "uuid":
+            if scalar(conn, sql.SQL("SELECT EXISTS (SELECT 1 FROM public.{} WHERE id = %s)").format(
+                    sql.Identifier(table)), (MAX_UUID,)):
+                findings.append(Finding(4, "refuse", f"key {table}.id", f"a row has the id {MAX_UUID} (RFC 9562's "
+                                        "Max UUID, which no generator makes), past the end of every key range phase 4 "
+                                        "steps through: give that row another id"))
+            continue
+        if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone() != (None,):
+            what = f"is {found}" if found else "does not exist"
+            findings.append(Finding(4, "refuse", f"key {table}.id", f"{what}: phase 4 writes rows in ranges of their "
+                                    f"id, which must be an integer, a bigint or a uuid"))
     return findings
 
 

@@ -29,7 +29,7 @@ class Finding:
     """One line of the check: what happens to one object (or one fact of the database) in one phase."""
 
     phase: int
-    verdict: str  # create, adopt, refuse, note
+    verdict: str  # create, adopt, refuse, warn (goes on, but read it), note
     object: str
     text: str = ""
     adopted: Catalog = field(default_factory=dict, compare=False)  # the catalog objects an adoption takes over
@@ -106,6 +106,7 @@ def _review_table(phase: int, spec: dict[str, Any], cat: Catalog) -> list[Findin
                                                f"of the app's: rename it (ALTER ... RENAME TO ...)")]
     have = _columns(cat, name)
     wanted = dict(c.split(" ", 1) for c in spec["columns"])
+    wanted |= {c: cat.get(("column", referenced, "id"), wanted[c]) for c, referenced in spec.get("keys", {}).items()}
     missing = [f"{c} {t}" for c, t in wanted.items() if c not in have or not fits(t, have[c])]
     constraints = {v for (k, t, _), v in cat.items() if k == "constraint" and t == name}
     absent = [c for c in spec.get("constraints", []) if c not in constraints]

@@ -9,15 +9,18 @@ from __future__ import annotations
 import psycopg
 
 from tenant_migrate import ledger, ownership
-from tenant_migrate.check import environment
+from tenant_migrate.check import data, environment, soft_references
 from tenant_migrate.check.objects import Finding, review_phase
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Phase
 
 
-def review(conn: psycopg.Connection, phases: list[Phase], way: str) -> list[Finding]:
-    """Create, adopt or refuse for every object the phases create; notes and refusals about the database."""
+def review(conn: psycopg.Connection, phases: list[Phase], way: str, keep: tuple[str, ...] = ()) -> list[Finding]:
+    """Create, adopt or refuse for every object the phases create; notes and refusals about the database; the rows
+    of the app's that would break a constraint the phases add or validate (tenant_migrate.check.data); the app's
+    tables holding values phase 5 makes unique per tenant only, and the global unique keys `keep` keeps
+    (tenant_migrate.check.soft_references)."""
     if not phases:
         return []
     mine = ownership.created_keys(conn) if ledger.exists(conn) else set()
@@ -28,12 +31,14 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str) -> list[Find
     numbers = {p.number for p in phases}
     findings = environment.preflight(conn, phases)
     findings += environment.partitions(conn, numbers)
+    findings += environment.keys(conn, numbers)
     findings += environment.triggers(conn, numbers, way)
     findings += environment.references(conn, numbers, cat)
     findings += environment.views(conn, numbers)
     for target in phases:
         findings += review_phase(target, cat, unsafe)
-    return findings
+    findings += soft_references.kept_uniques(conn, numbers, keep, cat)
+    return findings + data.conflicts(conn, numbers) + soft_references.soft_references(conn, numbers, keep)
 
 
 def refusals(findings: list[Finding]) -> list[Finding]:

@@ -16,7 +16,8 @@ TENANT_GRANT = ("GRANT tenant_legacy TO {role} (legacy code: it then sees tenant
 LOOKUP = ("looks up {table} by {column} without the tenant: one row today, possibly another tenant's once a "
           "second tenant has the same {column}")
 LOOKUP_FIX = ("add AND user_id = $n (the backend contract's tenant form), or connect as a role granted tenant_legacy "
-              "(confined to tenant 1 from phase 8)")
+              "(confined to tenant 1 from phase 8); on a table of the app's without user_id, keep the value unique "
+              "across tenants (--keep-global-unique) or namespace its keys by tenant")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 -- backfill: instant
 -- mode: batched
 -- table: contacts
--- rows: id IN (SELECT s.id FROM tenant_migrate.swept_rows AS s WHERE s.table_name = 'contacts')
+-- rows: id::text IN (SELECT s.id FROM tenant_migrate.swept_rows AS s WHERE s.table_name = 'contacts')
 -- The rows phase 4's sweep gave a tenant get their old tenant ids back (tenant_migrate.swept_rows); no other
 -- row is written. No trigger of the app's fires (replica role). Idempotent: a row already back is rewritten
 -- with the same values only while its record is kept (step 12 forgets them at the end).
@@ -11,4 +11,4 @@
 UPDATE public.contacts AS t
 SET user_id = s.user_id, chatbot_id = s.chatbot_id
 FROM tenant_migrate.swept_rows AS s
-WHERE s.table_name = 'contacts' AND s.id = t.id AND t.id >= %(lo)s AND t.id < %(hi)s;
+WHERE s.table_name = 'contacts' AND s.id = t.id::text AND t.id >= %(lo)s AND t.id < %(hi)s;

@@ -12,12 +12,12 @@
 
 WITH old AS (
     SELECT t.id, t.user_id, t.chatbot_id FROM public.orders AS t
-    WHERE t.id >= %(lo)s::bigint AND t.id < %(hi)s::bigint AND (t.user_id IS NULL OR t.chatbot_id IS NULL)
+    WHERE t.id >= %(lo)s AND t.id < %(hi)s AND (t.user_id IS NULL OR t.chatbot_id IS NULL)
     FOR UPDATE
 ),
 saved AS (
     INSERT INTO tenant_migrate.swept_rows (table_name, id, user_id, chatbot_id)
-    SELECT 'orders', old.id, old.user_id, old.chatbot_id FROM old
+    SELECT 'orders', old.id::text, old.user_id, old.chatbot_id FROM old
     ON CONFLICT DO NOTHING
 )
 UPDATE public.orders AS t

@@ -6,6 +6,7 @@
 -- CONSTRAINT (catalog-only, ACCESS EXCLUSIVE for about a millisecond), a plain unique index by DROP
 -- INDEX CONCURRENTLY. Refuses (a failing statement) unless both composite uniques are in place.
 -- From here on, a legacy `ON CONFLICT (phone_number)` fails (see the phase's warning in plan.toml).
+-- A unique the phase adopted (--keep-global-unique: the value stays unique across tenants) is left as it is.
 
 WITH old AS (
     SELECT k.conname AS object_name, 'constraint' AS kind
@@ -49,4 +50,7 @@ SELECT
     END
 FROM old AS o
 LEFT JOIN tenant_migrate.saved_objects AS s ON s.phase = 5 AND s.object_name = o.object_name
-WHERE (SELECT n FROM composite) = 2;
+WHERE (SELECT n FROM composite) = 2
+    AND NOT EXISTS (SELECT 1 FROM tenant_migrate.owned_objects AS w
+                    WHERE w.phase = 5 AND w.ownership = 'adopted' AND w.table_name = 'contacts'
+                        AND w.name = o.object_name AND w.released_at IS NULL);

@@ -10,7 +10,10 @@
 -- - tenant_owner: the migration/owner roles; one policy per table lets it see every row.
 -- A role of these names that is superuser or BYPASSRLS would silently defeat the isolation: refused.
 -- The running role joins all three (unless superuser, which bypasses row-level security anyway), so
--- it keeps seeing every row and can SET ROLE to the application roles in the phase-8 checks.
+-- it keeps seeing every row and can SET ROLE to the application roles in the phase-8 checks. It must inherit their
+-- privileges (USAGE), not only hold them: on PostgreSQL 16+ a CREATEROLE role (a managed service's admin) that
+-- creates a role is made its member WITH ADMIN but without INHERIT, under which tenant_owner's policy would not
+-- apply to it, so it grants them to itself again.
 
 DO $roles$
 DECLARE
@@ -28,7 +31,7 @@ BEGIN
     END LOOP;
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         FOREACH r IN ARRAY ARRAY['tenant_owner', 'tenant_app', 'tenant_legacy'] LOOP
-            IF NOT pg_has_role(current_user, r, 'MEMBER') THEN
+            IF NOT pg_has_role(current_user, r, 'USAGE') THEN
                 EXECUTE format('GRANT %I TO %I', r, current_user);
             END IF;
         END LOOP;

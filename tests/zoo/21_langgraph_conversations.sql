@@ -1,0 +1,15 @@
+-- zoo / 21_langgraph_conversations: the backend keeps each contact's conversation with LangGraph's Postgres
+-- checkpointer (langgraph-checkpoint-postgres, set up and written by the real client: tests/test_zoo.py), in its own
+-- tables keyed by contacts.thread_id and without user_id. After phase 5 a thread id is unique per tenant only, and
+-- a second tenant's contact could take one of tenant 1's: its bot would read tenant 1's conversation. The check
+-- warns, naming each table; with --keep-global-unique thread_id the app's unique key on thread_id stays beside the
+-- per-tenant one (adopted by phase 5, left by every rollback), and phase 5 validates.
+-- expect: migrates
+-- langgraph: conversations
+-- warns: phase 5 soft reference checkpoints.thread_id -> contacts.thread_id: by its name, 10 of 10 sampled values are contacts' thread_id\. After phase 5 thread_id is unique per tenant only: .* Ways out: keep it unique across tenants \(--keep-global-unique thread_id
+-- warns: phase 5 soft reference checkpoint_writes.thread_id -> contacts.thread_id
+-- warns: phase 5 soft reference checkpoint_blobs.thread_id -> contacts.thread_id
+-- keeps: thread_id
+-- adopts: unique contacts_thread_id_key on contacts (thread_id)
+-- validate: 5
+SELECT 1;
