@@ -179,12 +179,15 @@ def check_rollback_target(to: int) -> None:
 
 
 def phases_to_roll_back(conn: psycopg.Connection, to: int) -> list[Phase]:
-    """Phases above `to` that are applied or partly applied, newest first."""
+    """Phases above `to` that are applied or partly applied, newest first; refuses, before any of them is rolled
+    back, when the ledger says one of them created what it cannot have created (ownership.refuse_untrusted)."""
     check_rollback_target(to)
     latest = ledger.latest_runs(conn)
-    touched = [n for n, r in latest.items()
-               if n > to and not (r["direction"] == "down" and r["status"] == "rolled_back")]
-    return [phase(n) for n in sorted(touched, reverse=True)]
+    touched = sorted((n for n, r in latest.items()
+                      if n > to and not (r["direction"] == "down" and r["status"] == "rolled_back")), reverse=True)
+    if touched:
+        ownership.refuse_untrusted(conn, touched)
+    return [phase(n) for n in touched]
 
 
 def check_next(conn: psycopg.Connection, number: int) -> Phase:

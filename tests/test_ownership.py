@@ -10,7 +10,7 @@ import pytest
 from tenant_migrate import ledger, ownership
 from tenant_migrate.db import connect, connection
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.steps import Run, Settings, _run_in_transaction
+from tenant_migrate.steps import Run, Settings, _run_statement
 
 
 @pytest.fixture
@@ -38,11 +38,11 @@ def columns(dsn: str, table: str) -> dict[str, str]:
 
 
 def test_what_a_statement_creates_is_recorded_and_a_down_step_releases_it(legacy_db, run_of):
-    _run_in_transaction(run_of(legacy_db, "up"), "ALTER TABLE contacts ADD COLUMN tags jsonb DEFAULT '[]'", "up")
+    _run_statement(run_of(legacy_db, "up"), "ALTER TABLE contacts ADD COLUMN tags jsonb DEFAULT '[]'", "up")
     with connection(legacy_db) as conn:
         created = {(r["kind"], r["table"], r["name"]) for r in ownership.owned(conn) if not r["released"]}
     assert {("column", "contacts", "tags"), ("default", "contacts", "tags")} == created
-    _run_in_transaction(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN tags", "down")
+    _run_statement(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN tags", "down")
     with connection(legacy_db) as conn:
         assert all(r["released"] for r in ownership.owned(conn))
 
@@ -56,7 +56,7 @@ def test_what_a_statement_creates_is_recorded_and_a_down_step_releases_it(legacy
 def test_a_statement_that_touches_the_apps_objects_is_stopped_and_undone(legacy_db, statement, problem, run_of):
     before = columns(legacy_db, "contacts")
     with pytest.raises(MigrationError, match=problem):
-        _run_in_transaction(run_of(legacy_db, "up"), statement, "up")
+        _run_statement(run_of(legacy_db, "up"), statement, "up")
     assert before == columns(legacy_db, "contacts")
     with connection(legacy_db) as conn:
         assert ("index", "messages", "messages_contact_id_idx") in ownership.catalog(conn)
@@ -64,22 +64,23 @@ def test_a_statement_that_touches_the_apps_objects_is_stopped_and_undone(legacy_
 
 def test_a_rollback_may_not_drop_what_the_migration_did_not_create(legacy_db, run_of):
     with pytest.raises(MigrationError, match="dropped the app's column contacts.thread_id"):
-        _run_in_transaction(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN thread_id", "down")
+        _run_statement(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN thread_id", "down")
     assert "thread_id" in columns(legacy_db, "contacts")
 
 
 def test_a_rollback_may_not_create_anything_but_what_it_gives_back(legacy_db, run_of):
     with pytest.raises(MigrationError, match="created table .*new_thing, which a rollback must not"):
-        _run_in_transaction(run_of(legacy_db, "down"), "CREATE TABLE new_thing (id int)", "down")
+        _run_statement(run_of(legacy_db, "down"), "CREATE TABLE new_thing (id int)", "down")
 
 
 def test_an_index_built_concurrently_is_the_migrations_even_if_its_record_was_lost(legacy_db, run_of):
     run = run_of(legacy_db, "up")
     with connection(legacy_db) as conn:
-        before = ownership.catalog(conn)
-        ownership.mark_pending(conn, 2, run.run_id, "idx_built_then_killed", before)
+        contacts = conn.execute("SELECT 'public.contacts'::regclass::oid").fetchone()[0]
+        assert "absent" == ownership.before_build(conn, phase=2, run_id=run.run_id, direction="up",
+                                                  name="idx_built_then_killed", table=contacts, what="build")
         conn.execute("CREATE INDEX idx_built_then_killed ON contacts (name)")  # the process dies here
-    _run_in_transaction(run_of(legacy_db, "up"), "SELECT 1", "the next statement")
+    _run_statement(run_of(legacy_db, "up"), "SELECT 1", "the next statement")
     with connection(legacy_db) as conn:
         owned = {(r["kind"], r["name"], r["ownership"]) for r in ownership.owned(conn)}
     assert ("index", "idx_built_then_killed", "created") in owned
