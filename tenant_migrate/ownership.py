@@ -25,7 +25,6 @@ from typing import TypeVar
 
 import psycopg
 from psycopg import errors
-from psycopg.errors import Diagnostic
 from psycopg.pq import TransactionStatus
 
 from tenant_migrate.errors import MigrationError, first_line
@@ -34,6 +33,7 @@ from tenant_migrate.paths import read_sql
 T = TypeVar("T")
 Key = tuple[str, str, str]  # kind, table ('' for none), name
 Catalog = dict[Key, str]  # key -> detail
+Notice = tuple[str, str]  # a notice of the server: SQLSTATE, message
 # SQLSTATEs of the notices PostgreSQL gives when IF NOT EXISTS skips an object that is there
 SKIPPED = {"42P07", "42701", "42710", "42P06"}
 READ_ATTEMPTS = 5
@@ -198,7 +198,7 @@ def _stop(what: str, problems: list[str]) -> None:
 
 
 def record(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str, before: Objects, after: Objects,
-           what: str, notices: list[Diagnostic]) -> None:
+           what: str, notices: list[Notice]) -> None:
     """Check and record what one statement changed, inside its transaction (before and after: its snapshot)."""
     change, claims = Change.between(before, after), Claims.read(conn)
     mine = claims.mine(before) | claims.mine(after)
@@ -216,10 +216,10 @@ def record(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str,
         settle_pending(conn, phase, run_id)
 
 
-def refuse_skipped(claims: Claims, notices: list[Diagnostic], what: str) -> None:
+def refuse_skipped(claims: Claims, notices: list[Notice], what: str) -> None:
     """Stop when IF NOT EXISTS skipped an object that is not the migration's (created, pending or adopted) nor one
     it gives back: another session made it while the statement waited or ran."""
-    skipped = [n.message_primary or "" for n in notices if n.sqlstate in SKIPPED]
+    skipped = [message for sqlstate, message in notices if sqlstate in SKIPPED]
     known = claims.keys("created", "adopted", "pending", "saved")
     for message in skipped:
         names = re.findall(r'"([^"]+)"', message)  # `relation "x" ...`, `column "c" of relation "t" ...`
@@ -270,7 +270,7 @@ def before_build(conn: psycopg.Connection, *, phase: int, run_id: int, direction
     return "leftover" if invalid and held & {"created", "pending", "saved"} else "present"
 
 
-def after_build(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str, notices: list[Diagnostic],
+def after_build(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str, notices: list[Notice],
                 what: str) -> None:
     """After CREATE INDEX CONCURRENTLY: PostgreSQL built the index in this session unless it said IF NOT EXISTS
     skipped it (then it must be one of the migration's: refuse_skipped), so the pending index is now created."""

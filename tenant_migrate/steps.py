@@ -142,14 +142,19 @@ def _with_lock_retries(run: Run, attempt: Callable[[], Any], what: str) -> Any:
 
 
 @contextmanager
-def _notices(conn: psycopg.Connection) -> Iterator[list[Diagnostic]]:
-    """The notices the server sends meanwhile (IF NOT EXISTS says what it skipped)."""
-    got: list[Diagnostic] = []
-    conn.add_notice_handler(got.append)
+def _notices(conn: psycopg.Connection) -> Iterator[list[ownership.Notice]]:
+    """The notices the server sends meanwhile, as (SQLSTATE, message) (IF NOT EXISTS says what it skipped). A
+    Diagnostic is only valid inside the handler: its fields are copied there."""
+    got: list[ownership.Notice] = []
+
+    def keep(notice: Diagnostic) -> None:
+        got.append((notice.sqlstate or "", notice.message_primary or ""))
+
+    conn.add_notice_handler(keep)
     try:
         yield got
     finally:
-        conn.remove_notice_handler(got.append)
+        conn.remove_notice_handler(keep)
 
 
 def _execute(work: psycopg.Connection, statement: str, alone: bool) -> None:
