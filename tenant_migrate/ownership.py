@@ -333,13 +333,18 @@ def adopt(conn: psycopg.Connection, phase: int, run_id: int, adopted: Catalog) -
 
 def refuse_untrusted(conn: psycopg.Connection, phases: list[int]) -> None:
     """Before a rollback of `phases` changes anything: refuse when a row of the ledger says one of them created an
-    object it cannot have created (sql/ownership/untrusted.sql)."""
+    object it cannot have created (sql/ownership/untrusted.sql), or when a definition one of them saved is not what
+    it saved (tenant_migrate.saved_verified)."""
     problems = [r[0] for r in conn.execute(read_sql("ownership/untrusted.sql"), {"phases": phases})]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise MigrationError(f"ledger: tenant_migrate.owned_objects {problems[0]}{more}: such a row was not written by "
                              "the migration, and a rollback never acts on it; nothing was rolled back; find out who "
                              "changed the ledger, then delete or correct the row (docs/ownership.md)")
+    try:
+        conn.execute("SELECT count(*) FROM unnest(%s::int[]) AS p, tenant_migrate.saved_verified(p)", (phases,))
+    except errors.RaiseException as exc:
+        raise MigrationError(f"{first_line(exc)}; nothing was rolled back") from None
 
 
 def owned(conn: psycopg.Connection, phase: int | None = None) -> list[dict[str, object]]:
