@@ -301,7 +301,8 @@ def status(dsn: str) -> list[dict[str, Any]]:
             ("rolled back" if run["status"] == "rolled_back" else f"rollback {run['status']}")
         explanation = ""
         if run and run["status"] == "running" and free:
-            state, explanation = "interrupted", "its runner stopped (killed or disconnected); migrate resumes it"
+            resumes = "migrate" if run["direction"] == "up" else "rollback"
+            state, explanation = "interrupted", f"its runner stopped (killed or disconnected); {resumes} resumes it"
         elif run and run["error"]:
             explanation = run["error"]
         rows.append({"phase": p.number, "name": p.name, "state": state,

@@ -345,6 +345,7 @@ def _run_undo(run: Run, what: str) -> None:
             _run_statement(run, statements[0], what)
         else:
             _run_in_transaction(run, statements, what)
+        faults.checkpoint(f"{what}:undone")
     run.notes.append(f"{what.rsplit('/', 1)[-1]}: {len(done)} statements undid what phase {run.phase} created")
 
 
