@@ -27,6 +27,7 @@ import psycopg
 from psycopg import errors
 from psycopg.pq import TransactionStatus
 
+from tenant_migrate import ledger
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
 
@@ -251,9 +252,9 @@ def index(conn: psycopg.Connection, name: str, table: int | None = None) -> Obje
 def before_build(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str, name: str, table: int,
                  what: str) -> str:
     """Before CREATE INDEX CONCURRENTLY of index `name` on the table of oid `table`, in a transaction: 'absent' (an
-    apply marks it pending, with the table's oid), 'present' (IF NOT EXISTS will skip it: it is the migration's or
-    adopted, or one a rollback gives back), or 'leftover' (an INVALID index left by an interrupted build of the
-    migration's: drop it, then ask again). Anything else stops the statement before it runs."""
+    apply marks it pending, with its table's name and oid), 'present' (IF NOT EXISTS will skip it: it is the
+    migration's or adopted, or one a rollback gives back), or 'leftover' (an INVALID index left by an interrupted
+    build of the migration's: drop it, then ask again). Anything else stops the statement before it runs."""
     found, claims = index(conn, name, table), Claims.read(conn)
     wanted = {"created", "adopted", "pending"} if direction == "up" else {"saved"}
     held = {o for _, _, n, o, *_ in claims.rows if n == name and o in wanted}
@@ -264,7 +265,8 @@ def before_build(conn: psycopg.Connection, *, phase: int, run_id: int, direction
     if not found:
         if direction == "up" and "pending" not in held:
             conn.execute("INSERT INTO tenant_migrate.owned_objects (phase, run_id, kind, table_name, name, ownership, "
-                         "objid) VALUES (%s, %s, 'index', '', %s, 'pending', %s)", (phase, run_id, name, table))
+                         "objid) SELECT %s, %s, 'index', c.relname, %s, 'pending', c.oid FROM pg_class AS c "
+                         "WHERE c.oid = %s", (phase, run_id, name, table))
         return "absent"
     invalid = (next(iter(found.values())).detail or "").endswith(" INVALID")
     return "leftover" if invalid and held & {"created", "pending", "saved"} else "present"
@@ -345,6 +347,14 @@ def refuse_untrusted(conn: psycopg.Connection, phases: list[int]) -> None:
         conn.execute("SELECT count(*) FROM unnest(%s::int[]) AS p, tenant_migrate.saved_verified(p)", (phases,))
     except errors.RaiseException as exc:
         raise MigrationError(f"{first_line(exc)}; nothing was rolled back") from None
+
+
+def rebind(conn: psycopg.Connection) -> None:
+    """After the migration restored or copied this database (new oids for everything): the ledger's identities taken
+    again by key from the catalog now (sql/ownership/rebind.sql)."""
+    ledger.ensure(conn)
+    with conn.transaction():
+        conn.execute(read_sql("ownership/rebind.sql"))
 
 
 def owned(conn: psycopg.Connection, phase: int | None = None) -> list[dict[str, object]]:

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from conftest import clone_legacy
+from conftest import _casts_and_parens_removed, clone_legacy
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
 from tenant_migrate import demo, ledger, ownership, runner
+from tenant_migrate.backup import dump, restore
 from tenant_migrate.db import connection, row_counts, scalar
-from tenant_migrate.dsn import database_name
+from tenant_migrate.dsn import database_name, with_database
 from tenant_migrate.errors import MigrationError
 
 
@@ -218,3 +219,22 @@ def test_a_changed_saved_definition_is_refused_and_a_forged_one_cannot_run_a_sec
         runner.rollback(dsn, 0)
     with connection(dsn) as conn:
         assert ("table", "", "contacts") in ownership.catalog(conn)
+
+
+def test_a_database_restored_from_a_backup_rolls_back_whole(copy, pg_server, legacy_template, tmp_path):
+    """A restore gives every object a new oid: the ledger's identities follow them (ownership.rebind), so a rollback
+    of the restored database still finds, and undoes, exactly what the migration created."""
+    path = dump.backup(copy, phase=None, backup_dir=tmp_path / "backups")["path"]
+    name = f"{database_name(copy)}_restored"
+    target = with_database(pg_server, name)
+    try:
+        restore.restore(path, copy, yes=True, new_database=name)
+        runner.rollback(target, 0)
+        shapes = []
+        for dsn in (target, with_database(pg_server, legacy_template)):  # a dump deparses CHECK (... IN ...) anew
+            with connection(dsn) as conn:
+                shapes.append({k: _casts_and_parens_removed(v) for k, v in ownership.catalog(conn).items()
+                               if k[0] not in ("role", "membership") and "app_late" not in k[1] + k[2]})
+        assert shapes[1] == shapes[0]
+    finally:
+        demo.drop_database(pg_server, name)
