@@ -9,10 +9,11 @@ import json
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 from psycopg.rows import dict_row
 
 from tenant_migrate.db import one, scalar
+from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
 
 RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
@@ -22,16 +23,41 @@ LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references":
 
 
 def ensure(conn: psycopg.Connection) -> None:
-    """The ledger schema, and the views of queries the check also runs before the ledger exists:
-    tenant_migrate.catalog_objects (sql/ownership/objects.sql; the suites compare the catalog with the baseline
-    through it) and tenant_migrate.tenant_references (phase 5's steps read it)."""
-    conn.execute(read_sql("ledger/schema.sql"))
-    for view, query in LEDGER_VIEWS.items():
-        conn.execute(f"CREATE OR REPLACE VIEW tenant_migrate.{view} AS {read_sql(query).strip().removesuffix(';')}")
+    """The ledger schema, made by this role or found trustworthy (`trusted`), brought up to date and locked down:
+    sql/ledger/schema.sql, then the views of queries the check also runs before the ledger exists
+    (tenant_migrate.catalog_objects, sql/ownership/objects.sql: the suites compare the catalog with the baseline
+    through it; tenant_migrate.tenant_references: phase 5's steps read it), then sql/ledger/lockdown.sql. All with
+    search_path = pg_catalog, so that no function or table of another schema is picked by a name in them."""
+    try:
+        with conn.transaction():
+            conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+            if not trusted(conn):
+                conn.execute("CREATE SCHEMA tenant_migrate")
+            conn.execute(read_sql("ledger/schema.sql"))
+            for view, query in LEDGER_VIEWS.items():
+                conn.execute(f"CREATE OR REPLACE VIEW tenant_migrate.{view} AS "
+                             f"{read_sql(query).strip().removesuffix(';')}")
+            conn.execute(read_sql("ledger/lockdown.sql"))
+    except errors.DuplicateSchema:  # another session made it meanwhile: it is judged like any that was there
+        ensure(conn)
+
+
+def trusted(conn: psycopg.Connection) -> bool:
+    """Whether the ledger schema exists; refuses (MigrationError) one that this role does not own or that another
+    role could write (sql/ledger/trust.sql), before anything of it is read."""
+    if not scalar(conn, "SELECT to_regnamespace('tenant_migrate') IS NOT NULL"):
+        return False
+    problems = [r[0] for r in conn.execute(read_sql("ledger/trust.sql"))]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise MigrationError(f"ledger: {problems[0]}{more}: what a rollback drops and gives back is read there, so the "
+                             "migration will not use it, and nothing was changed; if it is this migration's ledger, "
+                             "see docs/ownership.md to lock it down, else rename or drop that schema")
+    return True
 
 
 def exists(conn: psycopg.Connection) -> bool:
-    return scalar(conn, "SELECT to_regclass('tenant_migrate.phase_runs') IS NOT NULL")
+    return trusted(conn) and scalar(conn, "SELECT to_regclass('tenant_migrate.phase_runs') IS NOT NULL")
 
 
 def latest_runs(conn: psycopg.Connection) -> dict[int, dict[str, Any]]:

@@ -198,12 +198,15 @@ def check_rollback_target(to: int) -> None:
 
 
 def phases_to_roll_back(conn: psycopg.Connection, to: int) -> list[Phase]:
-    """Phases above `to` that are applied or partly applied, newest first."""
+    """Phases above `to` that are applied or partly applied, newest first; refuses, before any of them is rolled
+    back, when the ledger says one of them created what it cannot have created (ownership.refuse_untrusted)."""
     check_rollback_target(to)
     latest = ledger.latest_runs(conn)
-    touched = [n for n, r in latest.items()
-               if n > to and not (r["direction"] == "down" and r["status"] == "rolled_back")]
-    return [phase(n) for n in sorted(touched, reverse=True)]
+    touched = sorted((n for n, r in latest.items()
+                      if n > to and not (r["direction"] == "down" and r["status"] == "rolled_back")), reverse=True)
+    if touched:
+        ownership.refuse_untrusted(conn, touched)
+    return [phase(n) for n in touched]
 
 
 def check_next(conn: psycopg.Connection, number: int) -> Phase:
@@ -321,12 +324,13 @@ def status(dsn: str) -> list[dict[str, Any]]:
         state = "pending" if run is None else run["status"] if run["direction"] == "up" else \
             ("rolled back" if run["status"] == "rolled_back" else f"rollback {run['status']}")
         explanation = ""
+        resumes = "migrate" if run and run["direction"] == "up" else "rollback"
         if run and run["status"] == "running" and holder is None:
-            state, explanation = "interrupted", "its runner stopped (killed or disconnected); migrate resumes it"
+            state, explanation = "interrupted", f"its runner stopped (killed or disconnected); {resumes} resumes it"
         elif run and run["status"] == "running" and holder and holder[0] != run["backend_pid"]:
             state, explanation = "interrupted", (
                 f"its runner lost the migration's advisory lock, which pid {holder[0]} ({holder[1] or 'unknown'}) "
-                f"holds now, not the run's own session (pid {run['backend_pid']}); migrate resumes it once that "
+                f"holds now, not the run's own session (pid {run['backend_pid']}); {resumes} resumes it once that "
                 "session ends")
         elif run and run["error"]:
             explanation = run["error"]

@@ -14,12 +14,14 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg import errors, sql
+from psycopg.errors import Diagnostic
 
 from tenant_migrate import faults, ledger, ownership
 from tenant_migrate.db import WORK_APPLICATION_NAME, connect, key_type, one, scalar, server_pid
@@ -30,18 +32,21 @@ from tenant_migrate.plan import Step
 log = logging.getLogger("tenant_migrate.runner")
 
 
-
 class GuardCancelled(Exception):
     """A statement the guard cancelled because an app session waited on it too long (Settings.cancel_claims)."""
 
 
-TRANSIENT_ERRORS = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure, GuardCancelled)
+TRANSIENT_ERRORS = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure, GuardCancelled,
+                    ownership.ConcurrentChange)
 MAX_UUID = UUID(int=2**128 - 1)  # RFC 9562's Max UUID: no key range [lo, hi) can hold it
 STATEMENT_TIMEOUT_ATTEMPTS = 3  # a statement cut by statement_timeout may pass at a quieter moment, rarely later
-# the index a statement builds concurrently: its name, and its table (the index lives in the table's schema)
-CONCURRENT_INDEX = re.compile(
-    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?\s+ON\s+(?:ONLY\s+)?"
-    r"((?:\"[^\"]+\"|\w+)(?:\s*\.\s*(?:\"[^\"]+\"|\w+))?)", re.IGNORECASE)
+_NAME = r'(?:"(?:[^"]|"")+"|\w+)'
+# the index a statement outside a transaction builds (its name, its table) or drops (its name, maybe qualified)
+CONCURRENT = re.compile(
+    rf"CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<index>{_NAME})\s+ON\s+(?:ONLY\s+)?"
+    rf"(?P<table>{_NAME}(?:\s*\.\s*{_NAME})?)(?:\s+USING\s+\w+)?\s*\(.*"
+    rf"|DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?(?P<dropped>{_NAME}(?:\s*\.\s*{_NAME})?)\s*;?",
+    re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
@@ -140,54 +145,116 @@ def _with_lock_retries(run: Run, attempt: Callable[[], Any], what: str) -> Any:
             delay = min(delay * 2, 2.0)
 
 
-def _record(run: Run, before: ownership.Catalog, what: str) -> None:
-    ownership.record(run.work, phase=run.phase, run_id=run.run_id, direction=run.direction, before=before,
-                     after=ownership.catalog(run.work), what=what)
+@contextmanager
+def _notices(conn: psycopg.Connection) -> Iterator[list[ownership.Notice]]:
+    """The notices the server sends meanwhile, as (SQLSTATE, message) (IF NOT EXISTS says what it skipped). A
+    Diagnostic is only valid inside the handler: its fields are copied there."""
+    got: list[ownership.Notice] = []
+
+    def keep(notice: Diagnostic) -> None:
+        got.append((notice.sqlstate or "", notice.message_primary or ""))
+
+    conn.add_notice_handler(keep)
+    try:
+        yield got
+    finally:
+        conn.remove_notice_handler(keep)
 
 
-def _run_in_transaction(run: Run, statement: str, what: str) -> None:
-    """The statement in one transaction with what it creates recorded, or nothing at all."""
+def _execute(work: psycopg.Connection, statement: str, alone: bool) -> None:
+    """Run `statement`; alone: sent by the extended protocol, which takes exactly one statement (a statement made at
+    run time can never smuggle in a second one)."""
+    if alone:
+        work.cursor(binary=True).execute(statement)
+    else:
+        work.execute(statement)
+
+
+def _run_in_transaction(run: Run, statements: list[str], what: str, *, alone: bool = True) -> None:
+    """The statements in one REPEATABLE READ transaction with what they create recorded, or nothing at all: the
+    catalog read before and after them in that snapshot shows what they did, and nothing another session did."""
     work = run.work
 
     def attempt() -> None:
-        with work.transaction():
+        with _notices(work) as notices, work.transaction():
+            work.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             work.execute("SELECT set_config('lock_timeout', %s, true)", (f"{run.settings.lock_timeout_ms}ms",))
-            before = ownership.catalog(work)
-            work.execute(statement)
-            _record(run, before, what)
+            before = ownership.objects(work)
+            for statement in statements:
+                _execute(work, statement, alone)
+            ownership.record(work, phase=run.phase, run_id=run.run_id, direction=run.direction, before=before,
+                             after=ownership.objects(work, known=before), what=what, notices=notices)
 
     _with_lock_retries(run, attempt, what)
 
 
+def _identifier(text: str) -> str:
+    return text[1:-1].replace('""', '"') if text.startswith('"') else text.lower()
+
+
+def _concurrent_index(work: psycopg.Connection, statement: str, what: str) -> tuple[str, int | None]:
+    """The index a CONCURRENTLY statement builds (its name and its table's oid) or drops (its name, None). Nothing
+    else runs outside a transaction: what it changed could not be told from what another session did."""
+    match = CONCURRENT.fullmatch(re.sub(r"--[^\n]*", "", statement).strip())
+    if not match:
+        raise MigrationError(f"{what}: outside a transaction the runner only builds or drops one index (CREATE "
+                             "[UNIQUE] INDEX CONCURRENTLY ... ON <table> / DROP INDEX CONCURRENTLY ...), not: "
+                             f"{' '.join(statement.split())[:200]}")
+    if match["dropped"]:
+        schema, _, name = match["dropped"].rpartition(".")
+        if schema and _identifier(schema.strip()) != "public":
+            raise MigrationError(f"{what}: the migration drops indexes of the public schema only")
+        return _identifier(name.strip()), None
+    row = work.execute("SELECT c.oid FROM pg_class AS c WHERE c.oid = to_regclass(%s) "
+                       "AND c.relnamespace = 'public'::regnamespace", (match["table"],)).fetchone()
+    if row is None:
+        raise MigrationError(f"{what}: {match['table']} is not a table of the public schema")
+    return _identifier(match["index"]), row[0]
+
+
 def _run_autocommit(run: Run, statement: str, what: str) -> None:
-    """One statement outside a transaction (CONCURRENTLY); the index it builds is marked pending first, and an
-    INVALID index of that name on the same table (so in the same schema) left by an interrupted build of ours is
-    dropped before it."""
-    work, index = run.work, CONCURRENT_INDEX.search(statement)
+    """One statement outside a transaction: CREATE INDEX CONCURRENTLY, its index marked pending first (and an
+    INVALID one of the migration's, left by an interrupted build, dropped before it), then recorded as built; or DROP
+    INDEX CONCURRENTLY of an index the migration may drop."""
+    work = run.work
+    name, table = _concurrent_index(work, statement, what)
+
+    def before_build(table: int) -> str:
+        with work.transaction():
+            return ownership.before_build(work, phase=run.phase, run_id=run.run_id, direction=run.direction,
+                                          name=name, table=table, what=what)
 
     def attempt() -> None:
         work.execute("SELECT set_config('lock_timeout', %s, false)", (f"{run.settings.lock_timeout_ms}ms",))
-        with work.transaction():
-            before = ownership.catalog(work)
-            if index and run.direction == "up":  # a down step builds only what it gives back to the app
-                ownership.mark_pending(work, run.phase, run.run_id, index.group(1), before)
-        if index:
-            for schema, name in work.execute(read_sql("catalog/invalid_index.sql"),
-                                             {"name": index.group(1), "table": index.group(2)}):
-                log.warning("%s: dropping INVALID index %s.%s left by an interrupted build", what, schema, name)
-                work.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(
-                    sql.Identifier(schema), sql.Identifier(name)))
-        work.execute(statement)
+        if table is not None and before_build(table) == "leftover":
+            log.warning("%s: dropping INVALID index public.%s left by an interrupted build", what, name)
+            work.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS public.{}").format(sql.Identifier(name)))
+            with work.transaction():
+                ownership.after_drop(work, name=name)
+            before_build(table)
+        elif table is None:
+            with work.transaction():
+                ownership.before_drop(work, direction=run.direction, name=name, what=what)
+        with _notices(work) as notices:
+            _execute(work, statement, alone=True)
         faults.checkpoint(f"{what}:built")
         with work.transaction():
-            _record(run, before, what)
+            if table is not None:
+                ownership.after_build(work, phase=run.phase, run_id=run.run_id, direction=run.direction,
+                                      notices=notices, what=what)
+            else:
+                ownership.after_drop(work, name=name)
 
     _with_lock_retries(run, attempt, what)
 
 
 def _run_statement(run: Run, statement: str, what: str) -> None:
-    runner = _run_autocommit if "CONCURRENTLY" in statement.upper() else _run_in_transaction
-    runner(run, statement, what)
+    """A statement made at run time (generated, undo): outside a transaction if it builds or drops an index
+    CONCURRENTLY, else in its own transaction."""
+    if "CONCURRENTLY" in statement.upper():
+        _run_autocommit(run, statement, what)
+    else:
+        _run_in_transaction(run, [statement], what)
 
 
 def can_skip_triggers(conn: psycopg.Connection) -> bool:
@@ -325,14 +392,18 @@ def _run_undo(run: Run, what: str) -> None:
     """Undo, newest first, each object this phase created that is still there; nothing else."""
     done: set[int] = set()
     while row := run.work.execute(read_sql("ownership/undo_next.sql"), {"phase": run.phase}).fetchone():
-        object_id, statement, note = row
+        object_id, statements, note = row
         if object_id in done:
-            raise MigrationError(f"{what}: `{statement}` ran but {note} is still there: undo it by hand, then "
-                                 "run the rollback again")
+            raise MigrationError(f"{what}: `{'; '.join(statements)}` ran but {note} is still there: undo it by hand, "
+                                 "then run the rollback again")
         done.add(object_id)
         log.info("%s: %s", what, note)
         _guard(run, what)
-        _run_statement(run, statement, what)
+        if len(statements) == 1:
+            _run_statement(run, statements[0], what)
+        else:
+            _run_in_transaction(run, statements, what)
+        faults.checkpoint(f"{what}:undone")
     run.notes.append(f"{what.rsplit('/', 1)[-1]}: {len(done)} statements undid what phase {run.phase} created")
 
 
@@ -349,7 +420,7 @@ def run_step(run: Run, step: Step) -> None:
     elif step.mode == "autocommit":
         _run_autocommit(run, step.sql, what)
     else:
-        _run_in_transaction(run, step.sql, what)
+        _run_in_transaction(run, [step.sql], what, alone=False)
 
 
 def work_session(dsn: str, settings: Settings) -> psycopg.Connection:

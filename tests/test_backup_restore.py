@@ -14,7 +14,6 @@ from tenant_migrate.backup import dump, restore, store
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.paths import read_sql
 
 
 def scratch_databases(dsn: str) -> list[str]:
@@ -61,7 +60,7 @@ def test_restore_in_place_removes_what_came_after_and_keeps_public_grants(legacy
     with connection(legacy_db) as conn:  # what a phase does after its backup: new tables referencing old ones
         conn.execute("CREATE TABLE chatbots (id serial PRIMARY KEY, contact_id integer REFERENCES contacts (id))")
         conn.execute("INSERT INTO chatbots (contact_id) VALUES (1)")
-        conn.execute(read_sql("ledger/schema.sql"))
+        ledger.ensure(conn)
     restore.restore(path, legacy_db, yes=True)
     assert snapshot(legacy_db) == before
     with connection(legacy_db) as conn:

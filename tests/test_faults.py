@@ -33,9 +33,10 @@ import pytest
 from conftest import clone_legacy, resume_gate
 from psycopg import sql
 
-from tenant_migrate import demo, ledger, lock, runner
+from tenant_migrate import demo, ledger, lock, ownership, runner
+from tenant_migrate import fingerprint as content
 from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts
-from tenant_migrate.dsn import database_name
+from tenant_migrate.dsn import database_name, with_database
 from tenant_migrate.faults import KILL_AT_ENV
 from tenant_migrate.paths import PROJECT_ROOT
 from tenant_migrate.plan import Step, load_plan, phase
@@ -161,15 +162,21 @@ POINTS = points()
 
 
 @pytest.fixture(scope="module")
-def clean_schema(pg_server: str, legacy_template: str) -> list[tuple]:
-    """The public schema after an uninterrupted migration: what every recovered run must end with."""
+def migrated(pg_server: str, legacy_template: str) -> Iterator[str]:
+    """The name of a database migrated without interruption, for the module (a template)."""
     dsn = clone_legacy(pg_server, legacy_template)
     try:
         runner.migrate(dsn)
-        with connection(dsn) as conn:
-            return fingerprint(conn)
+        yield database_name(dsn)
     finally:
         demo.drop_database(pg_server, database_name(dsn))
+
+
+@pytest.fixture(scope="module")
+def clean_schema(pg_server: str, migrated: str) -> list[tuple]:
+    """The public schema after an uninterrupted migration: what every recovered run must end with."""
+    with connection(with_database(pg_server, migrated)) as conn:
+        return fingerprint(conn)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -484,5 +491,70 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
         assert ([], []) == (problems, unresumed)
         assert lock_free
         assert not (writer and writer.failures), writer.failures[:3]
+    finally:
+        demo.drop_database(pg_server, database_name(dsn))
+
+
+# --- on the way down ------------------------------------------------------------------------------------
+
+ROLLBACK_ENTRY = ("import logging, sys; from tenant_migrate import runner; "
+                  "logging.basicConfig(level=logging.INFO, format='%(message)s'); runner.rollback(sys.argv[1], 0)")
+# One rollback to 0, killed at each point in turn: every re-run resumes the interrupted phase and goes on to the next
+# point. name -> checkpoint (tenant_migrate/faults.py; `#k`: its k-th hit in that process)
+ROLLBACK_KILLS = {
+    "phase 8, the row-level security, policies and grants of two tables undone":
+        "08_row_level_security/down/01_undo_created_objects:undone#2",
+    "phase 7, third index dropped CONCURRENTLY, not yet released in the ledger":
+        "07_performance_indexes/down/01_drop_created_indexes:built#3",
+    "phase 5, the app's unique index rebuilt CONCURRENTLY, its constraint not yet attached":
+        "05_update_constraints/down/01_restore_old_uniques:built#1",
+    "phase 5, the app's references given back, the composite ones not yet dropped":
+        "05_update_constraints/down/02_restore_single_column_references:done",
+    "phase 4, the first tenant foreign key dropped": "04_backfill_tenant_ids/down/01_undo_created_objects:undone#1",
+    "phase 2, the tenant columns of one table dropped": "02_add_tenant_columns/down/01_drop_created_columns:undone#1",
+}
+
+
+def test_a_rollback_killed_at_each_point_resumes_to_exactly_the_legacy_database(pg_server, legacy_template, migrated,
+                                                                               tmp_path):
+    """The app's catalog and every row of its tables (content fingerprint) are as they were before phase 1, the
+    ledger shows every phase rolled back with each interrupted run resumed, no INVALID index, the lock free."""
+    with connection(with_database(pg_server, legacy_template)) as conn:
+        legacy = {k: v for k, v in ownership.catalog(conn).items() if k[0] not in ("role", "membership")}
+    legacy_rows = content.take(with_database(pg_server, legacy_template))
+    dsn = clone_legacy(pg_server, migrated)
+    try:
+        env = {k: v for k, v in os.environ.items() if k != KILL_AT_ENV}
+        log = tmp_path / "rollback.log"
+        for name, kill_at in ROLLBACK_KILLS.items():
+            rc, _ = run([sys.executable, "-c", ROLLBACK_ENTRY, dsn], env | {KILL_AT_ENV: kill_at}, log)
+            output = log.read_text(errors="replace")
+            assert -signal.SIGKILL == rc and f"fault injection: SIGKILL at {kill_at}" in output, output[-3000:]
+            assert wait_until_lock_free(dsn), "the advisory lock outlived the killed rollback"
+            stale = [r for r in runner.status(dsn) if r["state"] == "interrupted"]
+            assert 1 == len(stale) and "rollback resumes it" in stale[0]["explanation"], stale
+            OUTCOMES.append({"#": f"R{len(OUTCOMES) + 1}", "point": f"rollback to 0: {name}",
+                             "how killed": f"checkpoint `{kill_at}`",
+                             "after the kill (`status`)": f"exit {rc}; phase {stale[0]['phase']}: interrupted",
+                             "re-run": "the next rollback resumes it"})
+        runner.rollback(dsn, 0)
+        with connection(dsn) as conn:
+            after = {k: v for k, v in ownership.catalog(conn).items() if k[0] not in ("role", "membership")}
+            invalid = conn.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid").fetchall()
+            history, latest = ledger.history(conn), ledger.latest_runs(conn)
+            lock_free = runner.lock_is_free(conn)
+        resumed = {r["resumed_from"] for r in history if r["resumed_from"]}
+        checks = {"catalog": legacy == after,
+                  "rows": [] == content.differences(legacy_rows, content.take(dsn, legacy_rows.columns)),
+                  "no invalid index": not invalid, "lock free": lock_free,
+                  "ledger": all((r["direction"], r["status"]) == ("down", "rolled_back") for r in latest.values())
+                  and not [r for r in history if r["status"] in ("interrupted", "failed", "running")
+                           and r["id"] not in resumed]}
+        for row in OUTCOMES:
+            if row["#"].startswith("R"):
+                row["checks"] = ", ".join(f"{k} {'ok' if ok else 'FAILED'}" for k, ok in checks.items())
+        assert {k: v for k, v in legacy.items() if k not in after} == {}
+        assert {k: v for k, v in after.items() if legacy.get(k) != v} == {}
+        assert all(checks.values()), checks
     finally:
         demo.drop_database(pg_server, database_name(dsn))

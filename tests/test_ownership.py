@@ -3,14 +3,17 @@ app's may be dropped or changed, and a rollback may only take away what the migr
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 
+import psycopg
 import pytest
 
 from tenant_migrate import ledger, ownership
 from tenant_migrate.db import connect, connection
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.steps import Run, Settings, _run_in_transaction
+from tenant_migrate.steps import Run, Settings, _run_statement
 
 
 @pytest.fixture
@@ -38,11 +41,11 @@ def columns(dsn: str, table: str) -> dict[str, str]:
 
 
 def test_what_a_statement_creates_is_recorded_and_a_down_step_releases_it(legacy_db, run_of):
-    _run_in_transaction(run_of(legacy_db, "up"), "ALTER TABLE contacts ADD COLUMN tags jsonb DEFAULT '[]'", "up")
+    _run_statement(run_of(legacy_db, "up"), "ALTER TABLE contacts ADD COLUMN tags jsonb DEFAULT '[]'", "up")
     with connection(legacy_db) as conn:
         created = {(r["kind"], r["table"], r["name"]) for r in ownership.owned(conn) if not r["released"]}
     assert {("column", "contacts", "tags"), ("default", "contacts", "tags")} == created
-    _run_in_transaction(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN tags", "down")
+    _run_statement(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN tags", "down")
     with connection(legacy_db) as conn:
         assert all(r["released"] for r in ownership.owned(conn))
 
@@ -56,7 +59,7 @@ def test_what_a_statement_creates_is_recorded_and_a_down_step_releases_it(legacy
 def test_a_statement_that_touches_the_apps_objects_is_stopped_and_undone(legacy_db, statement, problem, run_of):
     before = columns(legacy_db, "contacts")
     with pytest.raises(MigrationError, match=problem):
-        _run_in_transaction(run_of(legacy_db, "up"), statement, "up")
+        _run_statement(run_of(legacy_db, "up"), statement, "up")
     assert before == columns(legacy_db, "contacts")
     with connection(legacy_db) as conn:
         assert ("index", "messages", "messages_contact_id_idx") in ownership.catalog(conn)
@@ -64,23 +67,75 @@ def test_a_statement_that_touches_the_apps_objects_is_stopped_and_undone(legacy_
 
 def test_a_rollback_may_not_drop_what_the_migration_did_not_create(legacy_db, run_of):
     with pytest.raises(MigrationError, match="dropped the app's column contacts.thread_id"):
-        _run_in_transaction(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN thread_id", "down")
+        _run_statement(run_of(legacy_db, "down"), "ALTER TABLE contacts DROP COLUMN thread_id", "down")
     assert "thread_id" in columns(legacy_db, "contacts")
 
 
 def test_a_rollback_may_not_create_anything_but_what_it_gives_back(legacy_db, run_of):
     with pytest.raises(MigrationError, match="created table .*new_thing, which a rollback must not"):
-        _run_in_transaction(run_of(legacy_db, "down"), "CREATE TABLE new_thing (id int)", "down")
+        _run_statement(run_of(legacy_db, "down"), "CREATE TABLE new_thing (id int)", "down")
 
 
 def test_an_index_built_concurrently_is_the_migrations_even_if_its_record_was_lost(legacy_db, run_of):
     run = run_of(legacy_db, "up")
     with connection(legacy_db) as conn:
-        before = ownership.catalog(conn)
-        ownership.mark_pending(conn, 2, run.run_id, "idx_built_then_killed", before)
+        contacts = conn.execute("SELECT 'public.contacts'::regclass::oid").fetchone()[0]
+        assert "absent" == ownership.before_build(conn, phase=2, run_id=run.run_id, direction="up",
+                                                  name="idx_built_then_killed", table=contacts, what="build")
         conn.execute("CREATE INDEX idx_built_then_killed ON contacts (name)")  # the process dies here
-    _run_in_transaction(run_of(legacy_db, "up"), "SELECT 1", "the next statement")
+    _run_statement(run_of(legacy_db, "up"), "SELECT 1", "the next statement")
     with connection(legacy_db) as conn:
         owned = {(r["kind"], r["name"], r["ownership"]) for r in ownership.owned(conn)}
     assert ("index", "idx_built_then_killed", "created") in owned
     assert not [o for o in owned if o[2] == "pending"]
+
+
+def test_what_another_session_does_while_a_statement_waits_is_neither_the_migrations_nor_a_violation(legacy_db,
+                                                                                                       run_of):
+    """The app holds contacts' lock while it deploys (a table with rows, an index, one of its indexes dropped, a
+    column of its own changed) and commits while the migration's statement waits for that lock: the statement's
+    snapshot shows none of it, so nothing of it is recorded as the migration's, and nothing stops the statement."""
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE TABLE app_own (id int, v text); CREATE INDEX app_own_v ON app_own (v)")
+    run = run_of(legacy_db, "up")
+    run.settings.lock_timeout_ms = 5000
+    with psycopg.connect(legacy_db) as app:
+        app.execute("LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE")
+
+        def deploy() -> None:
+            time.sleep(0.5)  # the statement waits for contacts meanwhile
+            app.execute("CREATE TABLE app_new (id int PRIMARY KEY); INSERT INTO app_new VALUES (1), (2); "
+                        "CREATE INDEX app_new_i ON messages (status, id); DROP INDEX app_own_v; "
+                        "ALTER TABLE app_own ALTER COLUMN v TYPE varchar(10)")
+            app.commit()
+
+        deployer = threading.Thread(target=deploy)
+        deployer.start()
+        _run_statement(run, "ALTER TABLE contacts ADD COLUMN tags jsonb", "up")
+        deployer.join()
+    with connection(legacy_db) as conn:
+        created = {(r["kind"], r["table"], r["name"]) for r in ownership.owned(conn)}
+        cat = ownership.catalog(conn)
+    assert {("column", "contacts", "tags")} == created
+    assert {("table", "", "app_new"), ("index", "messages", "app_new_i")} <= cat.keys()
+    assert "character varying(10)" == cat[("column", "app_own", "v")]
+
+
+def test_an_object_of_the_plans_name_that_another_session_made_stops_the_statement(legacy_db, run_of):
+    """IF NOT EXISTS skips what is there: that is fine for what the migration made or adopted, but an object the app
+    made (here before the statement, as it could while the statement waited) is not the migration's."""
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE TABLE thing (id int); CREATE INDEX idx_thing ON contacts (name)")
+    run = run_of(legacy_db, "up")
+    with pytest.raises(MigrationError, match='relation "thing" already exists, skipping, but it is not the migration'):
+        _run_statement(run, "CREATE TABLE IF NOT EXISTS thing (id int)", "up")
+    with pytest.raises(MigrationError, match="would build index idx_thing, which another session made"):
+        _run_statement(run, "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_thing ON contacts (name)", "up")
+    with pytest.raises(MigrationError, match="dropped the app's index contacts.idx_thing"):
+        _run_statement(run, "DROP INDEX CONCURRENTLY IF EXISTS public.idx_thing", "up")
+    _run_statement(run, "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_mine ON contacts (name)", "up")
+    _run_statement(run, "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_mine ON contacts (name)", "up")  # resumed
+    with connection(legacy_db) as conn:
+        owned = {(r["kind"], r["name"], r["ownership"]) for r in ownership.owned(conn)}
+        assert ("index", "contacts", "idx_thing") in ownership.catalog(conn)
+    assert {("index", "idx_mine", "created")} == owned

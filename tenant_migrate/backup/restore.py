@@ -18,7 +18,7 @@ from typing import IO, Any
 import psycopg
 from psycopg import sql
 
-from tenant_migrate import ledger
+from tenant_migrate import ledger, ownership
 from tenant_migrate.backup.dump import verify
 from tenant_migrate.backup.store import RESTORES, archive, now, read_manifest, record, resolve
 from tenant_migrate.backup.tools import pg_restore_for, sibling, tool_error
@@ -317,6 +317,8 @@ def _restore_beside(path: Path, manifest: dict[str, Any], dsn: str, new_database
 def _restored(path: Path, target: str, summary: dict[str, Any], t0: float) -> dict[str, Any]:
     """After a restore: statistics, row counts, and a line in the backup's restores.jsonl."""
     with connection(target) as conn:
+        if ledger.exists(conn):  # the restored objects have new oids: the ledger's identities follow them
+            ownership.rebind(conn)
         conn.execute("ANALYZE")
         counts = row_counts(conn, LEGACY_TABLES)
     summary = {"backup": path.name, "database": describe(target), **summary, "row_counts": counts,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from tenant_migrate import runner
+from tenant_migrate import ownership, runner
 from tenant_migrate.backup.tools import find_pg_dump, sibling, tool_error
 from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.compat.findings import Checks, Finding, compare, summary, unchecked, unchecked_line, unconfined
@@ -130,6 +130,9 @@ def schema_copy(dsn: str) -> Iterator[str]:
             if server < 170000:  # pg_dump 17+ sets transaction_timeout, which older servers do not know
                 script = script.replace(b"\nSET transaction_timeout = 0;\n", b"\n")
             _load(with_database(dsn, scratch), script)
+            if has_ledger:  # the copy's objects have new oids: its ledger's identities follow them
+                with connection(with_database(dsn, scratch)) as copy:
+                    ownership.rebind(copy)
             yield with_database(dsn, scratch)
         finally:
             drop_database(admin, scratch)

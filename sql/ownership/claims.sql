@@ -1,0 +1,12 @@
+-- ownership / claims: what the ledger holds now, in one read: every object it holds (created, adopted, pending: a
+-- build started; a pending row's objid is its table's) with whether its identity was in the catalog before phase 1
+-- (then it is the app's, whatever the row says), and the app objects phases saved to give back ('saved').
+SELECT o.kind, o.table_name, o.name, o.ownership, o.phase, o.objid, o.objsub,
+       EXISTS (SELECT 1 FROM tenant_migrate.baseline_objects AS b
+               WHERE b.kind = o.kind AND b.objid = o.objid AND b.objsub = o.objsub
+                   AND (o.kind <> 'grant' OR b.name = o.name)) AS in_baseline
+FROM tenant_migrate.owned_objects AS o
+WHERE o.released_at IS NULL
+UNION ALL
+SELECT s.kind, s.table_name, s.name, 'saved', NULL, NULL, NULL, FALSE
+FROM tenant_migrate.saved_keys AS s;
