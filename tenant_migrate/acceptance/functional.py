@@ -96,7 +96,9 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
 
     def second_tenant() -> str:
         phone = present(admin_phone, "no admin contact to share a phone number with")
-        conn.execute(read_sql("acceptance/sample_rows.sql"), {"user_id": 1, "chatbot_id": 1})
+        for rows in ("sample_rows", "sample_platform_rows"):  # the platform's side: as the checklist's own role
+            conn.execute(read_sql(f"acceptance/{rows}.sql"), {"user_id": 1, "chatbot_id": 1})
+        conn.execute(read_sql("acceptance/sample_platform_rows.sql"), b)
         with acting_as(conn, app_role, tenant_b):
             contact = bc.get_or_create_contact(conn, phone, "same number, other tenant", user_id=tenant_b,
                                                chatbot_id=bot_b)
@@ -113,7 +115,7 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
     def isolation() -> str:
         ensure(rls, "row-level security (phase 8) is not applied: isolation rests on the application alone")
         ensure("contact" in state, "the second tenant's rows were not written")
-        statements = conn.execute(read_sql("acceptance/foreign_rows.sql"), {"user_id": tenant_b}).fetchall()
+        statements = checks.admin.execute(read_sql("acceptance/foreign_rows.sql"), {"user_id": tenant_b}).fetchall()
         with acting_as(conn, app_role, tenant_b):
             leaks = {t: one(conn, s) for t, s in statements}
             changed = conn.execute("UPDATE public.contacts SET name = 'leak' WHERE user_id = 1").rowcount
@@ -164,9 +166,10 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
 
     def usage() -> str:
         with acting_as(conn, app_role, tenant_b):
-            counts = [scalar(conn, read_sql("acceptance/usage_upsert.sql"), b) for _ in range(2)]
+            counts = [scalar(conn, read_sql("acceptance/count_message.sql")) for _ in range(2)]
         ensure(counts[1] == counts[0] + 1, f"usage counter went {counts}")
-        return f"today's usage row of tenant {tenant_b} counted {counts[0]} → {counts[1]} inbound messages"
+        return (f"today's usage row of tenant {tenant_b} counted {counts[0]} → {counts[1]} inbound messages "
+                "(through count_usage(): the counters are read-only to the tenant)")
 
     def analytics() -> str:
         with acting_as(conn, app_role, tenant_b):
