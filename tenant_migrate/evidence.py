@@ -85,5 +85,6 @@ def md_code(text: str) -> str:
 
 
 def md_text(text: str) -> str:
-    """`text` as plain markdown: no character of it starts emphasis, a link, a code span, HTML or a table cell."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", one_line(text, 10_000))
+    """`text` on one line as plain markdown: no character of it starts emphasis, a link, a code span, HTML, a
+    heading or a table cell (an underscore inside a word starts nothing, and is left as it is)."""
+    return re.sub(r"([\\`*\[\]<>|~#])|(?<!\w)_|_(?!\w)", lambda m: "\\" + m.group(), one_line(text, 10_000))
