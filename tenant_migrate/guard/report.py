@@ -21,8 +21,8 @@ def _wait_text(wait: dict[str, Any] | None) -> str:
 def _standby_rows(f: dict[str, Any]) -> list[str]:
     rows = []
     for name, s in f["standbys"].items():
-        rows.append(f"| standby {md_code(name)} | lag max {s['max_lag_s']:.2f} s (write {s['max_write_lag_s']:.2f}, flush "
-                    f"{s['max_flush_lag_s']:.2f}, replay {s['max_replay_lag_s']:.2f} as PostgreSQL reports it); "
+        rows.append(f"| standby {md_code(name)} | lag max {s['max_lag_s']:.2f} s (write {s['max_write_lag_s']:.2f}, "
+                    f"flush {s['max_flush_lag_s']:.2f}, replay {s['max_replay_lag_s']:.2f} as PostgreSQL reports it); "
                     f"{human_bytes(s['max_behind_bytes'])} behind at most; at the end {s['last_lag_s']:.2f} s, "
                     f"{human_bytes(s['last_behind_bytes'])} |")
     return rows or ["| standbys | none streaming from this server |"]
@@ -59,7 +59,8 @@ def markdown(f: dict[str, Any], title: str) -> str:
         f"{f['waits_over_budget']} / {len(f['cancels'])} |",
         *_standby_rows(f),
         "| WAL retained by replication slots | "
-        + (", ".join(f"{md_code(k)} {human_bytes(v)} at most" for k, v in f["slots_retained_bytes"].items()) or "no slots")
+        + (", ".join(f"{md_code(k)} {human_bytes(v)} at most" for k, v in f["slots_retained_bytes"].items())
+           or "no slots")
         + " |",
         f"| WAL written (whole server) | {human_bytes(f['wal_bytes'])} in {f['seconds']:.1f} s "
         f"({human_bytes(f['wal_bytes_per_s'])}/s) |",
