@@ -5,8 +5,9 @@
 -- sessions waiting on a heavyweight lock. A session blocked by an app session that is itself blocked by ours
 -- counts too (its wait is the migration's doing), with the migration's session at the root. Statements are
 -- shown without their leading comment lines (our SQL files open with a header). An app statement's text holds the
--- values it was sent with: the guard shows it as pg_stat_statements normalized it (by its query_id, PostgreSQL 14+)
--- or redacted (tenant_migrate/evidence.py), never as read here.
+-- values it was sent with: the guard shows it as pg_stat_statements normalized it (by its query_id, PostgreSQL 14+,
+-- known once the statement is parsed: not yet for one waiting for a table lock while it is parsed) or redacted
+-- (tenant_migrate/evidence.py), never as read here.
 WITH RECURSIVE activity AS (
     SELECT pid, application_name, state, query, query_start, xact_start, wait_event_type,
            starts_with(application_name, %(ours)s) AS ours
