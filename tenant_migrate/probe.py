@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from tenant_migrate.db import APPLICATION_NAME, connection, scalar
+from tenant_migrate.db import APPLICATION_NAME, catalog_search_path, connection, scalar
 from tenant_migrate.dsn import database_name, describe, scrub
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
@@ -59,6 +59,7 @@ def login_as(dsn: str, roles: Sequence[str], grants: Sequence[Grant] = ()) -> It
     cannot be made (the migration's role lacks CREATEROLE) or cannot log in, CannotActAs when one of `roles` cannot be
     granted to it."""
     with connection(dsn) as admin:
+        catalog_search_path(admin)
         drop_stale(admin)
         name = f"{PREFIX}{admin.info.backend_pid}_{secrets.token_hex(4)}"
         password = secrets.token_urlsafe(24)

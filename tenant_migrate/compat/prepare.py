@@ -25,7 +25,7 @@ import psycopg
 from psycopg import pq, sql
 
 from tenant_migrate.compat.statements import Statement
-from tenant_migrate.db import connect, connection, scalar
+from tenant_migrate.db import catalog_search_path, connect, connection, scalar
 from tenant_migrate.errors import first_line
 from tenant_migrate.paths import read_sql
 from tenant_migrate.probe import PROBE_APPLICATION_NAME, CannotActAs, lendable, login_as
@@ -77,7 +77,7 @@ def check_all(dsn: str, statements: Iterable[Statement]) -> dict[tuple[str, int]
     if not needed:
         return checks
     with connection(dsn) as conn:
-        schema = Schema(conn)
+        schema = Schema(catalog_search_path(conn))
         for role, mine in sorted(needed.items()):
             checks |= _check_as(dsn, role, mine, schema)
     return checks

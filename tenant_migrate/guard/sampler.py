@@ -35,7 +35,14 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from tenant_migrate.db import APPLICATION_NAME, GUARD_APPLICATION_NAME, WORK_APPLICATION_NAME, connect, scalar
+from tenant_migrate.db import (
+    APPLICATION_NAME,
+    GUARD_APPLICATION_NAME,
+    WORK_APPLICATION_NAME,
+    catalog_search_path,
+    connect,
+    scalar,
+)
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.evidence import redact
 from tenant_migrate.guard.budgets import MB, Budgets
@@ -145,7 +152,7 @@ class Guard:
     # --- sampling (the guard's thread) --------------------------------------------------------------------
 
     def _connect(self) -> None:
-        conn = connect(self.dsn, application_name=GUARD_APPLICATION_NAME)
+        conn = catalog_search_path(connect(self.dsn, application_name=GUARD_APPLICATION_NAME))
         # the guard must never be what blocks or stalls anything
         conn.execute("SELECT set_config('statement_timeout', '5s', false), set_config('lock_timeout', '100ms', false)")
         self.visible = bool(scalar(conn, read_sql("guard/visibility.sql")))

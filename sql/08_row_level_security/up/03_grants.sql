@@ -10,7 +10,8 @@
 -- its usage counters and monthly summaries (limits, overages, billing: it counts usage through count_usage(),
 -- phase 6) and its API keys' rows (permissions, expiry, is_active; it may delete a key of its own, never create or
 -- widen one). On the sequences behind those tables: USAGE only (nextval), no SELECT. GRANT changes only the
--- catalog; a privilege the role already had is left as it was (and stays on rollback).
+-- catalog; a privilege the role already had is left as it was (and stays on rollback). pg_catalog.format: the
+-- migration's session searches public too, where a format(text, text) of anyone's would fit better.
 
 WITH tenant AS (SELECT table_name FROM tenant_migrate.tenant_tables),
 platform_decides (table_name, privileges) AS (
@@ -21,16 +22,16 @@ platform_decides (table_name, privileges) AS (
            ('monthly_usage_summary', 'SELECT'),
            ('api_keys', 'SELECT, DELETE')
 )
-SELECT format('GRANT %s ON public.%I TO tenant_app, tenant_legacy',
+SELECT pg_catalog.format('GRANT %s ON public.%I TO tenant_app, tenant_legacy',
               coalesce(p.privileges, 'SELECT, INSERT, UPDATE, DELETE'), tenant.table_name) AS statement,
        NULL AS note
 FROM tenant
 LEFT JOIN platform_decides AS p ON p.table_name = tenant.table_name
 UNION ALL
-SELECT format('GRANT USAGE ON SEQUENCE %s TO tenant_app, tenant_legacy', d.objid::regclass), NULL
+SELECT pg_catalog.format('GRANT USAGE ON SEQUENCE %s TO tenant_app, tenant_legacy', d.objid::regclass), NULL
 FROM pg_depend AS d
 JOIN pg_class AS s ON s.oid = d.objid AND s.relkind = 'S'
-JOIN tenant ON d.refobjid = format('public.%I', tenant.table_name)::regclass
+JOIN tenant ON d.refobjid = pg_catalog.format('public.%I', tenant.table_name)::regclass
 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 UNION ALL
 SELECT 'GRANT USAGE ON SCHEMA public TO tenant_app, tenant_legacy', NULL
