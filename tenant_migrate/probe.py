@@ -55,9 +55,8 @@ def lendable(conn: psycopg.Connection, role: str) -> str:
 @contextmanager
 def login_as(dsn: str, roles: Sequence[str], grants: Sequence[Grant] = ()) -> Iterator[str]:
     """The DSN of a new login role of ours, a member of `roles` and granted `grants` (revoked again on the way out),
-    on the database of `dsn`; dropped on the way out. Raises ProbeUnavailable when it
-    cannot be made (the migration's role lacks CREATEROLE) or cannot log in, CannotActAs when one of `roles` cannot be
-    granted to it."""
+    on the database of `dsn`; dropped on the way out. Raises ProbeUnavailable when it cannot be made (the migration's
+    role lacks CREATEROLE) or cannot log in, CannotActAs when one of `roles` cannot be granted to it."""
     with connection(dsn) as admin:
         catalog_search_path(admin)
         drop_stale(admin)
@@ -94,7 +93,7 @@ def _create(admin: psycopg.Connection, role: sql.Identifier, name: str, password
     except psycopg.Error as exc:
         if step:
             raise CannotActAs(f"cannot act as role {step}: {first_line(exc)}") from None
-        raise ProbeUnavailable(f"cannot make a login role of ours to act as {', '.join(roles)}: {first_line(exc)} "
+        raise ProbeUnavailable(f"cannot make a login role of ours ({_acting(roles)}): {first_line(exc)} "
                                f"(role {admin.info.user} needs CREATEROLE, and the right to grant what the role is "
                                "given)") from None
 
@@ -104,11 +103,15 @@ def _can_log_in(probe: str, dsn: str, roles: Sequence[str]) -> None:
         psycopg.connect(probe, connect_timeout=10, application_name=PROBE_APPLICATION_NAME).close()
     except psycopg.OperationalError as exc:
         reason = scrub(first_line(exc).rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip(), probe)
-        raise ProbeUnavailable(f"a login role of ours (made to act as {', '.join(roles)}) cannot log in to "
+        raise ProbeUnavailable(f"a login role of ours ({_acting(roles)}) cannot log in to "
                                f"{describe(dsn).split('@', 1)[1]}: {reason}: the app's code runs only in such a "
                                "session, never in the migration's; allow password logins from here in pg_hba.conf "
                                "(a host line with scram-sha-256 for this database), or check on a copy (the nightly "
                                "dry run)") from None
+
+
+def _acting(roles: Sequence[str]) -> str:
+    return f"made to act as {', '.join(roles)}" if roles else "made for the acceptance checklist"
 
 
 def _drop(admin: psycopg.Connection, name: str, grants: Sequence[Grant]) -> None:

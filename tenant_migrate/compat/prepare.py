@@ -7,8 +7,8 @@ alone would miss errors the planner raises, such as an ON CONFLICT target that n
 Planning runs the app's own code (an IMMUTABLE function of the app's is folded into the plan), so it happens
 only in a session that logs in as a role of ours, a member of the app role and of nothing else
 (tenant_migrate/probe.py), never in the migration's session: code that gives itself the session's own role back
-(set_config('role', 'none', true)) gets that role's nothing. A role whose powers no session of ours may hold (a
-superuser, ...: sql/probe/lendable.sql) is not acted as; its statements are unchecked, with why.
+(set_config('role', 'none', true)) gets nothing more than that role's. A role whose powers no session of ours may
+hold (a superuser, ...: sql/probe/lendable.sql) is not acted as; its statements are unchecked, with why.
 What the check keeps: the error, the columns it returns (a `SELECT *` gains the new ones), and the
 lookups it makes by a column that no longer finds one row (phone_number, thread_id without the tenant).
 """
