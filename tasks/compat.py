@@ -20,6 +20,7 @@ from tenant_migrate.compat.findings import Checks, compare, gate_section, summar
 from tenant_migrate.compat.prepare import check_all
 from tenant_migrate.compat.statements import Statement, read
 from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.evidence import md_text
 from tenant_migrate.plan import Phase
 
 
@@ -64,7 +65,7 @@ def compat_after_task(dsn: str, target: Phase, before: Before, compared: bool = 
         notes.append("not compared with before this phase: an earlier run applied it")
     section = gate_section(before.statements, before.checks, findings, note)
     if notes and not note:
-        section += "\n\n" + "\n".join(f"Note: {n}" for n in notes)
+        section += "\n\n" + "\n".join(f"Note: {md_text(n)}" for n in notes)
     result: dict[str, Any] = {
         "summary": note or summary(before.statements, before.checks, findings),
         "section": section,
@@ -88,6 +89,7 @@ def app_statements_report_task(phases: list[dict[str, Any]]) -> list[str]:
     total = (f"through phases {phases[0]['phase']}-{phases[-1]['phase']}: {count['breaks']} break, "
              f"{count['changes meaning']} changes of meaning, {count['unchecked']} not checked, of "
              f"{last.split(':')[0]}" if phases and " app statements (" in last else last)
-    create_markdown_artifact("\n".join(["### App statements through the dry run", "", *(f"- {x}" for x in lines),
-                                        "", total]), key="dry-run-app-statements", description=total)
+    create_markdown_artifact("\n".join(["### App statements through the dry run", "",
+                                        *(f"- {md_text(x)}" for x in lines), "", md_text(total)]),
+                             key="dry-run-app-statements", description=total)
     return [*lines, total]

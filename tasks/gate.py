@@ -8,9 +8,12 @@ before the timeout counts as no. With automatic approval (dry runs) nothing paus
 Who may answer: every answer names its approver (the form refuses a blank name). When an allow-list is set
 (the worker's $TENANT_MIGRATE_APPROVERS and/or the Prefect Variable `tenant_migrate_approvers`, names separated
 by commas), the name must be on each list that is set; another name is not a decision, and the gate asks again
-until the timeout. A deployment's run (a production run started from the UI or the API) may use automatic
-approval only when its worker's environment allows it ($TENANT_MIGRATE_ALLOW_AUTO_APPROVAL=1). These names are
-only as trustworthy as the Prefect API is protected (README: "Protecting the Prefect API").
+until the timeout. A deployment's run (a production run started from the UI or the API) waits for a decision
+only when an allow-list is set (without one, anyone who reaches the UI could approve under any name): it is refused
+before anything runs, and a gate refuses to wait if the list is gone meanwhile. It may use automatic approval only
+when its worker's environment allows it ($TENANT_MIGRATE_ALLOW_AUTO_APPROVAL=1). Runs outside a deployment (the CLI,
+tests) keep a gate without a list. These names are only as trustworthy as the Prefect API is protected
+(docs/security.md).
 """
 
 from __future__ import annotations
@@ -67,11 +70,22 @@ class Decision:
 
 def check_approval_mode(approval: str) -> None:
     """Automatic approval in a deployment's run (production, started from the UI or the API) only when the worker
-    allows it: a custom run's approval=auto must not skip every gate."""
+    allows it: a custom run's approval=auto must not skip every gate. Manual approval in a deployment's run only
+    with an approver allow-list."""
     if approval == "auto" and deployment.id and os.environ.get(ALLOW_AUTO_ENV, "").lower() not in ("1", "true", "yes"):
         raise MigrationError(f"approval auto is refused in a run of a deployment: its worker does not allow automatic "
                              f"approval; answer the gates in the Prefect UI (approval manual), or set "
                              f"{ALLOW_AUTO_ENV}=1 in the environment of a worker meant for rehearsals")
+    if approval == "manual":
+        require_allow_list()
+
+
+def require_allow_list() -> None:
+    """A deployment's run waits at a gate only for approvers on an allow-list; without one it refuses to wait."""
+    if deployment.id and not allow_lists():
+        raise MigrationError(f"a run of a deployment waits at its gates only for named approvers, and no allow-list "
+                             f"is set: set {APPROVERS_ENV}='ana, ben' in the worker's environment, or the Prefect "
+                             f"Variable (prefect variable set {APPROVERS_VARIABLE} 'ana, ben'), then run it again")
 
 
 def _names(value: Any) -> set[str]:
@@ -101,6 +115,7 @@ def ask(question: str, *, key: str, approval: str, timeout_s: int, poll_interval
     decision (see refusal) is logged and the form asked again, under the same overall timeout."""
     if approval == "auto":
         return Decision("auto", "auto", "approved automatically (approval auto)")
+    require_allow_list()
     create_markdown_artifact(question, key=f"gate-{key}", description="go/no-go checklist")
     get_run_logger().info("%s awaits approval in the Prefect UI (Resume on this run)", key)
     deadline, attempt, note = time.monotonic() + timeout_s, 1, ""

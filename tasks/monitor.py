@@ -19,6 +19,7 @@ from tasks.common import artifact_key
 from tenant_migrate import ledger
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.evidence import md_text
 from tenant_migrate.guard import Budgets, Guard
 from tenant_migrate.guard.plot import plot
 from tenant_migrate.guard.report import markdown
@@ -52,7 +53,7 @@ class Watch:
     def _say(self, message: str) -> None:
         """A pause, a resume or a cancel: in the run's log, and as the phase's live guard artifact in the UI."""
         get_run_logger().warning("guard: %s", message)
-        create_markdown_artifact(f"**{time.strftime('%H:%M:%S')}** phase {self.target.number}: {message}",
+        create_markdown_artifact(f"**{time.strftime('%H:%M:%S')}** phase {self.target.number}: {md_text(message)}",
                                  key=f"{self.key}-now", description="the guard, now")
 
     def finish(self) -> dict[str, Any]:

@@ -127,3 +127,12 @@ def cluster_id(conn: psycopg.Connection) -> str:
 def fingerprint(conn: psycopg.Connection) -> list[tuple]:
     """The public schema's shape: tables, columns, types, nullability, defaults, constraints, indexes."""
     return [tuple(r) for r in conn.execute(read_sql("catalog/fingerprint.sql")).fetchall()]
+
+
+def catalog_search_path(conn: psycopg.Connection) -> psycopg.Connection:
+    """Pin the search_path of a session of ours that reads only the catalog and schema-qualified objects to
+    pg_catalog: an unqualified function or operator is then PostgreSQL's own, never one that someone who may create
+    objects in public made to fit our arguments better (format(text, text) taking over format(text, VARIADIC "any"),
+    and running as our role)."""
+    conn.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)")
+    return conn

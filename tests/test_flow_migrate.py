@@ -3,6 +3,7 @@
 import importlib
 import inspect
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from flows.migrate import migrate
 from tasks import gate
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection, fingerprint
+from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import PROJECT_ROOT
 from tenant_migrate.plan import load_plan
 
@@ -133,6 +135,34 @@ def test_a_deployments_run_cannot_approve_itself_unless_its_worker_allows_it(leg
         assert not ledger.exists(conn)  # refused before anything ran
     monkeypatch.setenv(gate.ALLOW_AUTO_ENV, "1")  # a worker meant for rehearsals
     assert run_as_deployment(parameters).is_completed()
+
+
+def test_a_deployments_manual_run_waits_only_for_approvers_on_an_allow_list(legacy_db, monkeypatch):
+    """Without an allow-list anyone who reaches the UI could approve under any name: a deployment's run refuses before
+    anything runs, and a gate whose list is gone meanwhile refuses to wait; with one it waits as before."""
+    parameters = {"database": legacy_db, "to": 1, "approval": "manual", "backups": False, "data_docs": False,
+                  "poll_interval": 1}
+    monkeypatch.delenv(gate.APPROVERS_ENV, raising=False)
+    state = run_as_deployment(parameters)
+    assert state.is_failed()
+    assert ("a run of a deployment waits at its gates only for named approvers, and no allow-list is set: set "
+            "TENANT_MIGRATE_APPROVERS='ana, ben' in the worker's environment, or the Prefect Variable (prefect "
+            "variable set tenant_migrate_approvers 'ana, ben'), then run it again") in state.message
+    with connection(legacy_db) as conn:
+        assert not ledger.exists(conn)  # refused before anything ran
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__ID", "00000000-0000-0000-0000-000000000001")
+    with pytest.raises(MigrationError, match="no allow-list is set"):  # the gate itself, should the list be gone
+        gate.ask("go?", key="phase-1", approval="manual", timeout_s=60, poll_interval=1)
+    monkeypatch.delenv("PREFECT__RUNTIME__DEPLOYMENT__ID")
+    monkeypatch.setenv(gate.APPROVERS_ENV, "dba on call")
+    out: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: out.update(state=run_as_deployment(parameters)))
+    thread.start()
+    resume_flow_run(paused_run_id(), run_input={"approve": True, "approver": "dba on call"})
+    thread.join(timeout=300)
+    assert out["state"].is_completed(), out["state"].message
+    with connection(legacy_db) as conn:
+        assert "dba on call" == ledger.latest_runs(conn)[1]["approved_by"]
 
 
 @pytest.mark.parametrize("bad, message", [({"batch_size": 0}, "batch size 0 is out of range"),

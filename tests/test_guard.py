@@ -5,6 +5,7 @@ resumably, saying why."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -91,6 +92,10 @@ def test_an_app_session_queued_behind_the_migration_shows_up_with_its_wait_and_s
     assert figures["wal_bytes"] > 0 and figures["samples"] > 5 and figures["whole_phase"]
     assert 1 <= figures["cost"]["queries_per_s"] <= 2 / figures["budgets"]["interval_s"]
     assert "INSERT INTO contacts" in markdown(figures, "phase 2") and "longest app wait" in one_line(figures)
+    # the app's values stay out of the evidence: its statement as pg_stat_statements would keep it
+    assert "INSERT INTO contacts (phone_number, thread_id) VALUES ($1, $2)" == longest["statement"]
+    evidence = json.dumps(figures) + markdown(figures, "phase 2") + one_line(figures)
+    assert "+447700900999" not in evidence and "thread-guard" not in evidence
 
 
 def test_the_lock_wait_budget_cancels_the_migrations_statement_not_the_apps(legacy_db):

@@ -125,6 +125,51 @@ def test_tenant_app_reads_but_cannot_change_its_user_and_subscription(migrated):
                 conn.execute(statement)
 
 
+def test_a_tenant_cannot_write_its_usage_counters_or_key_permissions_but_counts_through_count_usage(migrated):
+    dsn, tenant_b, chatbot_b = migrated
+    with connection(dsn) as conn, conn.transaction(force_rollback=True):
+        conn.execute("INSERT INTO api_keys (user_id, key_name, api_key_hash) VALUES (%s, 'b', repeat('a', 64))",
+                     (tenant_b,))  # the platform makes a key for tenant B
+        as_role(conn, "tenant_app", tenant_b)
+        assert 1 == conn.execute("SELECT public.count_usage('daily_messages_received')").fetchone()[0]
+        assert 3 == conn.execute("SELECT public.count_usage('daily_messages_received', 2)").fetchone()[0]
+        assert [(tenant_b, 3)] == conn.execute("SELECT user_id, daily_messages_received FROM usage_tracking").fetchall()
+        for statement in ("UPDATE usage_tracking SET daily_messages_received = 0",
+                          "DELETE FROM usage_tracking",
+                          f"INSERT INTO usage_tracking (user_id, tracking_date) VALUES ({tenant_b}, current_date + 1)",
+                          "UPDATE monthly_usage_summary SET overage_cost = 0",
+                          f"INSERT INTO monthly_usage_summary (user_id, year, month) VALUES ({tenant_b}, 2030, 1)",
+                          """UPDATE api_keys SET permissions = '{"admin": true}'""",
+                          "UPDATE api_keys SET expires_at = NULL, is_active = true",
+                          f"INSERT INTO api_keys (user_id, key_name, api_key_hash) VALUES ({tenant_b}, 'x', "
+                          "repeat('b', 64))",
+                          f"UPDATE chatbots SET whatsapp_phone_number = '+15550009' WHERE id = {chatbot_b}",
+                          f"INSERT INTO chatbots (user_id, name) VALUES ({tenant_b}, 'second')"):
+            with pytest.raises(errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(statement)
+        for bad in ("SELECT public.count_usage('daily_messages_received', -5)", "SELECT public.count_usage('id')"):
+            with pytest.raises(errors.InvalidParameterValue), conn.transaction():
+                conn.execute(bad)
+        assert 1 == conn.execute("DELETE FROM api_keys").rowcount  # it may revoke a key of its own
+        conn.execute("RESET ROLE")
+        as_role(conn, "tenant_legacy", tenant_b)  # the legacy backend counts for tenant 1, whatever it sets
+        conn.execute("SELECT public.count_usage('api_calls_made')")
+        conn.execute("RESET ROLE")
+        assert [(1, 1)] == conn.execute("SELECT user_id, api_calls_made FROM usage_tracking "
+                                        "WHERE api_calls_made > 0").fetchall()
+
+
+def test_every_function_of_ours_runs_with_a_fixed_search_path_and_no_public_execute(migrated):
+    dsn, _, _ = migrated
+    with connection(dsn) as conn:
+        rows = conn.execute(
+            "SELECT p.oid::regprocedure::text, p.prosecdef, p.proconfig, "
+            "has_function_privilege('public', p.oid, 'EXECUTE') FROM tenant_migrate.owned_objects AS o "
+            "JOIN pg_proc AS p ON p.oid = to_regprocedure(o.name) "
+            "WHERE o.kind = 'function' AND o.name <> 'app_current_tenant()'").fetchall()
+    assert [("count_usage(text,integer)", True, ["search_path=pg_catalog, pg_temp"], False)] == rows
+
+
 def test_application_roles_reach_the_tenant_tables_only(migrated):
     dsn, _, _ = migrated
     with connection(dsn) as conn:
@@ -137,8 +182,8 @@ def test_application_roles_reach_the_tenant_tables_only(migrated):
             "AND NOT c.relispartition").fetchall()
     reads = {name for name, kind, select, _, _ in rows if select and kind != "S"}
     assert tenant == reads and "app_settings" not in reads
-    assert {"users", "user_subscriptions"} == {n for n, kind, select, update, _ in rows
-                                               if kind != "S" and select and not update}
+    assert {"users", "user_subscriptions", "chatbots", "usage_tracking", "monthly_usage_summary", "api_keys"} == \
+        {n for n, kind, select, update, _ in rows if kind != "S" and select and not update}
     sequences = [(name, select, usage) for name, kind, select, _, usage in rows if kind == "S"]
     assert sequences and all(usage and not select for _, select, usage in sequences), sequences
 

@@ -4,16 +4,18 @@ the ledger keeps the figures and `status` shows them; the ceiling fails the run 
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from conftest import add_messages, caught_up, eventually, paused_run_id, replay, run_in_thread
 from prefect import resume_flow_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from psycopg import sql
 from typer.testing import CliRunner
 
 from cli.main import app
 from tenant_migrate import ledger, runner
-from tenant_migrate.db import connection
+from tenant_migrate.db import WORK_APPLICATION_NAME, connection, scalar
 from tenant_migrate.guard.store import latest
 from tenant_migrate.steps import Settings
 
@@ -57,6 +59,53 @@ def test_the_gate_shows_the_guards_figures_and_ticks_monitoring_when_it_watched_
     status = CliRunner().invoke(app, ["status", "--dsn", legacy_db])
     assert 0 == status.exit_code, status.output
     assert "guard: watched the whole phase, no app waits, 0 cancelled, no standby, WAL" in status.output
+
+
+def test_the_apps_values_are_nowhere_in_the_gates_artifacts_ledger_or_logs(legacy_db, caplog):
+    """A customer's phone number in two app statements while phase 2 runs: a report's open transaction (the oldest),
+    and an INSERT that waits on phase 2's ALTER TABLE (the guard cancels the migration's statement for it). The gate,
+    every artifact, the ledger and the logs show the statements, never the number: as pg_stat_statements keeps them
+    (the report's: the app ran it before, in lower case) or redacted (the INSERT: still waiting to be parsed, it has
+    no query id yet)."""
+    phone, thread = "+447700900999", "thread-of-a-customer"
+    report_query = f"SELECT count(*) FROM contacts WHERE phone_number <> '{phone}'"
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE EXTENSION pg_stat_statements")
+        conn.execute("select count(*) from contacts where phone_number <> '+15550000001'")
+    with psycopg.connect(legacy_db, application_name="app-report") as report:
+        report.execute(report_query)  # holds ACCESS SHARE: phase 2's ALTER TABLE waits
+        flow, out = run_in_thread(database=legacy_db, to=2, approval="manual", backups=False, poll_interval=1,
+                                  data_docs=False, lock_timeout_ms=1500)
+        resume_flow_run(paused_run_id(), run_input={"approve": True, "approver": "dba"})
+        eventually(lambda: waiting_on_a_lock(legacy_db), what="phase 2 waiting for its lock")
+        with psycopg.connect(legacy_db, autocommit=True, application_name="app-worker") as app_session:
+            app_session.execute(f"INSERT INTO contacts (phone_number, thread_id) VALUES ('{phone}', '{thread}')")
+        report.commit()
+        at_gate_2 = paused_run_id()
+        gate = artifact("gate-phase-2")
+        resume_flow_run(at_gate_2, run_input={"approve": True, "approver": "dba"})
+        flow.join(timeout=300)
+    assert out["state"].is_completed(), out["state"].message
+    assert "`select count(*) from contacts where phone_number <> $1`" in gate, gate  # pg_stat_statements' text
+    assert "`INSERT INTO contacts (phone_number, thread_id) VALUES ($1, $2)`" in gate  # redacted
+    with get_client(sync_client=True) as client:
+        artifacts = " ".join(f"{a.data} {a.description}" for a in client.read_artifacts())
+        logs = " ".join(entry.message for entry in client.read_logs())
+    with connection(legacy_db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables "
+                                             "WHERE table_schema = 'tenant_migrate' AND table_type = 'BASE TABLE'")]
+        stored = " ".join(str(scalar(conn, sql.SQL("SELECT coalesce(string_agg(to_jsonb(t)::text, ' '), '') FROM "
+                                                   "tenant_migrate.{} AS t").format(sql.Identifier(table))))
+                          for table in tables)
+    assert "guard_figures" in tables and "VALUES ($1, $2)" in stored
+    for where, text in {"gate": gate, "artifacts": artifacts, "ledger": stored, "logs": logs + caplog.text}.items():
+        assert phone not in text and thread not in text, where
+
+
+def waiting_on_a_lock(dsn: str) -> bool:
+    with connection(dsn) as conn:
+        return bool(scalar(conn, "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+                                 "AND wait_event_type = 'Lock'", (WORK_APPLICATION_NAME,)))
 
 
 def test_a_phase_only_validated_again_is_not_ticked_and_its_rollback_is_watched(legacy_db):

@@ -1,5 +1,5 @@
--- One row of tenant %(user_id)s (chatbot %(chatbot_id)s) in each supporting table, attached to one of its
--- contacts and orders. Unique keys get random values, or the row is skipped when the tenant has one already.
+-- One row of tenant %(user_id)s (chatbot %(chatbot_id)s) in each supporting table the tenant writes itself,
+-- attached to one of its contacts and orders (sample_platform_rows.sql: the others). Unique keys get random values.
 WITH contact AS (
     SELECT id FROM public.contacts WHERE user_id = %(user_id)s ORDER BY id LIMIT 1
 ),
@@ -21,26 +21,9 @@ products AS (
     VALUES (%(user_id)s, 'pizza', 'sku-' || gen_random_uuid(), 9.50)
     RETURNING 1
 ),
-usage AS (
-    INSERT INTO public.usage_tracking (user_id, tracking_date, daily_messages_received)
-    VALUES (%(user_id)s, current_date, 1)
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-),
-monthly AS (
-    INSERT INTO public.monthly_usage_summary (user_id, year, month, total_messages)
-    VALUES (%(user_id)s, extract(year FROM current_date)::int, extract(month FROM current_date)::int, 1)
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-),
 events AS (
     INSERT INTO public.analytics_events (user_id, chatbot_id, contact_id, event_type, event_data)
     SELECT %(user_id)s, %(chatbot_id)s, contact.id, 'checklist_sample', '{"sample": true}' FROM contact
-    RETURNING 1
-),
-api_keys AS (
-    INSERT INTO public.api_keys (user_id, key_name, api_key_hash)
-    VALUES (%(user_id)s, 'checklist sample', encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'))
     RETURNING 1
 ),
 webhooks AS (
@@ -59,6 +42,5 @@ instructions AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM actions) + (SELECT count(*) FROM order_items) + (SELECT count(*) FROM products)
-       + (SELECT count(*) FROM usage) + (SELECT count(*) FROM monthly) + (SELECT count(*) FROM events)
-       + (SELECT count(*) FROM api_keys) + (SELECT count(*) FROM webhooks) + (SELECT count(*) FROM knowledge)
+       + (SELECT count(*) FROM events) + (SELECT count(*) FROM webhooks) + (SELECT count(*) FROM knowledge)
        + (SELECT count(*) FROM instructions) AS rows_written

@@ -4,7 +4,10 @@
 -- database is the app. pg_blocking_pids() takes the lock manager's locks for a moment, so it is called only for
 -- sessions waiting on a heavyweight lock. A session blocked by an app session that is itself blocked by ours
 -- counts too (its wait is the migration's doing), with the migration's session at the root. Statements are
--- shown without their leading comment lines (our SQL files open with a header).
+-- shown without their leading comment lines (our SQL files open with a header). An app statement's text holds the
+-- values it was sent with: the guard shows it as pg_stat_statements normalized it (by its query_id, PostgreSQL 14+,
+-- known once the statement is parsed: not yet for one waiting for a table lock while it is parsed) or redacted
+-- (tenant_migrate/evidence.py), never as read here.
 WITH RECURSIVE activity AS (
     SELECT pid, application_name, state, query, query_start, xact_start, wait_event_type,
            starts_with(application_name, %(ours)s) AS ours
@@ -31,14 +34,17 @@ waits AS (
            1000 * extract(epoch FROM now() - coalesce(l.waitstart, now())) AS wait_ms,
            o.pid AS blocker, o.application_name AS blocker_name,
            left(regexp_replace(o.query, '^(\s*--[^\n]*\n)*\s*', ''), 300) AS blocker_query,
-           o.query_start AS blocker_started
+           o.query_start AS blocker_started,
+           (SELECT (to_jsonb(x) ->> 'query_id')::bigint FROM pg_stat_activity AS x WHERE x.pid = b.pid) AS query_id
     FROM blocked AS b
     JOIN activity AS o ON o.pid = b.root
     LEFT JOIN pg_locks AS l ON l.pid = b.pid AND NOT l.granted
     ORDER BY b.pid, l.waitstart
 ),
 oldest AS (
-    SELECT pid, left(query, 300) AS query, state, extract(epoch FROM now() - xact_start) AS age_s
+    SELECT pid, left(query, 300) AS query, state, extract(epoch FROM now() - xact_start) AS age_s,
+           (SELECT (to_jsonb(x) ->> 'query_id')::bigint FROM pg_stat_activity AS x WHERE x.pid = activity.pid)
+               AS query_id
     FROM activity
     WHERE NOT ours AND xact_start IS NOT NULL
     ORDER BY xact_start

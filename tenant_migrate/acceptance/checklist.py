@@ -4,36 +4,70 @@ Existing functionality runs through the backend contract with its legacy default
 backend's role; new functionality and isolation as the application role, with a second tenant created
 through the normal path; performance at the database's real size. All writes happen in transactions
 that are rolled back, so the checklist leaves no rows behind (sequences do advance).
+
+The writes fire the app's triggers, so they happen in the session of a login role of the checklist's own
+(tenant_migrate/probe.py), never in the migration's: a member of tenant_legacy, tenant_app and tenant_owner (after
+phase 8) and granted the tenant tables for the platform's side (sql/acceptance/owner_grants.sql), nothing else. A
+trigger that takes that session's own role back (set_config('role', 'none', true)) gets only that.
 """
 
 from __future__ import annotations
+
+import psycopg
+from psycopg import sql
 
 from tenant_migrate import runner
 from tenant_migrate.acceptance.checks import Checks, Line, row_level_security_on
 from tenant_migrate.acceptance.functional import existing_functionality, new_functionality
 from tenant_migrate.acceptance.performance import concurrent_load, query_performance
-from tenant_migrate.db import connect
+from tenant_migrate.db import catalog_search_path, connect, connection
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import last_plan_phase
+from tenant_migrate.probe import PROBE_APPLICATION_NAME, Grant, ProbeUnavailable, lendable, login_as
+
+APP_ROLES = ("tenant_legacy", "tenant_app", "tenant_owner")  # phase 8's roles, which the checklist acts as
+GRANTED_ON = {"TABLE": sql.SQL("TABLE public.{}"), "SEQUENCE": sql.SQL("SEQUENCE public.{}")}
 
 
 def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_seconds: float = 5.0) -> list[Line]:
     """Every line of the acceptance checklist, measured; nothing is left behind in the database."""
-    conn = connect(dsn)
-    try:
-        if missing := [p.number for p in runner.pending_phases(conn, last_plan_phase())]:
+    with connection(dsn) as admin:
+        catalog_search_path(admin)
+        if missing := [p.number for p in runner.pending_phases(admin, last_plan_phase())]:
             raise MigrationError(f"acceptance checklist: phases {missing} are not applied yet: "
                                  "run `tenant-migrate migrate` first")
-        rls = row_level_security_on(conn)
-        checks = Checks(conn)
-        with conn.transaction(force_rollback=True):
-            state = existing_functionality(checks, "tenant_legacy" if rls else None)
-            new_functionality(checks, rls, state["admin_phone"])
-        with conn.transaction(force_rollback=True):
-            query_performance(checks, "tenant_app" if rls else None, samples)
-    finally:
-        conn.close()
-    return [*checks.lines, concurrent_load(dsn, "tenant_app" if rls else None, load_tenants, load_seconds)]
+        rls = row_level_security_on(admin)
+        roles = APP_ROLES if rls else ()
+        for role in roles:
+            if why := lendable(admin, role):
+                raise MigrationError(f"acceptance checklist not run: role {role} holds {why}: ALTER ROLE {role} "
+                                     "NOSUPERUSER NOBYPASSRLS (or revoke that membership), then run it again")
+        try:
+            with login_as(dsn, roles, owner_grants(admin)) as probe:
+                conn = connect(probe, application_name=PROBE_APPLICATION_NAME)
+                try:
+                    checks = Checks(conn, admin)
+                    with conn.transaction(force_rollback=True):
+                        state = existing_functionality(checks, "tenant_legacy" if rls else None)
+                        new_functionality(checks, rls, state["admin_phone"])
+                    with conn.transaction(force_rollback=True):
+                        query_performance(checks, "tenant_app" if rls else None, samples)
+                finally:
+                    conn.close()
+                load = concurrent_load(probe, "tenant_app" if rls else None, load_tenants, load_seconds)
+        except ProbeUnavailable as exc:
+            raise MigrationError(f"acceptance checklist not run: {exc}") from None
+    return [*checks.lines, load]
+
+
+def owner_grants(admin: psycopg.Connection) -> list[Grant]:
+    """What the checklist's login role is granted for the platform's side (sql/acceptance/owner_grants.sql)."""
+    grants: list[Grant] = [("USAGE", sql.SQL("SCHEMA public")),
+                           ("EXECUTE", sql.SQL("FUNCTION public.count_usage(text, integer)"))]
+    grants += [(privileges, GRANTED_ON[kind].format(sql.Identifier(name)))
+               for privileges, kind, name in admin.execute(read_sql("acceptance/owner_grants.sql")).fetchall()]
+    return grants
 
 
 def summary(lines: list[Line]) -> str:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import sql
 
 import backend_contract as bc
 from tenant_migrate.db import scalar
@@ -19,10 +20,12 @@ T = TypeVar("T")
 
 
 class Checks:
-    """Collects the checklist's lines; each check runs in a savepoint so one failure spoils nothing else."""
+    """Collects the checklist's lines; each check runs in a savepoint so one failure spoils nothing else. `conn`: the
+    session of the checklist's own login role, where every write happens; `admin`: the migration's, which only
+    reads (the ledger's list of tenant tables)."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn, self.lines = conn, list[Line]()
+    def __init__(self, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+        self.conn, self.admin, self.lines = conn, admin, list[Line]()
 
     def run(self, section: str, item: str, check: Callable[[], str]) -> None:
         try:
@@ -46,7 +49,7 @@ def acting_as(conn: psycopg.Connection, role: str | None, user_id: int | None = 
     On an error the caller's savepoint rollback undoes both settings; on success they are undone here.
     """
     if role:
-        conn.execute(f"SET ROLE {role}")
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
     conn.execute("SELECT set_config('app.tenant_id', '', true)")
     if user_id is not None and scalar(conn, "SELECT to_regprocedure('public.app_set_tenant(bigint)') IS NOT NULL"):
         conn.execute("SELECT public.app_set_tenant(%s)", (user_id,))

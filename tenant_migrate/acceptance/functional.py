@@ -1,8 +1,11 @@
-"""The acceptance checklist's "Existing Functionality" and "New Functionality" sections."""
+"""The acceptance checklist's "Existing Functionality" and "New Functionality" sections: each line a function of
+what the section shares (Legacy, Tenants), run by Checks.run in a savepoint of its own."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -15,172 +18,117 @@ from tenant_migrate.db import one, row_counts, scalar
 from tenant_migrate.paths import read_sql
 
 
+@dataclass
+class Legacy:
+    """The legacy backend, through the contract's legacy defaults (tenant 1): its role (None: no phase 8), a new
+    phone number, a known contact with a thread id (id, phone, thread), and the contact the section creates."""
+
+    conn: psycopg.Connection
+    role: str | None
+    phone: str = field(default_factory=lambda: f"+1999{uuid.uuid4().int % 10**8:08d}")
+    known: tuple[Any, ...] | None = None
+    contact: int | None = None
+
+
 def existing_functionality(checks: Checks, legacy_role: str | None) -> dict[str, Any]:
     """The plan's "Existing Functionality" lines, with the contract's legacy defaults (tenant 1)."""
-    conn, section, phone = checks.conn, "Existing functionality", f"+1999{uuid.uuid4().int % 10**8:08d}"
-    known = conn.execute("SELECT id, phone_number, thread_id FROM public.contacts WHERE thread_id IS NOT NULL "
-                         "ORDER BY id LIMIT 1").fetchone()
-    state: dict[str, Any] = {"admin_phone": known[1] if known else None}
-
-    def receiving() -> str:
-        with acting_as(conn, legacy_role):
-            contact = bc.get_or_create_contact(conn, phone, "checklist")
-            message = bc.log_message(conn, contact.id, "incoming", "hello")
-        state["contact"] = contact.id
-        return f"contact {contact.id} created, inbound message {message} logged"
-
-    def responses() -> str:
-        with acting_as(conn, legacy_role):
-            ms = timed(lambda: process_message(conn, phone))
-        return f"receive → log → reply logged in {ms:.1f} ms"
-
-    def contacts() -> str:
-        row = present(known, "no contact with a thread id to look up")
-        with acting_as(conn, legacy_role):
-            found = bc.get_or_create_contact(conn, row[1])
-            again = bc.get_or_create_contact(conn, phone)
-        ensure(found.id == row[0] and not found.created, f"lookup of {row[1]} gave contact {found.id}")
-        ensure(again.id == state["contact"], "a new contact was not found again by its phone number")
-        return f"existing contact {row[0]} found by phone; new contact {again.id} found again"
-
-    def orders() -> str:
-        with acting_as(conn, legacy_role):
-            order = bc.create_order(conn, state["contact"], {"items": ["checklist"]})
-            bc.update_order_status(conn, order, "shipped")
-            status = bc.order_status(conn, order)
-        ensure(status == "shipped", f"order {order} reads back as {status}")
-        return f"order {order} created, status pending → shipped"
-
-    def campaigns() -> str:
-        with acting_as(conn, legacy_role):
-            campaign = bc.create_campaign(conn, "checklist campaign", "hello {name}")
-            added = bc.add_subscriber(conn, campaign, state["contact"])
-        ensure(added, "subscriber not added")
-        return f"campaign {campaign} created, contact {state['contact']} subscribed"
-
-    def threads() -> str:
-        row = present(known, "no contact with a thread id")
-        with acting_as(conn, legacy_role):
-            kept = bc.load_thread_id(conn, row[0])
-            bc.save_thread_id(conn, state["contact"], f"thread-{phone}")
-            saved = bc.load_thread_id(conn, state["contact"])
-        ensure(kept == row[2], f"contact {row[0]} thread {kept!r}, expected {row[2]!r}")
-        ensure(saved == f"thread-{phone}", f"saved thread reads back as {saved!r}")
-        return f"contact {row[0]} keeps thread {row[2]}; a new thread saved and loaded"
-
+    legacy = Legacy(checks.conn, legacy_role)
+    legacy.known = checks.conn.execute("SELECT id, phone_number, thread_id FROM public.contacts "
+                                       "WHERE thread_id IS NOT NULL ORDER BY id LIMIT 1").fetchone()
     for item, check in (("WhatsApp message receiving works", receiving),
                         ("Message processing and responses work", responses),
                         ("Contact creation and management works", contacts),
                         ("Order creation and tracking works", orders),
                         ("Campaign management works", campaigns),
                         ("LangGraph conversation state maintained", threads)):
-        checks.run(section, item, check)
-    return state
+        checks.run("Existing functionality", item, partial(check, legacy))
+    return {"admin_phone": legacy.known[1] if legacy.known else None}
+
+
+def receiving(s: Legacy) -> str:
+    with acting_as(s.conn, s.role):
+        contact = bc.get_or_create_contact(s.conn, s.phone, "checklist")
+        message = bc.log_message(s.conn, contact.id, "incoming", "hello")
+    s.contact = contact.id
+    return f"contact {contact.id} created, inbound message {message} logged"
+
+
+def responses(s: Legacy) -> str:
+    with acting_as(s.conn, s.role):
+        ms = timed(lambda: process_message(s.conn, s.phone))
+    return f"receive → log → reply logged in {ms:.1f} ms"
+
+
+def contacts(s: Legacy) -> str:
+    row = present(s.known, "no contact with a thread id to look up")
+    with acting_as(s.conn, s.role):
+        found = bc.get_or_create_contact(s.conn, row[1])
+        again = bc.get_or_create_contact(s.conn, s.phone)
+    ensure(found.id == row[0] and not found.created, f"lookup of {row[1]} gave contact {found.id}")
+    ensure(again.id == s.contact, "a new contact was not found again by its phone number")
+    return f"existing contact {row[0]} found by phone; new contact {again.id} found again"
+
+
+def orders(s: Legacy) -> str:
+    contact = present(s.contact, "no contact was created")
+    with acting_as(s.conn, s.role):
+        order = bc.create_order(s.conn, contact, {"items": ["checklist"]})
+        bc.update_order_status(s.conn, order, "shipped")
+        status = bc.order_status(s.conn, order)
+    ensure(status == "shipped", f"order {order} reads back as {status}")
+    return f"order {order} created, status pending → shipped"
+
+
+def campaigns(s: Legacy) -> str:
+    contact = present(s.contact, "no contact was created")
+    with acting_as(s.conn, s.role):
+        campaign = bc.create_campaign(s.conn, "checklist campaign", "hello {name}")
+        added = bc.add_subscriber(s.conn, campaign, contact)
+    ensure(added, "subscriber not added")
+    return f"campaign {campaign} created, contact {contact} subscribed"
+
+
+def threads(s: Legacy) -> str:
+    row = present(s.known, "no contact with a thread id")
+    contact = present(s.contact, "no contact was created")
+    with acting_as(s.conn, s.role):
+        kept = bc.load_thread_id(s.conn, row[0])
+        bc.save_thread_id(s.conn, contact, f"thread-{s.phone}")
+        saved = bc.load_thread_id(s.conn, contact)
+    ensure(kept == row[2], f"contact {row[0]} thread {kept!r}, expected {row[2]!r}")
+    ensure(saved == f"thread-{s.phone}", f"saved thread reads back as {saved!r}")
+    return f"contact {row[0]} keeps thread {row[2]}; a new thread saved and loaded"
+
+
+@dataclass
+class Tenants:
+    """The admin tenant and a second one, B, onboarded by the section: the application role (None: no phase 8), B's
+    ids, the admin's phone number that B's contact shares, and what B wrote."""
+
+    checks: Checks
+    rls: bool
+    admin_phone: str | None
+    b: dict[str, int]
+    written: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        return self.checks.conn
+
+    @property
+    def app_role(self) -> str | None:
+        return "tenant_app" if self.rls else None
+
+    @property
+    def tenant_b(self) -> int:
+        return self.b["user_id"]
 
 
 def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> None:
     """The plan's "New Functionality" lines, plus the database's own enforcement of isolation."""
-    conn, section = checks.conn, "New functionality"
-    app_role = "tenant_app" if rls else None
-    tenant_b, bot_b = bc.create_tenant(conn, f"checklist-{uuid.uuid4().hex[:12]}@example.invalid",
-                                       company_name="Checklist tenant B")
-    b = {"user_id": tenant_b, "chatbot_id": bot_b}
-    state: dict[str, Any] = {}
-
-    def admin_sees_all() -> str:
-        owner = row_counts(conn)
-        with acting_as(conn, app_role, 1):
-            seen = row_counts(conn)
-        ensure(seen == owner, f"admin tenant sees {seen}, the tables hold {owner}")
-        return "admin tenant sees every legacy row: " + ", ".join(f"{t} {n:,}" for t, n in seen.items())
-
-    def second_tenant() -> str:
-        phone = present(admin_phone, "no admin contact to share a phone number with")
-        conn.execute(read_sql("acceptance/sample_rows.sql"), {"user_id": 1, "chatbot_id": 1})
-        with acting_as(conn, app_role, tenant_b):
-            contact = bc.get_or_create_contact(conn, phone, "same number, other tenant", user_id=tenant_b,
-                                               chatbot_id=bot_b)
-            bc.log_message(conn, contact.id, "incoming", "hi", user_id=tenant_b, chatbot_id=bot_b)
-            order = bc.create_order(conn, contact.id, {"items": ["b"]}, user_id=tenant_b, chatbot_id=bot_b)
-            campaign = bc.create_campaign(conn, "b campaign", "hi", user_id=tenant_b, chatbot_id=bot_b)
-            bc.add_subscriber(conn, campaign, contact.id, user_id=tenant_b)
-            conn.execute(read_sql("acceptance/sample_rows.sql"), b)
-        ensure(contact.created, f"tenant {tenant_b} did not get its own contact for {admin_phone}")
-        state.update(contact=contact.id, order=order)
-        return (f"tenant {tenant_b} created (users, subscription, chatbot {bot_b}); its contact {contact.id} has "
-                f"the admin's phone number {admin_phone} without conflict")
-
-    def isolation() -> str:
-        ensure(rls, "row-level security (phase 8) is not applied: isolation rests on the application alone")
-        ensure("contact" in state, "the second tenant's rows were not written")
-        statements = conn.execute(read_sql("acceptance/foreign_rows.sql"), {"user_id": tenant_b}).fetchall()
-        with acting_as(conn, app_role, tenant_b):
-            leaks = {t: one(conn, s) for t, s in statements}
-            changed = conn.execute("UPDATE public.contacts SET name = 'leak' WHERE user_id = 1").rowcount
-            try:
-                with conn.transaction():
-                    conn.execute("INSERT INTO public.contacts (phone_number, user_id, chatbot_id) VALUES ('+10', 1, 1)")
-                refused = False
-            except psycopg.errors.InsufficientPrivilege:
-                refused = True
-        empty = sorted(t for t, (_, own) in leaks.items() if not own)
-        ensure(not empty, f"tenant {tenant_b} sees none of its own rows in {empty}")
-        leaked = {t: n for t, (n, _) in leaks.items() if n}
-        ensure(not leaked, f"tenant {tenant_b} sees other tenants' rows: {leaked}")
-        ensure(changed == 0 and refused, f"tenant {tenant_b} changed {changed} admin rows / wrote as tenant 1")
-        return (f"as tenant_app, tenant {tenant_b} sees 0 rows of other tenants in all {len(leaks)} tenant tables "
-                "(and its own in each); its UPDATE of tenant 1's contacts hit 0 rows; writing as tenant 1 refused")
-
-    def references() -> str:
-        ensure("contact" in state, "the second tenant's rows were not written")
-        refs = conn.execute(read_sql("acceptance/tenant_references.sql")).fetchall()
-        ensure(bool(refs), "no foreign key between tenant tables carries the tenant (phase 5 not applied)")
-        refused: list[str] = []
-        untried: list[str] = []
-        leaked: list[str] = []
-        for table, column, referenced in refs:
-            admin_row = scalar(conn, sql.SQL("SELECT min(id) FROM public.{} WHERE user_id = 1").format(
-                sql.Identifier(referenced)))
-            update = sql.SQL("UPDATE public.{t} SET {c} = %s WHERE id = (SELECT min(id) FROM public.{t} "
-                             "WHERE user_id = %s)").format(t=sql.Identifier(table), c=sql.Identifier(column))
-            try:
-                with conn.transaction(), acting_as(conn, app_role, tenant_b):
-                    hit = conn.execute(update, (admin_row, tenant_b)).rowcount
-                (leaked if hit else untried).append(f"{table}.{column}")
-            except psycopg.errors.ForeignKeyViolation:
-                refused.append(f"{table}.{column}")
-        ensure(not leaked, f"tenant {tenant_b} pointed its rows at tenant 1's through {leaked}")
-        return (f"as {app_role or 'the owner'}, tenant {tenant_b} pointing its rows at tenant 1's was refused "
-                f"through {len(refused)} of {len(refs)} references ({', '.join(refused)})"
-                + (f"; {len(untried)} not tried, no row of its own yet: {', '.join(untried)}" if untried else ""))
-
-    def legacy_confined() -> str:
-        ensure(rls, "row-level security (phase 8) is not applied")
-        ensure("contact" in state, "no second tenant contact with the admin's phone number")
-        with acting_as(conn, "tenant_legacy"):
-            found = conn.execute("SELECT id FROM public.contacts WHERE phone_number = %s", (admin_phone,)).fetchall()
-        ensure(len(found) == 1 and found[0][0] != state["contact"], f"legacy lookup returned {found}")
-        return f"legacy lookup by phone alone returns the admin's contact {found[0][0]} only"
-
-    def usage() -> str:
-        with acting_as(conn, app_role, tenant_b):
-            counts = [scalar(conn, read_sql("acceptance/usage_upsert.sql"), b) for _ in range(2)]
-        ensure(counts[1] == counts[0] + 1, f"usage counter went {counts}")
-        return f"today's usage row of tenant {tenant_b} counted {counts[0]} → {counts[1]} inbound messages"
-
-    def analytics() -> str:
-        with acting_as(conn, app_role, tenant_b):
-            event = scalar(conn, read_sql("acceptance/analytics_event.sql"), {**b, "contact_id": state.get("contact")}
-                                 )
-        return f"analytics event {event} captured for tenant {tenant_b}"
-
-    def actions() -> str:
-        with acting_as(conn, app_role, tenant_b):
-            action = present(conn.execute(read_sql("acceptance/action_request.sql"),
-                                          {**b, "contact_id": state.get("contact")}).fetchone(),
-                             "the action request was not stored as pending")
-        return f"action {action[0]} requested (pending) for tenant {tenant_b}"
-
+    user_id, chatbot_id = bc.create_tenant(checks.conn, f"checklist-{uuid.uuid4().hex[:12]}@example.invalid",
+                                           company_name="Checklist tenant B")
+    tenants = Tenants(checks, rls, admin_phone, {"user_id": user_id, "chatbot_id": chatbot_id})
     for item, check in (("Admin user can access all features", admin_sees_all),
                         ("A second tenant is onboarded through the normal path", second_tenant),
                         ("Multi-tenant data isolation works (enforced by PostgreSQL)", isolation),
@@ -189,4 +137,110 @@ def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> Non
                         ("Usage tracking functions", usage),
                         ("Analytics events capture", analytics),
                         ("Actions Center ready for implementation", actions)):
-        checks.run(section, item, check)
+        checks.run("New functionality", item, partial(check, tenants))
+
+
+def admin_sees_all(t: Tenants) -> str:
+    owner = row_counts(t.conn)
+    with acting_as(t.conn, t.app_role, 1):
+        seen = row_counts(t.conn)
+    ensure(seen == owner, f"admin tenant sees {seen}, the tables hold {owner}")
+    return "admin tenant sees every legacy row: " + ", ".join(f"{table} {n:,}" for table, n in seen.items())
+
+
+def second_tenant(t: Tenants) -> str:
+    """B's contact for the admin's phone number, a message, an order, a campaign, and a row in every supporting
+    table: those the tenant writes as the application role, the others as the platform (the checklist's role)."""
+    phone = present(t.admin_phone, "no admin contact to share a phone number with")
+    for rows in ("sample_rows", "sample_platform_rows"):
+        t.conn.execute(read_sql(f"acceptance/{rows}.sql"), {"user_id": 1, "chatbot_id": 1})
+    t.conn.execute(read_sql("acceptance/sample_platform_rows.sql"), t.b)
+    b, bot = t.tenant_b, t.b["chatbot_id"]
+    with acting_as(t.conn, t.app_role, b):
+        contact = bc.get_or_create_contact(t.conn, phone, "same number, other tenant", user_id=b, chatbot_id=bot)
+        bc.log_message(t.conn, contact.id, "incoming", "hi", user_id=b, chatbot_id=bot)
+        order = bc.create_order(t.conn, contact.id, {"items": ["b"]}, user_id=b, chatbot_id=bot)
+        campaign = bc.create_campaign(t.conn, "b campaign", "hi", user_id=b, chatbot_id=bot)
+        bc.add_subscriber(t.conn, campaign, contact.id, user_id=b)
+        t.conn.execute(read_sql("acceptance/sample_rows.sql"), t.b)
+    ensure(contact.created, f"tenant {b} did not get its own contact for {phone}")
+    t.written.update(contact=contact.id, order=order)
+    return (f"tenant {b} created (users, subscription, chatbot {bot}); its contact "
+            f"{contact.id} has the admin's phone number {phone} without conflict")
+
+
+def isolation(t: Tenants) -> str:
+    ensure(t.rls, "row-level security (phase 8) is not applied: isolation rests on the application alone")
+    ensure("contact" in t.written, "the second tenant's rows were not written")
+    statements = t.checks.admin.execute(read_sql("acceptance/foreign_rows.sql"), {"user_id": t.tenant_b}).fetchall()
+    with acting_as(t.conn, t.app_role, t.tenant_b):
+        leaks = {table: one(t.conn, statement) for table, statement in statements}
+        changed = t.conn.execute("UPDATE public.contacts SET name = 'leak' WHERE user_id = 1").rowcount
+        try:
+            with t.conn.transaction():
+                t.conn.execute("INSERT INTO public.contacts (phone_number, user_id, chatbot_id) VALUES ('+10', 1, 1)")
+            refused = False
+        except psycopg.errors.InsufficientPrivilege:
+            refused = True
+    empty = sorted(table for table, (_, own) in leaks.items() if not own)
+    ensure(not empty, f"tenant {t.tenant_b} sees none of its own rows in {empty}")
+    leaked = {table: n for table, (n, _) in leaks.items() if n}
+    ensure(not leaked, f"tenant {t.tenant_b} sees other tenants' rows: {leaked}")
+    ensure(changed == 0 and refused, f"tenant {t.tenant_b} changed {changed} admin rows / wrote as tenant 1")
+    return (f"as tenant_app, tenant {t.tenant_b} sees 0 rows of other tenants in all {len(leaks)} tenant tables "
+            "(and its own in each); its UPDATE of tenant 1's contacts hit 0 rows; writing as tenant 1 refused")
+
+
+def references(t: Tenants) -> str:
+    ensure("contact" in t.written, "the second tenant's rows were not written")
+    refs = t.conn.execute(read_sql("acceptance/tenant_references.sql")).fetchall()
+    ensure(bool(refs), "no foreign key between tenant tables carries the tenant (phase 5 not applied)")
+    outcome: dict[str, list[str]] = {"refused": [], "untried": [], "leaked": []}
+    for table, column, referenced in refs:
+        admin_row = scalar(t.conn, sql.SQL("SELECT min(id) FROM public.{} WHERE user_id = 1").format(
+            sql.Identifier(referenced)))
+        update = sql.SQL("UPDATE public.{t} SET {c} = %s WHERE id = (SELECT min(id) FROM public.{t} "
+                         "WHERE user_id = %s)").format(t=sql.Identifier(table), c=sql.Identifier(column))
+        try:
+            with t.conn.transaction(), acting_as(t.conn, t.app_role, t.tenant_b):
+                hit = t.conn.execute(update, (admin_row, t.tenant_b)).rowcount
+            outcome["leaked" if hit else "untried"].append(f"{table}.{column}")
+        except psycopg.errors.ForeignKeyViolation:
+            outcome["refused"].append(f"{table}.{column}")
+    ensure(not outcome["leaked"], f"tenant {t.tenant_b} pointed its rows at tenant 1's through {outcome['leaked']}")
+    untried = outcome["untried"]
+    return (f"as {t.app_role or 'the owner'}, tenant {t.tenant_b} pointing its rows at tenant 1's was refused "
+            f"through {len(outcome['refused'])} of {len(refs)} references ({', '.join(outcome['refused'])})"
+            + (f"; {len(untried)} not tried, no row of its own yet: {', '.join(untried)}" if untried else ""))
+
+
+def legacy_confined(t: Tenants) -> str:
+    ensure(t.rls, "row-level security (phase 8) is not applied")
+    ensure("contact" in t.written, "no second tenant contact with the admin's phone number")
+    with acting_as(t.conn, "tenant_legacy"):
+        found = t.conn.execute("SELECT id FROM public.contacts WHERE phone_number = %s", (t.admin_phone,)).fetchall()
+    ensure(len(found) == 1 and found[0][0] != t.written["contact"], f"legacy lookup returned {found}")
+    return f"legacy lookup by phone alone returns the admin's contact {found[0][0]} only"
+
+
+def usage(t: Tenants) -> str:
+    with acting_as(t.conn, t.app_role, t.tenant_b):
+        counts = [scalar(t.conn, read_sql("acceptance/count_message.sql")) for _ in range(2)]
+    ensure(counts[1] == counts[0] + 1, f"usage counter went {counts}")
+    return (f"today's usage row of tenant {t.tenant_b} counted {counts[0]} → {counts[1]} inbound messages "
+            "(through count_usage(): the counters are read-only to the tenant)")
+
+
+def analytics(t: Tenants) -> str:
+    with acting_as(t.conn, t.app_role, t.tenant_b):
+        event = scalar(t.conn, read_sql("acceptance/analytics_event.sql"),
+                       {**t.b, "contact_id": t.written.get("contact")})
+    return f"analytics event {event} captured for tenant {t.tenant_b}"
+
+
+def actions(t: Tenants) -> str:
+    with acting_as(t.conn, t.app_role, t.tenant_b):
+        action = present(t.conn.execute(read_sql("acceptance/action_request.sql"),
+                                        {**t.b, "contact_id": t.written.get("contact")}).fetchone(),
+                         "the action request was not stored as pending")
+    return f"action {action[0]} requested (pending) for tenant {t.tenant_b}"

@@ -189,8 +189,8 @@ def _review_index(phase: int, spec: dict[str, Any], cat: Catalog) -> list[Findin
 def review_function(phase: int, spec: dict[str, Any], cat: Catalog) -> list[Finding]:
     key, what = ("function", "", spec["signature"]), f"function {spec['signature']}"
     if key in cat:
-        return [Finding(phase, "refuse", what, "the app has a function of that name, which phase 8 would replace: "
-                                               f"rename it (ALTER FUNCTION {spec['signature']} RENAME TO ...)",
+        return [Finding(phase, "refuse", what, f"the app has a function of that name, which phase {phase} would "
+                                               f"replace: rename it (ALTER FUNCTION {spec['signature']} RENAME TO ...)",
                         key=key)]
     return [Finding(phase, "create", what, key=key)]
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from tenant_migrate.compat.prepare import Check
 from tenant_migrate.compat.statements import Statement
+from tenant_migrate.evidence import md_code, md_text
 
 Checks = dict[tuple[str, int], Check]
 TENANT_GRANT = ("GRANT tenant_legacy TO {role} (legacy code: it then sees tenant 1), or tenant_app if it names its "
@@ -35,8 +36,8 @@ class Finding:
         return f"{self.kind} {when}: {self.statement.short()} ({self.statement.usage()}): {self.detail}{fix}"
 
     def bullet(self) -> str:
-        fix = f" **Fix:** {self.fix}" if self.fix else ""
-        return f"- `{_code(self.statement.short(160))}` ({self.statement.usage()}): {self.detail}.{fix}"
+        fix = f" **Fix:** {md_text(self.fix)}" if self.fix else ""
+        return f"- {md_code(self.statement.short(160))} ({self.statement.usage()}): {md_text(self.detail)}.{fix}"
 
 
 def _arbiter_fix(statement: Statement, _match: re.Match[str]) -> str:
@@ -139,7 +140,7 @@ def gate_section(statements: list[Statement], checks: Checks, findings: list[Fin
     """The markdown section of a phase's go/no-go gate."""
     lines = ["#### App statements (from pg_stat_statements)"]
     if note:
-        return "\n".join([*lines, note])
+        return "\n".join([*lines, md_text(note)])
     breaks = [f for f in findings if f.kind == "breaks"]
     if breaks:
         a_day = round(sum(s.calls_a_day for s in {f.statement for f in breaks}))
@@ -155,12 +156,8 @@ def gate_section(statements: list[Statement], checks: Checks, findings: list[Fin
             lines += ["", f"**{len(these)} {title}:**", *(f.bullet() for f in these)]
     left = unchecked(statements, checks)
     if left:
-        shown = [f"- `{_code(s.short(120))}` ({s.usage()}): {reason}" for s, reason in left[:5]]
+        shown = [f"- {md_code(s.short(120))} ({s.usage()}): {md_text(reason)}" for s, reason in left[:5]]
         more = [f"- and {len(left) - 5} more (see `tenant-migrate compat`)"] if len(left) > 5 else []
         lines += ["", f"{len(left)} not checked (listed, not hidden):", *shown, *more]
     lines += ["", summary(statements, checks, findings) + ", prepared as the roles that ran them."]
     return "\n".join(lines)
-
-
-def _code(text: str) -> str:
-    return text.replace("`", "'")

@@ -4,6 +4,11 @@ Each statement is prepared as the role that ran it (SET ROLE), with the $n place
 pg_stat_statements left in its text, then planned (EXPLAIN EXECUTE with NULL for each parameter and a
 generic plan), all in a transaction that is rolled back: nothing runs, nothing is written. PREPARE
 alone would miss errors the planner raises, such as an ON CONFLICT target that no unique index matches.
+Planning runs the app's own code (an IMMUTABLE function of the app's is folded into the plan), so it happens
+only in a session that logs in as a role of ours, a member of the app role and of nothing else
+(tenant_migrate/probe.py), never in the migration's session: code that gives itself the session's own role back
+(set_config('role', 'none', true)) gets nothing more than that role's. A role whose powers no session of ours may
+hold (a superuser, ...: sql/probe/lendable.sql) is not acted as; its statements are unchecked, with why.
 What the check keeps: the error, the columns it returns (a `SELECT *` gains the new ones), and the
 lookups it makes by a column that no longer finds one row (phone_number, thread_id without the tenant).
 """
@@ -20,9 +25,10 @@ import psycopg
 from psycopg import pq, sql
 
 from tenant_migrate.compat.statements import Statement
-from tenant_migrate.db import connection, scalar
+from tenant_migrate.db import catalog_search_path, connect, connection, scalar
 from tenant_migrate.errors import first_line
 from tenant_migrate.paths import read_sql
+from tenant_migrate.probe import PROBE_APPLICATION_NAME, CannotActAs, lendable, login_as
 
 NAME = "tenant_migrate_compat"  # the prepared statement; sql/compat/statements.sql leaves texts naming it out
 PREPARABLE = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "WITH", "VALUES", "TABLE"})
@@ -57,11 +63,41 @@ def kind(query: str) -> str:
 
 
 def check_all(dsn: str, statements: Iterable[Statement]) -> dict[tuple[str, int], Check]:
-    """Every statement checked against the database of `dsn`, keyed as Statement.key."""
+    """Every statement checked against the database of `dsn`, keyed as Statement.key: each role's in a session of
+    its own login role (probe.login_as). Raises ProbeUnavailable when no such session can be had on this server."""
+    checks = {}
+    needed: dict[str, list[Statement]] = {}
+    for s in statements:
+        what = kind(s.query)
+        if what == "preparable":
+            needed.setdefault(s.role, []).append(s)
+        else:
+            checks[s.key] = Check("session") if what == "session" else \
+                Check("unchecked", "a utility command: PREPARE cannot check it")
+    if not needed:
+        return checks
     with connection(dsn) as conn:
-        conn.prepare_threshold = None  # DEALLOCATE ALL below must not drop psycopg's own prepared statements
-        schema = Schema(conn)
-        return {s.key: check(conn, s, schema) for s in statements}
+        schema = Schema(catalog_search_path(conn))
+        for role, mine in sorted(needed.items()):
+            checks |= _check_as(dsn, role, mine, schema)
+    return checks
+
+
+def _check_as(dsn: str, role: str, statements: list[Statement], schema: Schema) -> dict[tuple[str, int], Check]:
+    """One role's statements, in a session of a login role of ours that is a member of it."""
+    if why := lendable(schema.conn, role):
+        return {s.key: Check("unchecked", f"not acted as: role {role} holds {why}, which no session of ours lends "
+                                          "to the app's code") for s in statements}
+    try:
+        with login_as(dsn, [role]) as probe:
+            session = connect(probe, application_name=PROBE_APPLICATION_NAME)
+            try:
+                session.prepare_threshold = None  # DEALLOCATE ALL below must not drop psycopg's own statements
+                return {s.key: check(session, s, schema) for s in statements}
+            finally:
+                session.close()
+    except CannotActAs as exc:
+        return {s.key: Check("unchecked", str(exc)) for s in statements}
 
 
 class Schema:
@@ -86,13 +122,8 @@ class Schema:
 
 
 def check(conn: psycopg.Connection, statement: Statement, schema: Schema) -> Check:
-    """Prepare and plan one statement as its role (with the search_path it logs in with) in a rolled-back
-    transaction (`conn` in autocommit)."""
-    what = kind(statement.query)
-    if what == "session":
-        return Check("session")
-    if what == "utility":
-        return Check("unchecked", "a utility command: PREPARE cannot check it")
+    """Prepare and plan one preparable statement as its role (with the search_path it logs in with) in a
+    rolled-back transaction (`conn` in autocommit: a session of a login role that is a member of that role)."""
     step, search_path = "role", schema.search_path(statement.role)
     try:
         with conn.transaction(force_rollback=True):

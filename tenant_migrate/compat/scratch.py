@@ -34,6 +34,7 @@ from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import migration_lock
 from tenant_migrate.plan import Phase
 from tenant_migrate.pooler import require_session
+from tenant_migrate.probe import ProbeUnavailable
 from tenant_migrate.steps import Settings
 
 log = logging.getLogger("tenant_migrate.compat")
@@ -70,18 +71,26 @@ def run(dsn: str, settings: Settings | None = None) -> Report:
     found.notes += app.notes
     if app.unavailable:
         return found
+    try:
+        return _run_on_a_copy(dsn, settings, found)
+    except ProbeUnavailable as exc:  # no session of ours may run the app's code here: none runs it at all
+        return Report(app.database, [f"app statements not checked: {exc}"])
+
+
+def _run_on_a_copy(dsn: str, settings: Settings | None, found: Report) -> Report:
+    """run()'s check itself: the copy, migrated phase by phase, the statements checked before and after each."""
     with schema_copy(dsn) as copy:
-        found.baseline = previous = check_all(copy, app.statements)
+        found.baseline = previous = check_all(copy, found.statements)
         with migration_lock(copy) as lock_conn:
             pending = runner.pending_phases(lock_conn, None)
             if not pending:
-                found.notes.append(f"{app.database}: every phase is applied: nothing left to check the statements "
+                found.notes.append(f"{found.database}: every phase is applied: nothing left to check the statements "
                                    "against")
             for target in pending:
                 after = _apply(copy, lock_conn, target, settings or Settings(), found)
                 if after is None:
                     break
-                found.findings += compare(app.statements, previous, after, target.number, target.name)
+                found.findings += compare(found.statements, previous, after, target.number, target.name)
                 previous = after
     return found
 

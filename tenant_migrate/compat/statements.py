@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import psycopg
@@ -11,6 +10,7 @@ from psycopg import sql
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import first_line
+from tenant_migrate.evidence import one_line, redact
 from tenant_migrate.paths import read_sql
 
 HIDDEN = "<insufficient privilege>"  # pg_stat_statements' text of another role's statement, to the unprivileged
@@ -34,9 +34,9 @@ class Statement:
         return self.role, self.queryid
 
     def short(self, width: int = 90) -> str:
-        """The text on one line, cut to `width` characters."""
-        text = re.sub(r"\s+", " ", self.query).strip()
-        return text if len(text) <= width else text[: width - 1] + "…"
+        """The text as evidence shows it: on one line, cut to `width` characters, and without a value in it (the
+        constants pg_stat_statements keeps in utility commands and comments are redacted too)."""
+        return one_line(redact(self.query), width)
 
     def usage(self) -> str:
         """'role app, 1,234 calls, about 41,000 a day'."""

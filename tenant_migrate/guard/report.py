@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tenant_migrate.evidence import md_code, md_text
 from tenant_migrate.guard.budgets import Budgets
 from tenant_migrate.guard.sampler import human_bytes
 
@@ -12,15 +13,16 @@ from tenant_migrate.guard.sampler import human_bytes
 def _wait_text(wait: dict[str, Any] | None) -> str:
     if not wait:
         return "none seen"
-    return (f"{wait['wait_ms']:,.0f} ms: app pid {wait['pid']} `{wait['statement']}`, behind {wait['blocker']} "
-            f"during `{wait['step']}` (its statement then: `{wait['blocker_statement']}`)")
+    return (f"{wait['wait_ms']:,.0f} ms: app pid {wait['pid']} {md_code(wait['statement'])}, behind "
+            f"{md_text(wait['blocker'])} during {md_code(wait['step'])} (its statement then: "
+            f"{md_code(wait['blocker_statement'])})")
 
 
 def _standby_rows(f: dict[str, Any]) -> list[str]:
     rows = []
     for name, s in f["standbys"].items():
-        rows.append(f"| standby `{name}` | lag max {s['max_lag_s']:.2f} s (write {s['max_write_lag_s']:.2f}, flush "
-                    f"{s['max_flush_lag_s']:.2f}, replay {s['max_replay_lag_s']:.2f} as PostgreSQL reports it); "
+        rows.append(f"| standby {md_code(name)} | lag max {s['max_lag_s']:.2f} s (write {s['max_write_lag_s']:.2f}, "
+                    f"flush {s['max_flush_lag_s']:.2f}, replay {s['max_replay_lag_s']:.2f} as PostgreSQL reports it); "
                     f"{human_bytes(s['max_behind_bytes'])} behind at most; at the end {s['last_lag_s']:.2f} s, "
                     f"{human_bytes(s['last_behind_bytes'])} |")
     return rows or ["| standbys | none streaming from this server |"]
@@ -57,23 +59,24 @@ def markdown(f: dict[str, Any], title: str) -> str:
         f"{f['waits_over_budget']} / {len(f['cancels'])} |",
         *_standby_rows(f),
         "| WAL retained by replication slots | "
-        + (", ".join(f"`{k}` {human_bytes(v)} at most" for k, v in f["slots_retained_bytes"].items()) or "no slots")
+        + (", ".join(f"{md_code(k)} {human_bytes(v)} at most" for k, v in f["slots_retained_bytes"].items())
+           or "no slots")
         + " |",
         f"| WAL written (whole server) | {human_bytes(f['wal_bytes'])} in {f['seconds']:.1f} s "
         f"({human_bytes(f['wal_bytes_per_s'])}/s) |",
         "| oldest app transaction | " + (f"{oldest['age_s']:.1f} s, pid {oldest['pid']} ({oldest['state']}) "
-                                        f"`{oldest['statement']}`" if oldest else "none open") + " |",
+                                        f"{md_code(oldest['statement'])}" if oldest else "none open") + " |",
         f"| active app sessions | at most {f['active_sessions_max']}, {f['active_sessions_mean']:.1f} on average |",
         f"| paused for replica lag | {len(f['pauses'])} time(s), {f['paused_s']:.1f} s in all |",
         f"| the guard's own cost | {cost['queries_per_s']:.1f} queries/s, {cost['cpu_percent_of_a_core']:.2f}% of "
         "a core (client" + (" + server backend" if cost["server_cpu_s"] is not None else "") + ") |",
     ]
     if f["stopped"]:
-        lines += ["", f"**Stopped the phase:** {f['stopped']}"]
+        lines += ["", f"**Stopped the phase:** {md_text(f['stopped'])}"]
     if f["cancels"]:
         lines += ["", "Statements cancelled for the app (each retried later):"]
-        lines += [f"- at {c['at_s']:.1f} s in `{c['step']}`: `{c['migration_statement']}` after app pid "
-                  f"{c['app_pid']} waited {c['waited_ms']:,.0f} ms (`{c['app_statement']}`)"
+        lines += [f"- at {c['at_s']:.1f} s in {md_code(c['step'])}: {md_code(c['migration_statement'])} after app "
+                  f"pid {c['app_pid']} waited {c['waited_ms']:,.0f} ms ({md_code(c['app_statement'])})"
                   for c in f["cancels"]]
     lines += ["", "| step | seconds | WAL | longest app wait | max lag (at a go) | paused |",
               "|---|---|---|---|---|---|"]

@@ -10,6 +10,10 @@ second, and bounds what the migration does to the live app and its replicas.
   point, or at once if the work session is running a statement (it is cancelled). The ledger keeps the position,
   so the phase resumes where it stopped.
 
+The app's statements it reads from pg_stat_activity hold the values they were sent with (a customer's phone number):
+they enter the figures as pg_stat_statements normalized them (by query id), else redacted (evidence.redact), so no
+value reaches a gate, an artifact, a log line or the ledger.
+
 A standby's lag is PostgreSQL's replay_lag, or, when its replay position has stood still while the primary wrote
 past it (replay paused, a long conflict), the time since then as the guard saw it: PostgreSQL's own figure only
 moves when replay moves. Seen from the guard's start only, so a standby already stuck before is under-reported.
@@ -28,10 +32,19 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from tenant_migrate.db import APPLICATION_NAME, GUARD_APPLICATION_NAME, WORK_APPLICATION_NAME, connect, scalar
+from tenant_migrate.db import (
+    APPLICATION_NAME,
+    GUARD_APPLICATION_NAME,
+    WORK_APPLICATION_NAME,
+    catalog_search_path,
+    connect,
+    scalar,
+)
 from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.evidence import redact
 from tenant_migrate.guard.budgets import MB, Budgets
 from tenant_migrate.guard.figures import Figures, Reading, Standby, statement_line
 from tenant_migrate.paths import read_sql
@@ -68,6 +81,8 @@ class Guard:
         self._replay: dict[str, tuple[int | None, float]] = {}  # standby -> (replay position, t first seen there)
         self._cancelled: dict[int, str] = {}  # work session pid -> why the guard cancelled its statement
         self._cancel_tried: set[tuple[int, str]] = set()
+        self._statement_texts: sql.Composed | None = None  # sql/guard/statement_text.sql, with pg_stat_statements
+        self._normalized: dict[int, str | None] = {}  # query id -> pg_stat_statements' text
         self._work: list[dict[str, Any]] = []
         self._cpu_s = 0.0
         self._server_cpu_s: float | None = None  # None: the server's processes cannot be read from here
@@ -137,10 +152,13 @@ class Guard:
     # --- sampling (the guard's thread) --------------------------------------------------------------------
 
     def _connect(self) -> None:
-        conn = connect(self.dsn, application_name=GUARD_APPLICATION_NAME)
+        conn = catalog_search_path(connect(self.dsn, application_name=GUARD_APPLICATION_NAME))
         # the guard must never be what blocks or stalls anything
         conn.execute("SELECT set_config('statement_timeout', '5s', false), set_config('lock_timeout', '100ms', false)")
         self.visible = bool(scalar(conn, read_sql("guard/visibility.sql")))
+        if extension := conn.execute(read_sql("compat/extension.sql")).fetchone():
+            self._statement_texts = sql.SQL(read_sql("guard/statement_text.sql")).format(
+                schema=sql.Identifier(extension[0]))
         self._conn, self._server_cpu_mark = conn, self._backend_cpu(conn)
 
     def _disconnect(self) -> None:
@@ -176,6 +194,8 @@ class Guard:
         assert row is not None
         t = time.monotonic() - self._t0
         _, lsn, waits, standbys, slots, oldest, active, work = row
+        for app in [*waits, *([oldest] if oldest else [])]:
+            app["query"] = self._app_statement(app.pop("query_id"), app["query"])
         if not self._history or self._history[-1][1] != lsn:
             self._history.append((t, lsn))
         reading = Reading(t, lsn, waits, [self._lag_of(s, t) for s in standbys], slots, oldest, active)
@@ -186,6 +206,16 @@ class Guard:
             self.latest, self._seq = reading, self._seq + 1
             self._enforce(reading)
             self._cond.notify_all()
+
+    def _app_statement(self, query_id: int | None, text: str | None) -> str:
+        """An app statement as evidence: pg_stat_statements' text of its query id where there is one, else the text
+        as read; redacted either way (pg_stat_statements keeps constants in utility commands and comments)."""
+        if query_id and self._statement_texts is not None and query_id not in self._normalized:
+            assert self._conn is not None
+            found = self._conn.execute(self._statement_texts, {"query_id": query_id}).fetchone()
+            self.queries += 1
+            self._normalized[query_id] = found[0] if found else None
+        return redact(self._normalized.get(query_id or 0) or text or "")
 
     def _lag_of(self, s: dict[str, Any], t: float) -> Standby:
         replay, behind = s["replay_lsn"], max(0, int(s["behind_bytes"] or 0))
