@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--server", help="DSN of a server to create the scratch database on")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (and reuse it next time)")
-    parser.add_argument("--dsn", help="measure this database, migrated through phase 8, instead of a scratch one (not dropped)")
+    parser.add_argument("--dsn", help="measure this database, migrated through phase 8 (not dropped), instead")
     args = parser.parse_args()
     if args.dsn:
         compare(args.dsn, args.runs)

@@ -95,6 +95,18 @@ def streaming_standby(pg_server: str) -> Iterator[standby.Standby]:
     standby.stop(replica)
 
 
+def need_program(path: str, package: str) -> None:
+    """Skip the test, saying why, when the program `path` is missing: `make test` installs its Debian `package`
+    (listed in the Makefile's SYSTEM_PACKAGES) where it runs as root with apt-get. Under .ci/run
+    (TENANT_MIGRATE_CI=1), which always installs them, a missing program fails the test instead."""
+    if Path(path).exists():
+        return
+    reason = f"{path} is missing: `make test` installs {package} where it runs as root with apt-get"
+    if os.environ.get("TENANT_MIGRATE_CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def eventually(condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
     """What condition() returns once it is true, polled every 50 ms."""
     deadline = time.monotonic() + timeout

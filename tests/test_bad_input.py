@@ -86,7 +86,7 @@ class Case:
 
 CASES = [
     Case("unreachable host", "cannot connect to u@127.0.0.1:1/x: Connection refused: check the host and port",
-         dsn=f"postgresql://u:{SECRET}@127.0.0.1:1/x"),
+         dsn=f"postgresql://u:{SECRET}@127.0.0.1:1/x", env={"PREFECT_API_URL": ""}),  # on a temporary Prefect server
     Case("wrong password", "cannot connect to {role}@", dsn="{wrong_password}", setup="password role"),
     Case("database missing", 'cannot connect to {user}@{hostport}/tm_no_such_db: database "tm_no_such_db" does not '
          "exist: check the database name", dsn="{no_such_db}"),
@@ -250,6 +250,9 @@ def test_bad_input_is_one_line_and_changes_nothing(case: Case, outcomes):
     assert 1 == len(errors), output[-3000:]
     assert errors[0].startswith(expected) if case.setup != "time out" else case.message in errors[0], errors[0]
     assert "Traceback" not in output
+    assert "temporary server" not in output and "Logging error" not in output  # Prefect's notices (cli/__init__.py)
+    if case.env.get("PREFECT_API_URL") == "":
+        assert "note: this run's logs and artifacts were kept by a temporary Prefect server" in output
     if password := conninfo_to_dict(case.dsn.format(**names)).get("password"):
         assert password not in output
     if case.setup == "slow table":
