@@ -7,7 +7,7 @@ PREFECT_UI_URL ?= http://127.0.0.1:4200
 .PHONY: install lock demo demo-manual ui test system-packages lint db-down
 
 # Installs exactly requirements.lock (every package pinned, every file checked by its sha256), then the project
-# itself; `make lock` re-resolves the lock from pyproject.toml (see the README).
+# itself; `make lock` re-resolves the lock from pyproject.toml (docs/installing.md).
 $(BIN)/tenant-migrate: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock

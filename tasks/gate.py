@@ -10,7 +10,7 @@ Who may answer: every answer names its approver (the form refuses a blank name).
 by commas), the name must be on each list that is set; another name is not a decision, and the gate asks again
 until the timeout. A deployment's run (a production run started from the UI or the API) may use automatic
 approval only when its worker's environment allows it ($TENANT_MIGRATE_ALLOW_AUTO_APPROVAL=1). These names are
-only as trustworthy as the Prefect API is protected (README: "Protecting the Prefect API").
+only as trustworthy as the Prefect API is protected (docs/protecting-the-prefect-api.md).
 """
 
 from __future__ import annotations
