@@ -7,6 +7,10 @@ import os
 # and this offline tool has nowhere to send telemetry.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# An empty PREFECT_API_URL (a shell's way to unset it) means none: Prefect 3.9 takes it half as set, and its events
+# worker then fails beside the temporary server with a traceback.
+if os.environ.get("PREFECT_API_URL") == "":
+    del os.environ["PREFECT_API_URL"]
 
 
 def _not_the_temporary_server_notice(record: logging.LogRecord) -> bool:

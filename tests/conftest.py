@@ -6,18 +6,27 @@ names another server; the tests create and drop their own databases on it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+# A flow run in this process outside a prefect_test_harness (the CLI's own runs) starts a temporary Prefect server on
+# $PREFECT_HOME's SQLite database: one of this process's own (set here: Prefect reads its settings once, on import),
+# not ~/.prefect, which other test sessions and the user's own runs share (their locks stall the server's start).
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="tm-test-prefect-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 
 import httpx
 import pytest
