@@ -4,10 +4,10 @@ BIN := $(VENV)/bin
 SCALE ?= 1
 
 PREFECT_UI_URL ?= http://127.0.0.1:4200
-.PHONY: install lock demo demo-manual ui test lint db-down
+.PHONY: install lock demo demo-manual ui test system-packages lint db-down
 
 # Installs exactly requirements.lock (every package pinned, every file checked by its sha256), then the project
-# itself; `make lock` re-resolves the lock from pyproject.toml (see the README).
+# itself; `make lock` re-resolves the lock from pyproject.toml (docs/installing.md).
 $(BIN)/tenant-migrate: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
@@ -36,8 +36,15 @@ demo-manual: install
 # Each test worker starts its own private server (the embedded one, or $TENANT_MIGRATE_PG_BIN's); one shared
 # server (TEST_DATABASE_URL) runs them one at a time: the tests create cluster-wide roles and a template database.
 TEST_WORKERS ?= 2
-test: install
+test: install system-packages
 	$(BIN)/pytest $(if $(TEST_DATABASE_URL),,-n $(TEST_WORKERS) --dist loadfile)
+
+# Debian packages some tests run: chromium (the browser test drives the Prefect UI in it), pgbouncer (the pooler
+# tests). Installed when missing where make runs as root with apt-get; elsewhere their tests skip, saying why.
+# Citus is not among them (no Debian package): its tests skip where it is not installed.
+SYSTEM_PACKAGES := chromium pgbouncer
+system-packages:
+	@.ci/install-system-packages $(SYSTEM_PACKAGES)
 
 lint: install
 	$(BIN)/ruff check .

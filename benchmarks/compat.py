@@ -15,22 +15,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
-from psycopg import sql  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
-
-from tenant_migrate import demo, embedded  # noqa: E402
-from tenant_migrate.compat.prepare import check_all  # noqa: E402
-from tenant_migrate.compat.scratch import run  # noqa: E402
-from tenant_migrate.compat.statements import read  # noqa: E402
-from tenant_migrate.db import connection  # noqa: E402
-from tenant_migrate.dsn import describe, with_database  # noqa: E402
+from tenant_migrate import demo, embedded
+from tenant_migrate.compat.prepare import check_all
+from tenant_migrate.compat.scratch import run
+from tenant_migrate.compat.statements import read
+from tenant_migrate.db import connection
+from tenant_migrate.dsn import describe, with_database
 
 DATABASE = "tm_bench_compat"
 ROLE = "tm_bench_compat_app"

@@ -1,4 +1,7 @@
-"""Benchmark: load the legacy demo database at a given scale and print rows per second."""
+"""Benchmark: load the legacy demo database at a given scale and print rows per second.
+
+    .venv/bin/python benchmarks/demo_load.py [--scale 10] [--server DSN]
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ from tenant_migrate import demo, embedded
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--server", help="maintenance DSN of the server to load on (default: the embedded one)")
     args = parser.parse_args()
-    server = embedded.start()
+    server = args.server or embedded.start()
     name = f"bench_demo_load_{int(time.time())}"
     try:
         result = demo.load(demo.create_database(server, name), args.scale)

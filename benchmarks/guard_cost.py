@@ -7,7 +7,7 @@ behind a session of ours, so that its pg_blocking_pids() path runs too), for --s
 - the app's point lookups per second on one connection (a process of its own), without the guard and with it at
   the default interval, --rounds times each in ABBA order (the machine's noise is the error bar).
 
-    .venv/bin/python benchmarks/guard_cost.py --seconds 20
+    .venv/bin/python benchmarks/guard_cost.py [--seconds 20] [--rounds 5] [--sessions 50] [--scale 1] [--server DSN]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import psycopg
 
 from tenant_migrate import demo, embedded
 from tenant_migrate.acceptance.performance import percentile
-from tenant_migrate.db import APPLICATION_NAME, WORK_APPLICATION_NAME
+from tenant_migrate.db import APPLICATION_NAME, WORK_APPLICATION_NAME, scalar
 from tenant_migrate.guard import Budgets, Guard
 from tenant_migrate.paths import PROJECT_ROOT, read_sql
 
@@ -81,7 +81,7 @@ def guard_alone(dsn: str, interval: float, seconds: float) -> dict:
 
 def lookups_per_s(dsn: str, seconds: float) -> float:
     with psycopg.connect(dsn, autocommit=True, application_name="app-lookups") as conn:
-        top = conn.execute("SELECT max(id) FROM contacts").fetchone()[0]
+        top = scalar(conn, "SELECT max(id) FROM contacts")
         n, deadline = 0, time.monotonic() + seconds
         while time.monotonic() < deadline:
             conn.execute("SELECT id, thread_id FROM contacts WHERE id = %s", (1 + n * 7919 % top,)).fetchone()
@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=5, help="alternations of the app throughput measurement")
     parser.add_argument("--sessions", type=int, default=50, help="idle app sessions around")
+    parser.add_argument("--scale", type=float, default=1.0, help="demo data scale (1 = 100k messages)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
     parser.add_argument("--server", help="maintenance DSN of a server on this machine (default: the embedded one)")
     args = parser.parse_args()
@@ -120,7 +121,7 @@ def main() -> None:
     name = f"bench_guard_{int(time.time())}"
     dsn = demo.create_database(server, name)
     try:
-        demo.load(dsn, 1)
+        demo.load(dsn, args.scale)
         with app_sessions(dsn, idle=args.sessions, in_transaction=5, queued=5):
             took = reading_ms(dsn)
             alone = [guard_alone(dsn, interval, args.seconds) for interval in (0.2, 0.05)]

@@ -20,7 +20,7 @@ from multiprocessing.synchronize import Event
 import psycopg
 
 from tenant_migrate.acceptance.performance import percentile
-from tenant_migrate.db import connection
+from tenant_migrate.db import connection, one, scalar
 from tenant_migrate.errors import first_line
 
 ORDER_STATUSES = ("confirmed", "shipped", "delivered")
@@ -59,22 +59,22 @@ def _call(conn: psycopg.Connection, n: int, contacts: int, orders: int) -> tuple
     kind = n % 6
     if kind == 0:
         phone = f"+1888{n:08d}"
-        row = conn.execute("INSERT INTO contacts (phone_number, thread_id) VALUES (%s, %s) RETURNING id",
-                           (phone, f"bench-thread-{n}")).fetchone()
-        return "new contact", "contacts", row[0], phone
+        row_id = scalar(conn, "INSERT INTO contacts (phone_number, thread_id) VALUES (%s, %s) RETURNING id",
+                        (phone, f"bench-thread-{n}"))
+        return "new contact", "contacts", row_id, phone
     if kind in (1, 2):
         direction, status = ("incoming", "delivered") if kind == 1 else ("outgoing", "sent")
         wamid = f"wamid.bench.{n}"
-        row = conn.execute("INSERT INTO messages (contact_id, message_id, direction, message_type, content_text, "
-                           "content_url, status, sent_at) VALUES (%s, %s, %s, 'text', 'hola 👋', NULL, %s, NOW()) "
-                           "RETURNING id", (contact, wamid, direction, status)).fetchone()
-        return f"{direction} message", "messages", row[0], wamid
+        row_id = scalar(conn, "INSERT INTO messages (contact_id, message_id, direction, message_type, content_text, "
+                        "content_url, status, sent_at) VALUES (%s, %s, %s, 'text', 'hola 👋', NULL, %s, NOW()) "
+                        "RETURNING id", (contact, wamid, direction, status))
+        return f"{direction} message", "messages", row_id, wamid
     if kind == 3:
         ref = f"bench-order-{n}"
-        row = conn.execute("INSERT INTO orders (contact_id, order_details, status) VALUES (%s, "
-                           "jsonb_build_object('items', '[]'::jsonb, 'ref', %s::text), 'pending') RETURNING id",
-                           (contact, ref)).fetchone()
-        return "order insert", "orders", row[0], ref
+        row_id = scalar(conn, "INSERT INTO orders (contact_id, order_details, status) VALUES (%s, "
+                        "jsonb_build_object('items', '[]'::jsonb, 'ref', %s::text), 'pending') RETURNING id",
+                        (contact, ref))
+        return "order insert", "orders", row_id, ref
     if kind == 4:
         order, status = 1 + n * 7919 % orders, ORDER_STATUSES[n // 6 % 3]
         conn.execute("UPDATE orders SET status = %s, updated_at = NOW() WHERE id = %s", (status, order))
@@ -88,8 +88,7 @@ def write(dsn: str, rate: float, stop: Event, out: mp.Queue) -> None:
     """Process target: legacy calls at `rate` per second until `stop`, then the list of Op on `out`."""
     ops: list[Op] = []
     with psycopg.connect(dsn, autocommit=True, application_name="legacy-writer") as conn:
-        contacts, orders = conn.execute("SELECT (SELECT max(id) FROM contacts), (SELECT max(id) FROM orders)"
-                                        ).fetchone()
+        contacts, orders = one(conn, "SELECT (SELECT max(id) FROM contacts), (SELECT max(id) FROM orders)")
         n, next_at = 0, time.monotonic()
         while not stop.is_set():
             n += 1
@@ -105,7 +104,8 @@ def write(dsn: str, rate: float, stop: Event, out: mp.Queue) -> None:
 
 
 def start(dsn: str, rate: float) -> tuple[mp.Process, Event, mp.Queue]:
-    stop, out = mp.Event(), mp.Queue()
+    stop = mp.Event()
+    out: mp.Queue[list[Op]] = mp.Queue()
     process = mp.Process(target=write, args=(dsn, rate, stop, out), daemon=True)
     process.start()
     return process, stop, out
@@ -155,11 +155,11 @@ def lost_rows(dsn: str, ops: list[Op]) -> dict[str, int]:
     """Acknowledged writes not found afterwards, per check (inserted rows; last value of updated rows)."""
     latest: dict[str, dict[int, str]] = {name: {} for name in ROW_CHECKS}
     for o in ops:
-        if o.error is None:
+        if o.error is None and o.row_id is not None:
             latest[o.check][o.row_id] = o.value
     lost = {}
     with connection(dsn) as conn:
         for name, rows in latest.items():
-            found = conn.execute(ROW_CHECKS[name], (list(rows), list(rows.values()))).fetchone()[0]
+            found = scalar(conn, ROW_CHECKS[name], (list(rows), list(rows.values())))
             lost[name] = len(rows) - found
     return {"checked": sum(len(r) for r in latest.values()), "lost": sum(lost.values()), "by_check": lost}

@@ -35,11 +35,10 @@ from pathlib import Path
 
 import legacy_writer  # benchmarks/legacy_writer.py, beside this script
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenant_migrate import demo, embedded, ledger, standby
-from tenant_migrate.db import connection, row_counts
-from tenant_migrate.dsn import describe, with_database
+from tenant_migrate.db import connection, row_counts, scalar
+from tenant_migrate.dsn import describe, tool_env, with_database
 from tenant_migrate.guard import store
 from tenant_migrate.paths import PROJECT_ROOT
 from tenant_migrate.validation.checkpoints import gx_module
@@ -63,13 +62,10 @@ def copy_database(server: str, source: str, name: str) -> str:
 def run_script(script: Path, dsn: str) -> list[Span]:
     """psql -f a script; phase n runs from its `PHASE n` line to the next `PHASE` line."""
     marks, output = [], []
-    parts = conninfo_to_dict(dsn)
-    password = parts.pop("password", None)  # to psql by environment: never on a command line others can read
-    env = {**os.environ, "PGPASSWORD": password} if password else None
-    args = [str(embedded.bin_path("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script),
-            "-d", make_conninfo(**parts)]
+    conninfo, env = tool_env(dsn)  # the password to psql by environment: never on a command line others can read
+    args = [str(embedded.bin_path("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script), "-d", conninfo]
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as psql:
-        for line in psql.stdout:
+        for line in psql.stdout or ():
             if line.startswith("PHASE "):
                 marks.append((line.split()[1], time.time()))
             elif line.strip():
@@ -97,15 +93,14 @@ def run_ours(dsn: str, backups: bool, backfill: str = "instant") -> list[Span]:
 def physical(dsn: str) -> tuple[str, dict[str, int]]:
     """The WAL position and the heap size of each migrated table now."""
     with connection(dsn) as conn:
-        lsn = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
-        heaps = {t: conn.execute("SELECT pg_relation_size(%s::regclass)", (f"public.{t}",)).fetchone()[0]
-                 for t in MIGRATED_TABLES}
+        lsn = scalar(conn, "SELECT pg_current_wal_lsn()::text")
+        heaps = {t: scalar(conn, "SELECT pg_relation_size(%s::regclass)", (f"public.{t}",)) for t in MIGRATED_TABLES}
     return lsn, heaps
 
 
 def wal_between(dsn: str, start: str, end: str) -> int:
     with connection(dsn) as conn:
-        return int(conn.execute("SELECT pg_wal_lsn_diff(%s, %s)", (end, start)).fetchone()[0])
+        return int(scalar(conn, "SELECT pg_wal_lsn_diff(%s, %s)", (end, start)))
 
 
 def phase_at(spans: list[Span], moment: float) -> str:

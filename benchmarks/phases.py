@@ -4,7 +4,7 @@ Prints the time of each phase and the writer's latency (p50 / p99 / max), failur
 The writer (benchmarks/legacy_writer.py) speaks only the legacy single-tenant statements, at a fixed
 rate, in its own process.
 
-    .venv/bin/python benchmarks/phases.py --scale 10
+    .venv/bin/python benchmarks/phases.py [--scale 10] [--rate 100] [--batch-size 10000] [--server DSN]
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import argparse
 import time
 
 import legacy_writer  # benchmarks/legacy_writer.py, beside this script
+from psycopg import sql
 
 from tenant_migrate import demo, embedded, runner
-from tenant_migrate.db import connection, row_counts
+from tenant_migrate.db import connection, row_counts, scalar
 
 
 def main() -> None:
@@ -23,8 +24,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=100.0, help="legacy writer operations per second")
     parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--server", help="maintenance DSN of the server to use (default: the embedded one)")
     args = parser.parse_args()
-    server = embedded.start()
+    server = args.server or embedded.start()
     name = f"bench_phases_{int(time.time())}"
     dsn = demo.create_database(server, name)
     try:
@@ -46,7 +48,7 @@ def main() -> None:
               f"p50 {w['p50_ms']:.1f} ms, p99 {w['p99_ms']:.1f} ms, max {w['max_ms']:.1f} ms; "
               f"longest stall {w['longest_stall_ms']:.0f} ms")
         with connection(dsn) as conn:
-            nulls = sum(conn.execute(f"SELECT count(*) FROM {t} WHERE user_id IS NULL").fetchone()[0]
+            nulls = sum(scalar(conn, sql.SQL("SELECT count(*) FROM {} WHERE user_id IS NULL").format(sql.Identifier(t)))
                         for t in ("contacts", "messages", "orders", "campaigns"))
             print(f"after: {row_counts(conn)}; NULL tenant ids: {nulls}")
     finally:

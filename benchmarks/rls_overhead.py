@@ -1,6 +1,7 @@
 """Row-level security overhead on the tenant-scoped indexed queries (phase 8), at a realistic size.
 
     .venv/bin/python benchmarks/rls_overhead.py [--scale 10] [--runs 2000] [--server DSN] [--keep]
+    .venv/bin/python benchmarks/rls_overhead.py --dsn DSN [--runs 2000]
 
 Loads the legacy demo at --scale into a scratch database (default: the embedded server), migrates it
 through every phase, then runs each query of the phase-8 checklist (sql/acceptance/query_*.sql) plus a
@@ -15,18 +16,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
+from functools import partial
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import psycopg
 
-from tenant_migrate import demo, embedded, runner  # noqa: E402
-from tenant_migrate.acceptance.checks import acting_as  # noqa: E402
-from tenant_migrate.acceptance.performance import PERFORMANCE_QUERIES, percentile, timed  # noqa: E402
-from tenant_migrate.db import connection  # noqa: E402
-from tenant_migrate.dsn import describe, with_database  # noqa: E402
-from tenant_migrate.paths import read_sql  # noqa: E402
+from tenant_migrate import demo, embedded, runner
+from tenant_migrate.acceptance.checks import acting_as
+from tenant_migrate.acceptance.performance import PERFORMANCE_QUERIES, percentile, timed
+from tenant_migrate.db import connection
+from tenant_migrate.dsn import describe, with_database
+from tenant_migrate.paths import read_sql
 
 DATABASE = "tm_bench_rls"
 BLOCK = 100
@@ -34,13 +34,52 @@ QUERIES = {**{name: read_sql(f"acceptance/{file}.sql") for name, file in PERFORM
            "contact by primary key": "SELECT id, thread_id FROM public.contacts WHERE id = %(contact_id)s"}
 
 
-def measure(conn, role: str | None, query: str, params: list[dict]) -> list[float]:
+def fetch_all(conn: psycopg.Connection, query: str, params: dict) -> list:
+    return conn.execute(query, params).fetchall()
+
+
+def measure(conn: psycopg.Connection, role: str | None, query: str, params: list[dict]) -> list[float]:
     """Latency of one block of queries, each in its own transaction as the backend runs them."""
     ms = []
     for p in params:
         with conn.transaction(), acting_as(conn, role, 1):
-            ms.append(timed(lambda p=p: conn.execute(query, p).fetchall()))
+            ms.append(timed(partial(fetch_all, conn, query, p)))
     return ms
+
+
+def scratch_database(server: str, scale: float, keep: bool) -> str:
+    """The scratch database: loaded at `scale` and migrated through every phase (with `keep`: the one kept by an
+    earlier run, if there is one)."""
+    dsn = with_database(server, DATABASE)
+    with connection(server) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+    if not (exists and keep):
+        demo.drop_database(server, DATABASE)
+        started = time.monotonic()
+        demo.load(demo.create_database(server, DATABASE), scale)
+        runner.migrate(dsn)
+        print(f"loaded scale {scale} and migrated {describe(dsn)} in {time.monotonic() - started:.0f} s")
+    return dsn
+
+
+def compare(dsn: str, runs: int) -> None:
+    """Each query `runs` times as the owner and as tenant_app, alternating blocks; one line each."""
+    with connection(dsn) as conn:
+        conn.execute("VACUUM ANALYZE")
+        samples = conn.execute(read_sql("acceptance/query_samples.sql"), {"user_id": 1, "n": BLOCK}).fetchall()
+        params = [{"user_id": 1, "contact_id": c, "phone_number": p, "status": s} for c, p, s in samples]
+        print(f"{'query (latency in ms)':<32}{'owner p50':>10}{'RLS p50':>10}{'owner p95':>10}{'RLS p95':>10}"
+              f"{'owner q/s':>11}{'RLS q/s':>10}{'overhead':>10}")
+        for name, query in QUERIES.items():
+            timings: dict[str | None, list[float]] = {None: [], "tenant_app": []}
+            for _ in range(max(1, runs // BLOCK)):
+                for role in timings:
+                    timings[role] += measure(conn, role, query, params)
+            owner, rls = timings[None], timings["tenant_app"]
+            qps = [len(t) / (sum(t) / 1000) for t in (owner, rls)]
+            print(f"{name:<32}{statistics.median(owner):>10.3f}{statistics.median(rls):>10.3f}"
+                  f"{percentile(owner, 95):>10.3f}{percentile(rls, 95):>10.3f}"
+                  f"{qps[0]:>11,.0f}{qps[1]:>10,.0f}{(qps[0] / qps[1] - 1) * 100:>9.1f}%")
 
 
 def main() -> None:
@@ -49,34 +88,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--server", help="DSN of a server to create the scratch database on")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (and reuse it next time)")
+    parser.add_argument("--dsn", help="measure this database, migrated through phase 8 (not dropped), instead")
     args = parser.parse_args()
+    if args.dsn:
+        compare(args.dsn, args.runs)
+        return
     server = args.server or embedded.start()
-    dsn = with_database(server, DATABASE)
-    with connection(server) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
-    if not (exists and args.keep):
-        demo.drop_database(server, DATABASE)
-        started = time.monotonic()
-        demo.load(demo.create_database(server, DATABASE), args.scale)
-        runner.migrate(dsn)
-        print(f"loaded scale {args.scale} and migrated {describe(dsn)} in {time.monotonic() - started:.0f} s")
+    dsn = scratch_database(server, args.scale, args.keep)
     try:
-        with connection(dsn) as conn:
-            conn.execute("VACUUM ANALYZE")
-            samples = conn.execute(read_sql("acceptance/query_samples.sql"), {"user_id": 1, "n": BLOCK}).fetchall()
-            params = [{"user_id": 1, "contact_id": c, "phone_number": p, "status": s} for c, p, s in samples]
-            print(f"{'query (latency in ms)':<32}{'owner p50':>10}{'RLS p50':>10}{'owner p95':>10}{'RLS p95':>10}"
-                  f"{'owner q/s':>11}{'RLS q/s':>10}{'overhead':>10}")
-            for name, query in QUERIES.items():
-                timings: dict[str | None, list[float]] = {None: [], "tenant_app": []}
-                for _ in range(max(1, args.runs // BLOCK)):
-                    for role in timings:
-                        timings[role] += measure(conn, role, query, params)
-                owner, rls = timings[None], timings["tenant_app"]
-                qps = [len(t) / (sum(t) / 1000) for t in (owner, rls)]
-                print(f"{name:<32}{statistics.median(owner):>10.3f}{statistics.median(rls):>10.3f}"
-                      f"{percentile(owner, 95):>10.3f}{percentile(rls, 95):>10.3f}"
-                      f"{qps[0]:>11,.0f}{qps[1]:>10,.0f}{(qps[0] / qps[1] - 1) * 100:>9.1f}%")
+        compare(dsn, args.runs)
     finally:
         if not args.keep:
             demo.drop_database(server, DATABASE)

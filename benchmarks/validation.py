@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from psycopg import sql
 
-from tenant_migrate import demo, embedded  # noqa: E402
-from tenant_migrate.db import connection  # noqa: E402
-from tenant_migrate.dsn import describe, with_database  # noqa: E402
-from tenant_migrate.runner import migrate  # noqa: E402
-from tenant_migrate.validation.checkpoints import DEFAULT_ADMIN_EMAIL, params_query, validate_phase  # noqa: E402
-from tenant_migrate.validation.suites import gx_module, phase_names, read_suite_file  # noqa: E402
+from tenant_migrate import demo, embedded
+from tenant_migrate.db import connection, scalar
+from tenant_migrate.dsn import describe, with_database
+from tenant_migrate.runner import migrate
+from tenant_migrate.validation.checkpoints import DEFAULT_ADMIN_EMAIL, params_query, validate_phase
+from tenant_migrate.validation.suites import gx_module, phase_names, read_suite_file
 
 DATABASE = "tm_bench_validation"
+T = TypeVar("T")
 
 
 def raw_checks(dsn: str, number: int) -> tuple[bool, int]:
@@ -42,7 +44,8 @@ def raw_checks(dsn: str, number: int) -> tuple[bool, int]:
         existing = {r[0] for r in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
         for exp in data["expectations"]:
-            table, kwargs, kind = (exp.get("meta") or {}).get("table"), exp["kwargs"], exp["type"]
+            table: str | None = (exp.get("meta") or {}).get("table")
+            kwargs, kind = exp["kwargs"], exp["type"]
             if table is not None and table not in existing:
                 ok = False
                 continue
@@ -55,10 +58,11 @@ def raw_checks(dsn: str, number: int) -> tuple[bool, int]:
                 query = query.format(batch=batch)
                 rows = conn.execute(query).fetchmany(200)
                 ok &= not rows
-            elif kind == "expect_column_values_to_not_be_null":
-                nulls = conn.execute(f"SELECT count(*) FROM public.{table} WHERE {kwargs['column']} IS NULL").fetchone()
-                ok &= nulls[0] == 0
-            elif kind == "expect_table_columns_to_match_set":
+            elif kind == "expect_column_values_to_not_be_null" and table:
+                nulls = scalar(conn, sql.SQL("SELECT count(*) FROM public.{} WHERE {} IS NULL").format(
+                    sql.Identifier(table), sql.Identifier(kwargs["column"])))
+                ok &= nulls == 0
+            elif kind == "expect_table_columns_to_match_set" and table:
                 cols = {r[0] for r in conn.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
                     "AND table_name = %s", (table,))}
@@ -69,9 +73,9 @@ def raw_checks(dsn: str, number: int) -> tuple[bool, int]:
     return ok, len(data["expectations"])
 
 
-def timed(fn, repeat: int):
+def timed(fn: Callable[[], T], repeat: int) -> tuple[float, float, T]:
     """(median seconds, first run's seconds, last value)."""
-    times, value = [], None
+    times = []
     for _ in range(repeat):
         started = time.perf_counter()
         value = fn()
@@ -104,8 +108,8 @@ def main() -> None:
             started = time.perf_counter()
             migrate(dsn, to=number)
             applied = time.perf_counter() - started
-            raw_s, _, (raw_ok, checks) = timed(lambda n=number: raw_checks(dsn, n), args.repeat)
-            gx_s, gx_first, result = timed(lambda n=number: validate_phase(dsn, n, docs=False), args.repeat)
+            raw_s, _, (raw_ok, checks) = timed(partial(raw_checks, dsn, number), args.repeat)
+            gx_s, gx_first, result = timed(partial(validate_phase, dsn, number, docs=False), args.repeat)
             rows.append((number, name, checks, applied, raw_s, gx_s, raw_ok, result["success"], gx_first))
             print(f"  phase {number} applied in {applied:.1f} s; GX {gx_s:.2f} s (first {gx_first:.2f} s), "
                   f"raw SQL {raw_s:.2f} s", flush=True)
@@ -121,7 +125,7 @@ def main() -> None:
     for number, name, checks, applied, raw_s, gx_s, raw_ok, gx_ok, gx_first in rows:
         print(f"{number} {name:<28} {checks:>6} {applied:>8.1f} {raw_s:>10.3f} {gx_s:>8.3f} "
               f"{gx_s / raw_s:>6.1f}x {gx_first:>9.3f} {gx_first / raw_s:>7.1f}x  {raw_ok}/{gx_ok}")
-    total_raw, total_gx, total_first = (sum(r[i] for r in rows) for i in (4, 5, 8))
+    total_raw, total_gx, total_first = (sum(r[4] for r in rows), sum(r[5] for r in rows), sum(r[8] for r in rows))
     print(f"{'all phases':<30} {'':>6} {'':>8} {total_raw:>10.3f} {total_gx:>8.3f} {total_gx / total_raw:>6.1f}x "
           f"{total_first:>9.3f} {total_first / total_raw:>7.1f}x")
 

@@ -93,12 +93,22 @@ TIMED_OUT = {
 }
 
 
+# Said when a run failed without PREFECT_API_URL: the one time an operator would want the run in the Prefect UI.
+TEMPORARY_SERVER = ("note: this run's logs and artifacts were kept by a temporary Prefect server that stops with this "
+                    "command; to keep a run's for the Prefect UI, start one (`make ui`) and export "
+                    "PREFECT_API_URL=http://127.0.0.1:4200/api")
+
+
 def run_flow(flow_fn: Any, **params: Any) -> Any:
     """Run a flow in this process and return its result, or raise its failure as one line."""
     for handler in logging.getLogger().handlers:  # Prefect's console handler sits on the root logger
         handler.addFilter(_without_operator_tracebacks)
     state = flow_fn(**params, return_state=True)
     if not state.is_completed():
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():  # Prefect's own notice of its temporary server is filtered out (cli/)
+            typer.echo(TEMPORARY_SERVER, err=True)
         message = state.message or f"flow run ended {state.type.value.lower()}"
         message = message.removeprefix("Flow run encountered an exception: ").removeprefix("MigrationError: ")
         if "never resumed" in message:  # Prefect's own words when a gate's pause timed out

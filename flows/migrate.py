@@ -103,13 +103,16 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
     acceptance checklist once every phase is applied. `app_dsn`: where the app's statements are read (default
     `dsn`; the dry run's source). Each row's `app_findings`: one line per thing the phase does to them, then one
     per statement that could not be checked."""
-    summary, budgets = [], budgets or Budgets()
+    summary, budgets, said = [], budgets or Budgets(), set()
     with migration_lock(dsn) as lock_conn:
         todo = phases_to_apply_task(lock_conn, to)
         check_task(lock_conn, [target for target, applied in todo if applied is None], settings)
         for target, applied in todo:
             evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied, app_dsn,
                                          budgets)
+            if (note := evidence["app_statements"]["note"]) and note not in said:  # once per run, not per phase
+                said.add(note)
+                get_run_logger().warning("%s", note)
             decision = gate.ask(gate.applied_question(target, evidence), key=f"phase-{target.number}",
                                 approval=approval, timeout_s=approval_timeout_s, poll_interval=poll_interval)
             gate.record(lock_conn, target, "up", decision, evidence["run_id"])

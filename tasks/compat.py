@@ -36,23 +36,22 @@ class Before:
 
 @task(name="app statements before", cache_policy=NO_CACHE)
 def compat_before_task(app_dsn: str, dsn: str) -> Before:
-    """Read the app's statements from pg_stat_statements of `app_dsn` and check them against `dsn` as it is now."""
+    """Read the app's statements from pg_stat_statements of `app_dsn` and check them against `dsn` as it is now.
+    Why nothing was checked is the note (the flow logs it once per run, not once per phase)."""
     try:
         app = read(app_dsn)
         if app.unavailable:
-            get_run_logger().warning("%s", app.unavailable)
             return Before(note=app.unavailable)
         return Before(app.statements, check_all(dsn, app.statements), notes=app.notes)
     except (MigrationError, psycopg.Error) as exc:
-        get_run_logger().warning("app statements not checked: %s", first_line(exc))
         return Before(note=f"app statements not checked: {first_line(exc)}")
 
 
 @task(name="app statements after", cache_policy=NO_CACHE)
 def compat_after_task(dsn: str, target: Phase, before: Before, compared: bool = True) -> dict[str, Any]:
     """Check them again after the phase: the gate's section, the one-line summary and findings, and the artifact
-    `app-statements-phase-N`. `compared=False`: the phase was applied by an earlier run, `before` is its state
-    after it; nothing to compare, what fails now is listed."""
+    `app-statements-phase-N`, and `note`: why nothing was checked, if so. `compared=False`: the phase was applied
+    by an earlier run, `before` is its state after it; nothing to compare, what fails now is listed."""
     note, notes = before.note, list(before.notes)
     findings = []
     if not note and compared:
@@ -68,6 +67,7 @@ def compat_after_task(dsn: str, target: Phase, before: Before, compared: bool = 
         section += "\n\n" + "\n".join(f"Note: {md_text(n)}" for n in notes)
     result: dict[str, Any] = {
         "summary": note or summary(before.statements, before.checks, findings),
+        "note": note,
         "section": section,
         "findings": [f.line() for f in findings],
         "unchecked": [unchecked_line(s, r) for s, r in unchecked(before.statements, before.checks)],

@@ -13,7 +13,7 @@ only when an allow-list is set (without one, anyone who reaches the UI could app
 before anything runs, and a gate refuses to wait if the list is gone meanwhile. It may use automatic approval only
 when its worker's environment allows it ($TENANT_MIGRATE_ALLOW_AUTO_APPROVAL=1). Runs outside a deployment (the CLI,
 tests) keep a gate without a list. These names are only as trustworthy as the Prefect API is protected
-(docs/security.md).
+(docs/protecting-the-prefect-api.md).
 """
 
 from __future__ import annotations

@@ -6,18 +6,27 @@ names another server; the tests create and drop their own databases on it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+# A flow run in this process outside a prefect_test_harness (the CLI's own runs) starts a temporary Prefect server on
+# $PREFECT_HOME's SQLite database: one of this process's own (set here: Prefect reads its settings once, on import),
+# not ~/.prefect, which other test sessions and the user's own runs share (their locks stall the server's start).
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="tm-test-prefect-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 
 import httpx
 import pgbouncer as pgbouncer_harness
@@ -96,12 +105,23 @@ def streaming_standby(pg_server: str) -> Iterator[standby.Standby]:
     standby.stop(replica)
 
 
+def need_program(path: str, package: str) -> None:
+    """Skip the test, saying why, when the program `path` is missing: `make test` installs its Debian `package`
+    (listed in the Makefile's SYSTEM_PACKAGES) where it runs as root with apt-get. Under .ci/run
+    (TENANT_MIGRATE_CI=1), which always installs them, a missing program fails the test instead."""
+    if Path(path).exists():
+        return
+    reason = f"{path} is missing: `make test` installs {package} where it runs as root with apt-get"
+    if os.environ.get("TENANT_MIGRATE_CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def pgbouncer(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[pgbouncer_harness.Poolers]:
     """Real PgBouncers in front of the session's server, one per pool mode (transaction, session, statement):
     Debian's pgbouncer with our own ini in a temp folder (tests/pgbouncer.py). Skipped, saying why, without it."""
-    if not pgbouncer_harness.installed():
-        pytest.skip(f"pgbouncer is not installed ({pgbouncer_harness.BINARY}): apt-get install pgbouncer")
+    need_program(str(pgbouncer_harness.BINARY), "pgbouncer")
     poolers = pgbouncer_harness.start(pg_server, tmp_path_factory.mktemp("pgbouncer"))
     yield poolers
     pgbouncer_harness.stop(poolers)

@@ -12,10 +12,10 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
+from conftest import need_program
 
 from tenant_migrate import ledger
 from tenant_migrate.db import connection
@@ -38,6 +38,12 @@ def wait_for(condition, timeout: float, what: str):  # noqa: ANN001
             return result
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(autouse=True)
+def chromium() -> None:
+    """Before the other fixtures start a server: without Chromium, the test skips (or fails in CI), saying why."""
+    need_program(CHROMIUM, "chromium")
 
 
 @pytest.fixture
@@ -64,8 +70,6 @@ def prefect_server(tmp_path):
 
 def test_an_operator_approves_the_gate_in_the_prefect_ui(legacy_db, prefect_server):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     ui, env = prefect_server
     script = (f"from flows.migrate import migrate; migrate(database={legacy_db!r}, to=1, approval='manual', "
               "backups=False, data_docs=False, poll_interval=1)")

@@ -4,7 +4,7 @@ points across every phase, then a plain re-run must finish it with nothing lost.
 Each point runs the migration in a subprocess: the runner through a one-line Python entry (fast), or
 the `tenant-migrate migrate` command (the Prefect flow, against one shared test API) for the points
 only the flow has: backups, between apply and validate, the approval gate. A point kills either from
-inside (tasks/faults.py: $TENANT_MIGRATE_KILL_AT names a checkpoint) or from outside, when the test
+inside (tenant_migrate/faults.py: $TENANT_MIGRATE_KILL_AT names a checkpoint) or from outside, when the test
 sees a condition in the server (pg_dump waiting, a CONCURRENTLY build waiting, a backfill batch
 waiting on a row lock, a run paused in the Prefect API). After the kill: `status` must explain a
 stale "running" run; the re-run must succeed; then row counts equal before plus what a legacy writer
@@ -80,7 +80,7 @@ def backfill(table: str) -> Step:
 class Point:
     name: str
     how: str
-    kill_at: str | None = None  # a tasks/faults.py checkpoint
+    kill_at: str | None = None  # a tenant_migrate/faults.py checkpoint
     trigger: str | None = None  # outside: "sigkill", "terminate-all", "terminate-lock", "terminate-build"
     when: str = ""  # the condition the trigger waits for: "build-waiting", "batch-waiting", "dump-waiting", "paused"
     before: int = 0  # phases applied by the runner before the run that is killed

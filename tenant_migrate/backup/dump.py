@@ -195,6 +195,62 @@ def _run_with_progress(args: list[str], env: dict[str, str], watch: Path, progre
         return subprocess.CompletedProcess(args, proc.returncode, "", err.read().decode(errors="replace"))
 
 
+def _free_name(root: Path, db: str, label: str) -> str:
+    """`<UTC timestamp>-<db>-<label>`, with -2, -3, ... when a backup (or a running dump) has that name."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name, suffix = f"{stamp}-{_slug(db)}-{label}", 1
+    while (root / name).exists() or (root / f".{name}.partial").exists():
+        suffix += 1
+        name = f"{stamp}-{_slug(db)}-{label}-{suffix}"
+    return name
+
+
+def _dump(dsn: str, checks: dict[str, Any], folder: Path, jobs: int, label: str,
+          progress: Callable[[int], None] | None, progress_interval: float) -> tuple[dict, list, dict]:
+    """pg_dump into `folder` in a snapshot held open meanwhile; the row counts, ledger state and database facts
+    seen in that same snapshot."""
+    conninfo, env = tool_env(dsn, TOOL_APPLICATION_NAME)
+    with _snapshot(dsn) as (snapshot, counts, ledger, info, count_tables):
+        target = folder / (CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP)
+        fmt = ["-Fc"] if jobs == 1 else ["-Fd", "-j", str(jobs)]
+        args = [checks["pg_dump"], *fmt, "--no-password", f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
+                f"--snapshot={snapshot}", f"--file={target}", f"--dbname={conninfo}"]
+        if checks["row_security"] == "owner_policy":  # the tenant_owner policy shows this role every row
+            args.append("--enable-row-security")
+        faults.checkpoint(f"backup:{label}:start")
+        result = _run_with_progress(args, env, target, progress, progress_interval, f"pg_dump {database_name(dsn)}")
+        if result.returncode != 0:
+            raise MigrationError(f"pg_dump of {describe(dsn)} failed: {tool_error('pg_dump', result.stderr, dsn)}")
+        faults.checkpoint(f"backup:{label}:dumped")
+        info["table_rows"] = count_tables()
+    return counts, ledger, info
+
+
+def _manifest(dsn: str, name: str, phase: int | None, label: str, jobs: int, checks: dict[str, Any],
+              info: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What manifest.json says of a backup (its timings, row counts and ledger state are added by backup())."""
+    return {
+        "format_version": MANIFEST_FORMAT,
+        "name": name,
+        "phase": phase,
+        "label": label,
+        "database": describe(dsn),
+        "dbname": database_name(dsn),
+        "system_identifier": info["system_identifier"],
+        "server_version": info["server_version"],
+        "server_version_num": info["server_version_num"],
+        "encoding": info["encoding"],
+        "lc_collate": info["lc_collate"],
+        "lc_ctype": info["lc_ctype"],
+        "database_size_bytes": info["size_bytes"],
+        "pg_dump": checks["pg_dump"],
+        "pg_dump_version": checks["pg_dump_version"],
+        "format": "custom" if jobs == 1 else "directory",
+        "jobs": jobs,
+        "archive": CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP,
+    }
+
+
 def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None, jobs: int = 1,
            label: str | None = None, verify_after: bool = True, progress: Callable[[int], None] | None = None,
            progress_interval: float = PROGRESS_INTERVAL_S, pg_dump_candidates: list[str] | None = None,
@@ -210,16 +266,9 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
         raise MigrationError(f"--jobs must be at least 1, got {jobs}")
     checks = preflight(dsn, backup_dir, pg_dump_candidates=pg_dump_candidates, free_bytes=free_bytes)
     root = Path(checks["backup_dir"])
-    db = database_name(dsn)
     label = _slug(label or (f"phase{phase}" if phase is not None else "manual"))
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    name = f"{stamp}-{_slug(db)}-{label}"
-    suffix = 1
-    while (root / name).exists() or (root / f".{name}.partial").exists():
-        suffix += 1
-        name = f"{stamp}-{_slug(db)}-{label}-{suffix}"
+    name = _free_name(root, database_name(dsn), label)
     final, partial = root / name, root / f".{name}.partial"
-    conninfo, env = tool_env(dsn, TOOL_APPLICATION_NAME)
     started = now()
     t0 = time.perf_counter()
     private_dir(root)
@@ -227,54 +276,17 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
     try:
         with dumping(partial):  # from now on, prune-backups leaves this folder alone
             make_private(partial)
-            with _snapshot(dsn) as (snapshot, counts, ledger, info, count_tables):
-                target = partial / (CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP)
-                fmt = ["-Fc"] if jobs == 1 else ["-Fd", "-j", str(jobs)]
-                args = [checks["pg_dump"], *fmt, "--no-password", f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
-                        f"--snapshot={snapshot}", f"--file={target}", f"--dbname={conninfo}"]
-                if checks["row_security"] == "owner_policy":  # the tenant_owner policy shows this role every row
-                    args.append("--enable-row-security")
-                log.info("backing up %s (phase %s) to %s: pg_dump %s", describe(dsn), phase, final, " ".join(fmt))
-                faults.checkpoint(f"backup:{label}:start")
-                result = _run_with_progress(args, env, target, progress, progress_interval, f"pg_dump {db}")
-                if result.returncode != 0:
-                    raise MigrationError(f"pg_dump of {describe(dsn)} failed: "
-                                         f"{tool_error('pg_dump', result.stderr, dsn)}")
-                faults.checkpoint(f"backup:{label}:dumped")
-                info["table_rows"] = count_tables()
+            log.info("backing up %s (phase %s) to %s: pg_dump %s", describe(dsn), phase, final,
+                     "-Fc" if jobs == 1 else f"-Fd -j {jobs}")
+            counts, ledger, info = _dump(dsn, checks, partial, jobs, label, progress, progress_interval)
             make_private(partial)
             files: dict[str, dict[str, Any]] = {
                 str(rel): {"sha256": sha256_of(partial / rel), "bytes": (partial / rel).stat().st_size}
                 for rel in dump_files(partial)}
-            manifest = {
-                "format_version": MANIFEST_FORMAT,
-                "name": name,
-                "phase": phase,
-                "label": label,
-                "database": describe(dsn),
-                "dbname": db,
-                "system_identifier": info["system_identifier"],
-                "server_version": info["server_version"],
-                "server_version_num": info["server_version_num"],
-                "encoding": info["encoding"],
-                "lc_collate": info["lc_collate"],
-                "lc_ctype": info["lc_ctype"],
-                "database_size_bytes": info["size_bytes"],
-                "pg_dump": checks["pg_dump"],
-                "pg_dump_version": checks["pg_dump_version"],
-                "format": "custom" if jobs == 1 else "directory",
-                "jobs": jobs,
-                "archive": CUSTOM_FILE if jobs == 1 else DIRECTORY_DUMP,
-                "started_at": started,
-                "finished_at": now(),
-                "seconds": round(time.perf_counter() - t0, 3),
-                "size_bytes": sum(f["bytes"] for f in files.values()),
-                "sha256": _combined_sha256(files),
-                "files": files,
-                "row_counts": counts,
-                "table_rows": info["table_rows"],
-                "ledger": ledger,
-            }
+            manifest = {**_manifest(dsn, name, phase, label, jobs, checks, info, files),
+                        "started_at": started, "finished_at": now(), "seconds": round(time.perf_counter() - t0, 3),
+                        "size_bytes": sum(f["bytes"] for f in files.values()), "sha256": _combined_sha256(files),
+                        "files": files, "row_counts": counts, "table_rows": info["table_rows"], "ledger": ledger}
             write_private(partial / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
             partial.rename(final)
     except BaseException:
