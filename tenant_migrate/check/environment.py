@@ -9,10 +9,11 @@ from psycopg import sql
 
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.db import KEY_TYPES, LEGACY_TABLES, key_type, scalar
+from tenant_migrate.key_ranges import MAX_UUID
 from tenant_migrate.ownership import Catalog
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Phase
-from tenant_migrate.steps import MAX_UUID, can_skip_triggers
+from tenant_migrate.steps import can_skip_triggers
 
 # what a partitioned table cannot take online, by the phase that would need it
 PARTITION_LIMITS = {
