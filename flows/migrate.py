@@ -8,6 +8,7 @@ Once every phase is applied, the acceptance checklist (the plan's "Testing & Val
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,9 +20,18 @@ from tasks import gate
 from tasks.acceptance import acceptance_task
 from tasks.apply import applied_earlier_task, apply_task, check_task, phases_to_apply_task, rollback_task
 from tasks.backup import backup_task
-from tasks.common import MigrationError, Phase, Settings, artifact_key, check_migrate_options, describe
+from tasks.common import (
+    MigrationError,
+    Phase,
+    Settings,
+    artifact_key,
+    check_migrate_options,
+    describe,
+    without_heartbeat,
+)
 from tasks.compat import compat_after_task, compat_before_task
-from tasks.monitor import Budgets, watching
+from tasks.forecast import gate_section, load_rates, publishing_rates, recorded
+from tasks.monitor import Budgets, drawing_plots, watching
 from tasks.preflight import preflight_task
 from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import row_counts_task, validate_task
@@ -60,12 +70,16 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
                 app_before = compat_before_task(app_dsn or dsn, dsn)
             watch.run_id = outcome.run_id
             watch.stage("validate")
-            validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email,
-                                       data_docs)
-            app = compat_after_task(dsn, target, app_before, compared=applied is None)
             counts_before, counts_after = row_counts_task(lock_conn, target.number, outcome.run_id)
+            validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email,
+                                       data_docs, counts_after)
+            app = compat_after_task(dsn, target, app_before, compared=applied is None)
+        expected = recorded(lock_conn, target.number, outcome.run_id)
+        forecast = gate_section(lock_conn, target, outcome.seconds, expected, settings.rates, settings.backfill,
+                                settings.lock_timeout_ms)
         create_markdown_artifact(
-            f"### Phase {target.number} `{target.name}`\n- status: {outcome.status} in {outcome.seconds:.1f} s\n"
+            f"### Phase {target.number} `{target.name}`\n- status: {outcome.status} in {outcome.seconds:.1f} s"
+            + (f" (forecast {expected['forecast_s']:.1f} s)" if expected["forecast_s"] is not None else "") + "\n"
             f"- backup: `{backup_info['path'] if backup_info else 'none (--no-backup)'}`\n"
             f"- validation: {validation.get('passed')}/{validation.get('evaluated')} passed\n"
             + "".join(f"- {n}\n" for n in outcome.notes),
@@ -75,9 +89,11 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
         return {"checks": checks, "backup": backup_info, "validation": validation, "run_id": outcome.run_id,
                 "counts_before": counts_before, "counts_after": counts_after, "seconds": outcome.seconds,
                 "notes": outcome.notes, "status": outcome.status, "monitoring": watch.evidence["monitoring"],
-                "sections": [*watch.evidence["sections"], app["section"]], "app_statements": app}
+                "sections": [*watch.evidence["sections"], app["section"], forecast], "app_statements": app,
+                "forecast_s": expected["forecast_s"]}
 
-    return phase_flow()
+    with without_heartbeat():
+        return phase_flow()
 
 
 def flat(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -92,7 +108,8 @@ def run_acceptance_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]
     def acceptance_flow() -> list[dict[str, Any]]:
         return acceptance_task(dsn, load_seconds)
 
-    return acceptance_flow()
+    with without_heartbeat():
+        return acceptance_flow()
 
 
 def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_s: int, backup_dir: Path | None,
@@ -104,7 +121,8 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
     `dsn`; the dry run's source). Each row's `app_findings`: one line per thing the phase does to them, then one
     per statement that could not be checked."""
     summary, budgets = [], budgets or Budgets()
-    with migration_lock(dsn) as lock_conn:
+    settings = replace(settings, rates=load_rates())
+    with migration_lock(dsn) as lock_conn, drawing_plots(), publishing_rates(dsn, settings.rates):
         todo = phases_to_apply_task(lock_conn, to)
         check_task(lock_conn, [target for target, applied in todo if applied is None], settings)
         for target, applied in todo:
@@ -115,7 +133,7 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
             gate.record(lock_conn, target, "up", decision, evidence["run_id"])
             summary.append({
                 "phase": target.number, "name": target.name, "status": evidence["status"],
-                "seconds": evidence["seconds"], "decision": decision.verdict,
+                "seconds": evidence["seconds"], "forecast_s": evidence["forecast_s"], "decision": decision.verdict,
                 "checks": f"{evidence['validation'].get('passed')}/{evidence['validation'].get('evaluated')}",
                 "backup": str((evidence["backup"] or {}).get("path", "-")),
                 "app_statements": evidence["app_statements"]["summary"],

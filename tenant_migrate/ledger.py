@@ -6,6 +6,7 @@ All writes go through autocommit connections, except a batch's progress, which c
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 import psycopg
@@ -16,18 +17,24 @@ from tenant_migrate.db import one, scalar
 from tenant_migrate.paths import read_sql
 
 RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
-              "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id"}
+              "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id",
+              "size_bytes", "forecast_s", "forecast_basis"}
 
 LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references": "ownership/tenant_references.sql"}
+_ensured: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()  # connections that ran the schema script
 
 
 def ensure(conn: psycopg.Connection) -> None:
     """The ledger schema, and the views of queries the check also runs before the ledger exists:
     tenant_migrate.catalog_objects (sql/ownership/objects.sql; the suites compare the catalog with the baseline
-    through it) and tenant_migrate.tenant_references (phase 5's steps read it)."""
+    through it) and tenant_migrate.tenant_references (phase 5's steps read it). Once per connection while the ledger
+    is there (the script takes 20-40 ms, and a flow called it three times per phase)."""
+    if conn in _ensured and exists(conn):
+        return
     conn.execute(read_sql("ledger/schema.sql"))
     for view, query in LEDGER_VIEWS.items():
         conn.execute(f"CREATE OR REPLACE VIEW tenant_migrate.{view} AS {read_sql(query).strip().removesuffix(';')}")
+    _ensured.add(conn)
 
 
 def exists(conn: psycopg.Connection) -> bool:

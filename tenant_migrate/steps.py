@@ -64,6 +64,9 @@ class Settings:
     # cancelled it on purpose says why (the statement is then retried like a lock timeout), or raises MigrationError
     # to stop the phase; None: not its cancel.
     cancel_claims: tuple[Callable[[int], str | None], ...] = ()
+    # The rates other runs on this and other servers published (tenant_migrate.forecast.Rates), for the forecast a
+    # phase run records when it starts.
+    rates: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
 
 @dataclass
