@@ -32,6 +32,7 @@ def rollback(
     lag_budget_mb: float = Budgets.lag_mb,
     budget_ceiling: float = Budgets.ceiling,
     max_pause_s: float = Budgets.max_pause_s,
+    app_latency_budget_ms: float = Budgets.app_latency_ms,
 ) -> list[dict[str, Any]]:
     """Roll back to phase `to` (0 = the legacy schema); in manual mode each phase waits for its go/no-go.
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL. The guard watches
@@ -41,7 +42,7 @@ def rollback(
                            poll_interval=poll_interval)
     gate.check_approval_mode(approval)
     budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
-                      ceiling=budget_ceiling, max_pause_s=max_pause_s)
+                      ceiling=budget_ceiling, max_pause_s=max_pause_s, app_latency_ms=app_latency_budget_ms)
     dsn = resolve_database(database)
     get_run_logger().info("rolling %s back to phase %d (approval %s)", describe(dsn), to, approval)
     folder, settings, summary = backup_folder(backups, backup_dir), Settings(rates=load_rates()), []

@@ -203,7 +203,8 @@ def published(conn: psycopg.Connection, phases: dict[int, Phase], rates: Rates |
     mine = merged.setdefault(cluster_id(conn), {})
     for m in measured(conn, phases):
         mine[m.key] = m.packed()
-    order = sorted(merged, key=lambda name: max((str(v[-1]) for v in merged[name].values()), default=""))
+    order = sorted(merged, key=lambda name: max((str(v[-1]) for v in merged[name].values()
+                                                 if isinstance(v, list) and v), default=""))
     while len(json.dumps(merged)) > MAX_RATES_CHARS and len(order) > 1:
         del merged[order.pop(0)]
     return merged

@@ -49,6 +49,7 @@ class Settings:
     lock_timeout_ms: int = 200
     lock_attempts: int = 15
     batch_size: int = 10_000
+    scan_chunk: int = 100_000  # ids a batched step scans at a time, between guard points (see _run_batched)
     vacuum_every: int = 20
     backfill: str | None = None  # instant or batched; None: instant unless phase 2 went the batched way
     admin_email: str = "admin@swiftreplies.ai"
@@ -210,49 +211,66 @@ def _refuse_firing_triggers(run: Run, table: str, what: str) -> bool:
 
 
 def _run_batched(run: Run, step: Step, what: str) -> None:
-    """Run the step for consecutive id ranges, committing the position with each batch. The app's triggers do not
-    fire: each batch sets session_replication_role = replica, or the step refuses before writing a row."""
+    """Run the step for consecutive id ranges, committing the position with each batch. The ids go from the table's
+    first to the last it has when the step starts, in chunks of `scan_chunk` ids; in each chunk, one range scan finds
+    the rows the step writes (its `rows` condition) and the batches span only those: a chunk without any writes
+    nothing, and every chunk is a guard point (where the guard may pace the scan). The app's triggers do not fire:
+    each batch sets session_replication_role = replica, or the step refuses before writing a row."""
     work, settings, table = run.work, run.settings, str(step.table)  # a batched step names its table
     progress = ledger.step_progress(run.lock_conn, run.run_id, step.name)
     if progress and progress["target"] is not None:
         position, target = progress["position"], progress["target"]
         log.info("%s: resuming at id %s of %s", what, f"{position:,}", f"{target:,}")
     else:
-        query = sql.SQL("SELECT min(id), max(id) FROM public.{} WHERE {}").format(
-            sql.Identifier(table), sql.SQL(step.rows or "true"))
-        position, target = one(work, query)
+        position, target = one(work, sql.SQL("SELECT min(id), max(id) FROM public.{}").format(sql.Identifier(table)))
         if position is None:
             run.notes.append(f"{step.name}: no row of {table} to write")
             return
         ledger.set_step(run.lock_conn, run.run_id, step.name, "running", position, target)
     replica = _refuse_firing_triggers(run, table, what)
-    start, rows, batches, last_report = position, 0, 0, time.monotonic()
+    # min and max with count: one pass over the chunk (min and max alone would each scan it, by the primary key)
+    find = sql.SQL("SELECT min(id), max(id), count(*) FROM public.{} WHERE id >= %s AND id < %s AND ({})").format(
+        sql.Identifier(table), sql.SQL(step.rows or "true"))
+    start, rows, batches, chunks, last_report = position, 0, 0, 0, time.monotonic()
     while position <= target:
-        _guard(run, what)
-        high = position + settings.batch_size
+        _guard(run, what)  # also the guard point of the chunk's first batch
+        chunk_end, chunks = min(position + settings.scan_chunk, target + 1), chunks + 1
+        low, high, _ = one(work, find, (position, chunk_end))
+        first = True
+        while low is not None and low <= high:
+            if not first:
+                _guard(run, what)
+            first, batch_end = False, min(low + settings.batch_size, chunk_end)
 
-        def attempt(low: int = position, high: int = high) -> int:
-            with work.transaction():
-                work.execute("SELECT set_config('lock_timeout', %s, true)", (f"{settings.lock_timeout_ms}ms",))
-                if replica:
-                    work.execute("SET LOCAL session_replication_role = replica")
-                changed = work.execute(step.sql, {"lo": low, "hi": high}).rowcount
-                ledger.set_step(work, run.run_id, step.name, "running", high, target)
-                faults.checkpoint(f"{what}:batch-uncommitted")
-            return changed
+            def attempt(lo: int = low, hi: int = batch_end) -> int:
+                with work.transaction():
+                    work.execute("SELECT set_config('lock_timeout', %s, true)", (f"{settings.lock_timeout_ms}ms",))
+                    if replica:
+                        work.execute("SET LOCAL session_replication_role = replica")
+                    changed = work.execute(step.sql, {"lo": lo, "hi": hi}).rowcount
+                    ledger.set_step(work, run.run_id, step.name, "running", hi, target)
+                    faults.checkpoint(f"{what}:batch-uncommitted")
+                return changed
 
-        rows += _with_lock_retries(run, attempt, what)
-        faults.checkpoint(f"{what}:batch-committed")
-        position, batches = high, batches + 1
-        if batches % settings.vacuum_every == 0:
-            work.execute(sql.SQL("VACUUM (SKIP_LOCKED) public.{}").format(sql.Identifier(table)))
-        if settings.progress:
-            settings.progress(step.name, min(position, target + 1), target + 1)
+            rows += _with_lock_retries(run, attempt, what)
+            faults.checkpoint(f"{what}:batch-committed")
+            low, position, batches = batch_end, batch_end, batches + 1
+            if batches % settings.vacuum_every == 0:
+                work.execute(sql.SQL("VACUUM (SKIP_LOCKED) public.{}").format(sql.Identifier(table)))
+            if settings.progress:
+                settings.progress(step.name, min(position, target + 1), target + 1)
+        if position < chunk_end:  # the chunk's last rows needed no batch: its end is the position
+            position = chunk_end
+            ledger.set_step(run.lock_conn, run.run_id, step.name, "running", position, target)
+            if settings.progress:
+                settings.progress(step.name, min(position, target + 1), target + 1)
         if time.monotonic() - last_report > 5:
             log.info("%s: id %s of %s (%d%%)", what, f"{position:,}", f"{target:,}",
                      100 * (position - start) // max(1, target + 1 - start))
             last_report = time.monotonic()
-    run.notes.append(f"{step.name}: {rows:,} rows of {table} in {batches} batches of {settings.batch_size:,}")
+    run.notes.append(f"{step.name}: {rows:,} rows of {table} in {batches} batches of {settings.batch_size:,}" if batches
+                     else f"{step.name}: no row of {table} to write ({chunks} chunks of {settings.scan_chunk:,} ids "
+                          "scanned)")
 
 
 def _run_generated(run: Run, step: Step, what: str) -> None:
