@@ -25,8 +25,10 @@ from tasks.common import (
     Phase,
     Settings,
     artifact_key,
+    artifacts_sent,
     check_migrate_options,
     describe,
+    send_artifact,
     without_heartbeat,
 )
 from tasks.compat import compat_after_task, compat_before_task
@@ -77,7 +79,8 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
         expected = recorded(lock_conn, target.number, outcome.run_id)
         forecast = gate_section(lock_conn, target, outcome.seconds, expected, settings.rates, settings.backfill,
                                 settings.lock_timeout_ms)
-        create_markdown_artifact(
+        send_artifact(
+            create_markdown_artifact,
             f"### Phase {target.number} `{target.name}`\n- status: {outcome.status} in {outcome.seconds:.1f} s"
             + (f" (forecast {expected['forecast_s']:.1f} s)" if expected["forecast_s"] is not None else "") + "\n"
             f"- backup: `{backup_info['path'] if backup_info else 'none (--no-backup)'}`\n"
@@ -122,7 +125,8 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
     per statement that could not be checked."""
     summary, budgets = [], budgets or Budgets()
     settings = replace(settings, rates=load_rates())
-    with migration_lock(dsn) as lock_conn, drawing_plots(), publishing_rates(dsn, settings.rates):
+    with migration_lock(dsn) as lock_conn, drawing_plots(), artifacts_sent(), \
+            publishing_rates(dsn, settings.rates):
         todo = phases_to_apply_task(lock_conn, to)
         check_task(lock_conn, [target for target, applied in todo if applied is None], settings)
         for target, applied in todo:
@@ -143,11 +147,12 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
                 with watching(dsn, lock_conn, target, "down", budgets) as watch:
                     watch.stage("rollback")
                     rollback_task(dsn, lock_conn, target.number, watch.settings(settings))
-                create_table_artifact(flat(summary), key="migration-summary", description="per-phase results")
+                send_artifact(create_table_artifact, flat(summary), key="migration-summary",
+                              description="per-phase results")
                 raise MigrationError(f"phase {target.number} {target.name} {decision.said()}: it was rolled back; "
                                      "the migration stopped")
-        create_table_artifact(flat(summary) or [{"phase": "-", "name": "nothing to apply"}], key="migration-summary",
-                              description="per-phase results")
+        send_artifact(create_table_artifact, flat(summary) or [{"phase": "-", "name": "nothing to apply"}],
+                      key="migration-summary", description="per-phase results")
         if not phases_to_apply_task(lock_conn, None):
             run_acceptance_subflow(dsn, acceptance_load_seconds)
     return summary

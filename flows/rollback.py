@@ -11,7 +11,7 @@ from prefect.artifacts import create_table_artifact
 from tasks import gate
 from tasks.apply import phases_to_roll_back_task, rollback_task
 from tasks.backup import backup_task
-from tasks.common import MigrationError, Settings, check_rollback_options, describe
+from tasks.common import MigrationError, Settings, artifacts_sent, check_rollback_options, describe
 from tasks.forecast import load_rates, publishing_rates, rollback_section
 from tasks.monitor import Budgets, drawing_plots, watching
 from tasks.session import backup_folder, migration_lock, resolve_database
@@ -46,7 +46,8 @@ def rollback(
     dsn = resolve_database(database)
     get_run_logger().info("rolling %s back to phase %d (approval %s)", describe(dsn), to, approval)
     folder, settings, summary = backup_folder(backups, backup_dir), Settings(rates=load_rates()), []
-    with migration_lock(dsn) as lock_conn, drawing_plots(), publishing_rates(dsn, settings.rates):
+    with migration_lock(dsn) as lock_conn, drawing_plots(), artifacts_sent(), \
+            publishing_rates(dsn, settings.rates):
         for target in phases_to_roll_back_task(lock_conn, to):
             question = gate.rollback_question(target) + "\n\n" + rollback_section(
                 lock_conn, target, settings.rates, settings.lock_timeout_ms)

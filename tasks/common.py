@@ -4,8 +4,11 @@ logs)."""
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,8 +24,13 @@ from tenant_migrate.options import check_migrate_options, check_rollback_options
 from tenant_migrate.plan import Phase
 from tenant_migrate.steps import TRANSIENT_ERRORS, Settings
 
-__all__ = ["MigrationError", "Phase", "Settings", "artifact_key", "check_migrate_options", "check_rollback_options",
-           "describe", "only_transient", "progress_reporter", "without_heartbeat"]
+__all__ = ["MigrationError", "Phase", "Settings", "artifact_key", "artifacts_sent", "check_migrate_options",
+           "check_rollback_options", "describe", "only_transient", "progress_reporter", "send_artifact",
+           "without_heartbeat"]
+
+log = logging.getLogger("tenant_migrate.flow")
+_sending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenant-migrate-artifacts")
+_sent: list[Future[Any]] = []
 
 TRANSIENT = (psycopg.OperationalError, *TRANSIENT_ERRORS)
 
@@ -78,3 +86,23 @@ def without_heartbeat() -> Iterator[None]:
 def artifact_key(text: str) -> str:
     """Prefect artifact keys: lowercase letters, digits and dashes."""
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def send_artifact(create: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """create(*args, **kwargs) (one of Prefect's create_*_artifact) on a thread of its own, in the caller's run
+    context, in the order sent: each is an API call (25-100 ms, measured: docs/speed.md) the flow need not wait
+    for. artifacts_sent() waits for them."""
+    _sent.append(_sending.submit(contextvars.copy_context().run, create, *args, **kwargs))
+
+
+@contextmanager
+def artifacts_sent() -> Iterator[None]:
+    """Around a flow's phases: when the block ends, every artifact sent is created (or its failure logged)."""
+    try:
+        yield
+    finally:
+        while _sent:
+            try:
+                _sent.pop(0).result()
+            except Exception as exc:  # noqa: BLE001 - a lost artifact must not fail the migration; the ledger has it
+                log.warning("an artifact was not created: %s: %s", type(exc).__name__, exc)

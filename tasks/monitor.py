@@ -20,7 +20,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
-from tasks.common import artifact_key
+from tasks.common import artifact_key, send_artifact
 from tenant_migrate import ledger
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError, first_line
@@ -100,9 +100,10 @@ class Watch:
         if run_id is not None:  # a phase refused before its run started leaves the database as it was
             record(self.lock_conn, phase=self.target.number, direction=self.direction, run_id=run_id,
                    flow_run_id=flow_run.id, figures=figures, series=series, plot_path=str(png))
-        create_markdown_artifact(section + f"\n\nPlot: [{png.name}]({png.as_uri()})", key=self.key,
-                                 description="what the migration did to the app and its replicas")
-        create_link_artifact(png.as_uri(), link_text="lag and app waits over the phase (PNG)", key=f"{self.key}-plot")
+        send_artifact(create_markdown_artifact, section + f"\n\nPlot: [{png.name}]({png.as_uri()})", key=self.key,
+                      description="what the migration did to the app and its replicas")
+        send_artifact(create_link_artifact, png.as_uri(), link_text="lag and app waits over the phase (PNG)",
+                      key=f"{self.key}-plot")
         get_run_logger().info("%s", section.splitlines()[1])  # "The guard ran for the whole phase: ..."
         self.evidence = {"monitoring": figures, "sections": [section]}
         return self.evidence

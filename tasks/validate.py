@@ -12,7 +12,7 @@ from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from tasks.common import only_transient
+from tasks.common import only_transient, send_artifact
 from tenant_migrate import faults, ledger
 from tenant_migrate.db import row_counts
 from tenant_migrate.dsn import database_name
@@ -32,11 +32,11 @@ def validate_task(dsn: str, lock_conn: psycopg.Connection, number: int, run_id: 
                             reports_dir=reports_dir_default() / f"{database_name(dsn)}-run-{run_id}")
     ledger.update_run(lock_conn, run_id, validation=result)
     failures = [{"failing expectation": failure_text(f)} for f in result["failed"]]
-    create_table_artifact(failures or [{"result": summary_line(result)}], key=f"validation-phase-{number}",
-                          description=summary_line(result))
+    send_artifact(create_table_artifact, failures or [{"result": summary_line(result)}],
+                  key=f"validation-phase-{number}", description=summary_line(result))
     if result.get("data_docs"):
-        create_link_artifact(Path(result["data_docs"]).as_uri(), link_text="Great Expectations Data Docs",
-                             key=f"data-docs-phase-{number}")
+        send_artifact(create_link_artifact, Path(result["data_docs"]).as_uri(),
+                      link_text="Great Expectations Data Docs", key=f"data-docs-phase-{number}")
     get_run_logger().info("%s", summary_line(result))
     if not result["success"]:
         raise MigrationError(summary_line(result))
@@ -59,6 +59,6 @@ def row_counts_task(lock_conn: psycopg.Connection, number: int, run_id: int) -> 
     """The legacy tables' row counts just before the phase was applied (the runner's snapshot) and now: the one
     count after a phase, which the validation's row-count check then uses (validate_task's `counted`)."""
     before, after = ledger.snapshot(lock_conn, run_id), row_counts(lock_conn)
-    create_table_artifact([{"table": t, "before": before.get(t), "after": n} for t, n in after.items()],
-                          key=f"row-counts-phase-{number}", description="row counts before/after")
+    send_artifact(create_table_artifact, [{"table": t, "before": before.get(t), "after": n} for t, n in after.items()],
+                  key=f"row-counts-phase-{number}", description="row counts before/after")
     return before, after
