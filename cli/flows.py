@@ -47,15 +47,20 @@ LagBudgetMbOption = Annotated[float, typer.Option(
 CeilingOption = Annotated[float, typer.Option(
     "--budget-ceiling", help="At this many times a budget the phase stops (resumably) and the run fails, saying why.")]
 MaxPauseOption = Annotated[float, typer.Option(
-    "--max-pause-s", help="A pause for replica lag longer than this stops the phase (resumably).")]
+    "--max-pause-s", help="A pause for replica lag or the app's latency longer than this stops the phase "
+    "(resumably).")]
+AppLatencyOption = Annotated[float, typer.Option(
+    "--app-latency-budget-ms", help="The app's statements this much slower than their usual time (pg_stat_statements, "
+    "over the last second): the next scan chunk, batch or statement waits until under half; 0: no pacing.")]
 
 
-def guard_parameters(lock_wait_ms: int, lag_s: float, lag_mb: float, ceiling: float,
-                     max_pause_s: float) -> dict[str, Any]:
+def guard_parameters(lock_wait_ms: int, lag_s: float, lag_mb: float, ceiling: float, max_pause_s: float,
+                     app_latency_ms: float) -> dict[str, Any]:
     """The flows' guard parameters, checked before the flow starts (a bad value is a one-line error)."""
-    Budgets(lock_wait_ms=lock_wait_ms, lag_s=lag_s, lag_mb=lag_mb, ceiling=ceiling, max_pause_s=max_pause_s)
+    Budgets(lock_wait_ms=lock_wait_ms, lag_s=lag_s, lag_mb=lag_mb, ceiling=ceiling, max_pause_s=max_pause_s,
+            app_latency_ms=app_latency_ms)
     return {"lock_wait_budget_ms": lock_wait_ms, "lag_budget_s": lag_s, "lag_budget_mb": lag_mb,
-            "budget_ceiling": ceiling, "max_pause_s": max_pause_s}
+            "budget_ceiling": ceiling, "max_pause_s": max_pause_s, "app_latency_budget_ms": app_latency_ms}
 
 
 def require_prefect_server(approval: str) -> None:
@@ -147,13 +152,15 @@ def migrate_command(
     budget_ceiling: CeilingOption = Budgets.ceiling,
     max_pause_s: MaxPauseOption = Budgets.max_pause_s,
     keep_global_unique: KeepGlobalUniqueOption = None,
+    app_latency_budget_ms: AppLatencyOption = Budgets.app_latency_ms,
     as_json: JsonOption = False,
 ) -> None:
     """Run the migrate flow: each pending phase backed up, applied, validated, then gated; the guard watches each
     phase and bounds what it does to the app and its replicas."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, keep_global_unique=tuple(keep_global_unique or ()))
-    guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
+    guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s,
+                             app_latency_budget_ms)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
     from flows.migrate import migrate
@@ -191,11 +198,13 @@ def rollback_command(
     lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,
     budget_ceiling: CeilingOption = Budgets.ceiling,
     max_pause_s: MaxPauseOption = Budgets.max_pause_s,
+    app_latency_budget_ms: AppLatencyOption = Budgets.app_latency_ms,
     as_json: JsonOption = False,
 ) -> None:
     """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
     check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout)
-    guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
+    guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s,
+                             app_latency_budget_ms)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
     from flows.rollback import rollback

@@ -7,24 +7,46 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import BackfillOption, DsnOption, JsonOption, KeepGlobalUniqueOption, emit, fail_cleanly, target_dsn
-from tenant_migrate import runner
+from tenant_migrate import forecast, runner
 from tenant_migrate.check.objects import Finding
+from tenant_migrate.db import connection
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.guard import report
-from tenant_migrate.plan import load_plan, phase
+from tenant_migrate.plan import Phase, load_plan, phase
 
 
 def findings_text(findings: list[Finding], verdicts: tuple[str, ...]) -> list[str]:
     return [f"  {f.line()}" for f in findings if f.verdict in verdicts]
 
 
+def _phase_entry(p: Phase, direction: str, way: str, findings: list[Finding],
+                 made: forecast.Forecast | None) -> dict[str, Any]:
+    return {
+        "phase": p.number,
+        "name": p.name,
+        "title": p.title,
+        "risk": p.risk,
+        "summary": p.summary,
+        "warning": p.warning,
+        "plan_duration": p.plan_duration,
+        "forecast_s": round(made.seconds, 1) if made else None,
+        "forecast": made.line() if made else None,
+        "locks": made.locks if made else [],
+        "steps": [
+            {"step": s.name, "mode": s.mode, "table": s.table, "locks": s.locks, "sql": s.sql}
+            for s in p.steps(direction, way)
+        ],
+        "objects": [vars(f) | {"adopted": None} for f in findings if f.phase == p.number],
+    }
+
+
 def plan_command(
     only: Annotated[int | None, typer.Option("--phase", help="Show only this phase.")] = None,
     down: Annotated[bool, typer.Option("--down", help="Show the rollback steps instead.")] = False,
     dsn: Annotated[str | None, typer.Option("--dsn", help="Also say, per object the pending phases create, what "
-                                            "happens on this database: create, adopt or refuse (reads only).",
-                                            show_default=False)] = None,
+                                            "happens on this database: create, adopt or refuse; and forecast each "
+                                            "phase's duration there (reads only).", show_default=False)] = None,
     backfill: BackfillOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -32,25 +54,17 @@ def plan_command(
     phases = [phase(only)] if only else list(load_plan())
     direction = "down" if down else "up"
     way, findings = runner.check(target_dsn(dsn), backfill=backfill) if dsn else (backfill or "instant", [])
-    result: list[dict[str, Any]] = [
-        {
-            "phase": p.number,
-            "name": p.name,
-            "title": p.title,
-            "risk": p.risk,
-            "summary": p.summary,
-            "warning": p.warning,
-            "steps": [
-                {"step": s.name, "mode": s.mode, "table": s.table, "locks": s.locks, "sql": s.sql}
-                for s in p.steps(direction, way)
-            ],
-            "objects": [vars(f) | {"adopted": None} for f in findings if f.phase == p.number],
-        }
-        for p in phases
-    ]
+    expected: dict[int, forecast.Forecast | None] = {}
+    if dsn:
+        with connection(target_dsn(dsn)) as conn:
+            expected = forecast.of_phases(conn, phases, direction, way)
+    result = [_phase_entry(p, direction, way, findings, expected.get(p.number)) for p in phases]
     text = []
     for p in result:
         text.append(f"== phase {p['phase']} {p['name']}: {p['title']} (risk {p['risk']})\n   {p['summary']}")
+        unknown = "no run of it measured yet" if dsn else "--dsn forecasts it on that database"
+        text.append(f"   duration: {p['forecast'] or unknown}; the plan said {p['plan_duration']}")
+        text += [f"   locks: {line}" for line in p["locks"]]
         if p["warning"]:
             text.append(f"   WARNING: {p['warning']}")
         text += [f"   {f['verdict'].upper():<7} {f['object']}{': ' + f['text'] if f['text'] else ''}"
@@ -111,12 +125,14 @@ def status_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
     """The ledger: each phase's state, last run, duration, backup and approval; and what the guard saw."""
     target = target_dsn(dsn)
     rows = runner.status(target)
-    lines = [f"{describe(target)}", f"  {'phase':<34} {'state':<14} {'started':<20} {'seconds':>8}  approved by"]
+    lines = [f"{describe(target)}", f"  {'phase':<34} {'state':<14} {'started':<20} {'seconds':>8} {'forecast':>9}  "
+                                    "approved by"]
     for r in rows:
         started = f"{r['started_at']:%Y-%m-%d %H:%M:%S}" if r["started_at"] else "-"
+        expected = f"{float(r['forecast_s']):.1f}" if r["forecast_s"] is not None else "-"
         lines.append(
             f"  {r['phase']} {r['name']:<32} {r['state']:<14} {started:<20} "
-            f"{r['duration_s'] if r['duration_s'] is not None else '-':>8}  {r['approved_by'] or '-'}"
+            f"{r['duration_s'] if r['duration_s'] is not None else '-':>8} {expected:>9}  {r['approved_by'] or '-'}"
         )
         if r["owns"]:
             lines.append("      owns " + ", ".join(f"{n} {kind}" for kind, n in sorted(r["owns"].items()))

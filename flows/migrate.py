@@ -8,6 +8,7 @@ Once every phase is applied, the acceptance checklist (the plan's "Testing & Val
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,9 +20,20 @@ from tasks import gate
 from tasks.acceptance import acceptance_task
 from tasks.apply import applied_earlier_task, apply_task, check_task, phases_to_apply_task, rollback_task
 from tasks.backup import backup_task
-from tasks.common import MigrationError, Phase, Settings, artifact_key, check_migrate_options, describe
+from tasks.common import (
+    MigrationError,
+    Phase,
+    Settings,
+    artifact_key,
+    artifacts_sent,
+    check_migrate_options,
+    describe,
+    send_artifact,
+    without_heartbeat,
+)
 from tasks.compat import compat_after_task, compat_before_task
-from tasks.monitor import Budgets, watching
+from tasks.forecast import gate_section, load_rates, publishing_rates, recorded
+from tasks.monitor import Budgets, drawing_plots, watching
 from tasks.preflight import preflight_task
 from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import row_counts_task, validate_task
@@ -60,12 +72,17 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
                 app_before = compat_before_task(app_dsn or dsn, dsn)
             watch.run_id = outcome.run_id
             watch.stage("validate")
-            validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email,
-                                       data_docs)
-            app = compat_after_task(dsn, target, app_before, compared=applied is None)
             counts_before, counts_after = row_counts_task(lock_conn, target.number, outcome.run_id)
-        create_markdown_artifact(
-            f"### Phase {target.number} `{target.name}`\n- status: {outcome.status} in {outcome.seconds:.1f} s\n"
+            validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email,
+                                       data_docs, counts_after)
+            app = compat_after_task(dsn, target, app_before, compared=applied is None)
+        expected = recorded(lock_conn, target.number, outcome.run_id)
+        forecast = gate_section(lock_conn, target, outcome.seconds, expected, settings.rates, settings.backfill,
+                                settings.lock_timeout_ms)
+        send_artifact(
+            create_markdown_artifact,
+            f"### Phase {target.number} `{target.name}`\n- status: {outcome.status} in {outcome.seconds:.1f} s"
+            + (f" (forecast {expected['forecast_s']:.1f} s)" if expected["forecast_s"] is not None else "") + "\n"
             f"- backup: `{backup_info['path'] if backup_info else 'none (--no-backup)'}`\n"
             f"- validation: {validation.get('passed')}/{validation.get('evaluated')} passed\n"
             + "".join(f"- {n}\n" for n in outcome.notes),
@@ -75,9 +92,11 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
         return {"checks": checks, "backup": backup_info, "validation": validation, "run_id": outcome.run_id,
                 "counts_before": counts_before, "counts_after": counts_after, "seconds": outcome.seconds,
                 "notes": outcome.notes, "status": outcome.status, "monitoring": watch.evidence["monitoring"],
-                "sections": [*watch.evidence["sections"], app["section"]], "app_statements": app}
+                "sections": [*watch.evidence["sections"], app["section"], forecast], "app_statements": app,
+                "forecast_s": expected["forecast_s"]}
 
-    return phase_flow()
+    with without_heartbeat():
+        return phase_flow()
 
 
 def flat(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -92,7 +111,8 @@ def run_acceptance_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]
     def acceptance_flow() -> list[dict[str, Any]]:
         return acceptance_task(dsn, load_seconds)
 
-    return acceptance_flow()
+    with without_heartbeat():
+        return acceptance_flow()
 
 
 def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_s: int, backup_dir: Path | None,
@@ -104,7 +124,9 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
     `dsn`; the dry run's source). Each row's `app_findings`: one line per thing the phase does to them, then one
     per statement that could not be checked."""
     summary, budgets, said = [], budgets or Budgets(), set()
-    with migration_lock(dsn) as lock_conn:
+    settings = replace(settings, rates=load_rates())
+    with migration_lock(dsn) as lock_conn, drawing_plots(), artifacts_sent(), \
+            publishing_rates(dsn, settings.rates):
         todo = phases_to_apply_task(lock_conn, to)
         check_task(lock_conn, [target for target, applied in todo if applied is None], settings)
         for target, applied in todo:
@@ -118,7 +140,7 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
             gate.record(lock_conn, target, "up", decision, evidence["run_id"])
             summary.append({
                 "phase": target.number, "name": target.name, "status": evidence["status"],
-                "seconds": evidence["seconds"], "decision": decision.verdict,
+                "seconds": evidence["seconds"], "forecast_s": evidence["forecast_s"], "decision": decision.verdict,
                 "checks": f"{evidence['validation'].get('passed')}/{evidence['validation'].get('evaluated')}",
                 "backup": str((evidence["backup"] or {}).get("path", "-")),
                 "app_statements": evidence["app_statements"]["summary"],
@@ -128,11 +150,12 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
                 with watching(dsn, lock_conn, target, "down", budgets) as watch:
                     watch.stage("rollback")
                     rollback_task(dsn, lock_conn, target.number, watch.settings(settings))
-                create_table_artifact(flat(summary), key="migration-summary", description="per-phase results")
+                send_artifact(create_table_artifact, flat(summary), key="migration-summary",
+                              description="per-phase results")
                 raise MigrationError(f"phase {target.number} {target.name} {decision.said()}: it was rolled back; "
                                      "the migration stopped")
-        create_table_artifact(flat(summary) or [{"phase": "-", "name": "nothing to apply"}], key="migration-summary",
-                              description="per-phase results")
+        send_artifact(create_table_artifact, flat(summary) or [{"phase": "-", "name": "nothing to apply"}],
+                      key="migration-summary", description="per-phase results")
         if not phases_to_apply_task(lock_conn, None):
             run_acceptance_subflow(dsn, acceptance_load_seconds)
     return summary
@@ -158,23 +181,25 @@ def migrate(
     budget_ceiling: float = Budgets.ceiling,
     max_pause_s: float = Budgets.max_pause_s,
     keep_global_unique: list[str] | None = None,
+    app_latency_budget_ms: float = Budgets.app_latency_ms,
 ) -> list[dict[str, Any]]:
     """Apply the pending phases up to `to`, each gated, then run the acceptance checklist when all are applied;
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL; `backfill` the
     way through phases 2-4 (instant by default; once phase 2 ran, its way). The guard beside each phase cancels a
     migration statement an app session waited on longer than `lock_wait_budget_ms`, pauses batched work while a
-    standby is more than `lag_budget_s` or `lag_budget_mb` behind, and stops the phase (resumably) at
-    `budget_ceiling` times a budget or after a pause of `max_pause_s`. `keep_global_unique` (phone_number,
-    thread_id): values phase 5 leaves unique across tenants, the app's own unique key on each kept beside the
-    per-tenant one (for the app's tables that hold them without a tenant: docs/real-schemas.md). Every parameter is
-    checked before anything runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
+    standby is more than `lag_budget_s` or `lag_budget_mb` behind or while the app's statements run more than
+    `app_latency_budget_ms` slower than usual (0: never), and stops the phase (resumably) at `budget_ceiling` times
+    a budget or after a pause of `max_pause_s`. `keep_global_unique` (phone_number, thread_id): values phase 5
+    leaves unique across tenants, the app's own unique key on each kept beside the per-tenant one (for the app's
+    tables that hold them without a tenant: docs/real-schemas.md). Every parameter is checked before anything runs;
+    approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, poll_interval=poll_interval,
                           acceptance_load_seconds=acceptance_load_seconds,
                           keep_global_unique=tuple(keep_global_unique or ()))
     gate.check_approval_mode(approval)
     budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
-                      ceiling=budget_ceiling, max_pause_s=max_pause_s)
+                      ceiling=budget_ceiling, max_pause_s=max_pause_s, app_latency_ms=app_latency_budget_ms)
     dsn = resolve_database(database)
     get_run_logger().info("migrating %s (approval %s; guard budgets: %s)", describe(dsn), approval, budgets.describe())
     return migrate_phases(dsn, to=to, approval=approval, approval_timeout_s=approval_timeout_s,

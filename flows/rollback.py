@@ -11,8 +11,9 @@ from prefect.artifacts import create_table_artifact
 from tasks import gate
 from tasks.apply import phases_to_roll_back_task, rollback_task
 from tasks.backup import backup_task
-from tasks.common import MigrationError, Settings, check_rollback_options, describe
-from tasks.monitor import Budgets, watching
+from tasks.common import MigrationError, Settings, artifacts_sent, check_rollback_options, describe
+from tasks.forecast import load_rates, publishing_rates, rollback_section
+from tasks.monitor import Budgets, drawing_plots, watching
 from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import validate_after_rollback_task
 
@@ -31,6 +32,7 @@ def rollback(
     lag_budget_mb: float = Budgets.lag_mb,
     budget_ceiling: float = Budgets.ceiling,
     max_pause_s: float = Budgets.max_pause_s,
+    app_latency_budget_ms: float = Budgets.app_latency_ms,
 ) -> list[dict[str, Any]]:
     """Roll back to phase `to` (0 = the legacy schema); in manual mode each phase waits for its go/no-go.
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL. The guard watches
@@ -40,13 +42,16 @@ def rollback(
                            poll_interval=poll_interval)
     gate.check_approval_mode(approval)
     budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
-                      ceiling=budget_ceiling, max_pause_s=max_pause_s)
+                      ceiling=budget_ceiling, max_pause_s=max_pause_s, app_latency_ms=app_latency_budget_ms)
     dsn = resolve_database(database)
     get_run_logger().info("rolling %s back to phase %d (approval %s)", describe(dsn), to, approval)
-    folder, settings, summary = backup_folder(backups, backup_dir), Settings(), []
-    with migration_lock(dsn) as lock_conn:
+    folder, settings, summary = backup_folder(backups, backup_dir), Settings(rates=load_rates()), []
+    with migration_lock(dsn) as lock_conn, drawing_plots(), artifacts_sent(), \
+            publishing_rates(dsn, settings.rates):
         for target in phases_to_roll_back_task(lock_conn, to):
-            decision = gate.ask(gate.rollback_question(target), key=f"rollback-phase-{target.number}",
+            question = gate.rollback_question(target) + "\n\n" + rollback_section(
+                lock_conn, target, settings.rates, settings.lock_timeout_ms)
+            decision = gate.ask(question, key=f"rollback-phase-{target.number}",
                                 approval=approval, timeout_s=approval_timeout_s, poll_interval=poll_interval)
             decision_id = gate.record(lock_conn, target, "down", decision, None)
             if not decision.go:

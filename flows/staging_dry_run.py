@@ -20,6 +20,7 @@ from tasks.apply import rollback_all_task
 from tasks.backup import copy_database_task, drop_copy_task
 from tasks.common import MigrationError, Settings, describe
 from tasks.compat import app_statements_report_task
+from tasks.forecast import publish_rates
 from tasks.session import backup_root, resolve_database
 from tasks.staging import fingerprint_task, schema_and_rows_task
 
@@ -44,6 +45,7 @@ def staging_dry_run(database: str = "", staging: str = "", allow_same_cluster: b
         migrated_s = time.monotonic() - started
         changed_by_migration = fingerprint_task(copy, "after the migration", "before phase 1")
         undone = rollback_all_task(copy)
+        publish_rates(copy)  # the rollbacks' rates too, before the copy and its ledger go
         end = schema_and_rows_task(copy)
         changed_by_rollback = fingerprint_task(copy, "after the rollback", "before phase 1")
         report: dict[str, Any] = {

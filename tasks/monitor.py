@@ -1,11 +1,16 @@
 """The guard beside a phase of a flow: started before the phase's first part, stopped after its last; its pauses
 and cancels said in the run's log and the UI while they happen; its figures in the gate, in a Prefect artifact
-(with the plot of lag and app waits beside the Data Docs) and in the ledger."""
+(with the plot of lag and app waits beside the Data Docs) and in the ledger.
+
+The plot is drawn on a thread of its own while the flow goes on (about half a second of matplotlib per phase,
+docs/speed.md); a flow waits for it before it returns (drawing_plots)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +20,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
-from tasks.common import artifact_key
+from tasks.common import artifact_key, send_artifact
 from tenant_migrate import ledger
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError, first_line
@@ -28,7 +33,31 @@ from tenant_migrate.plan import Phase
 from tenant_migrate.steps import Settings
 from tenant_migrate.validation.checkpoints import reports_dir_default
 
-__all__ = ["Budgets", "Watch", "watching"]
+__all__ = ["Budgets", "Watch", "drawing_plots", "watching"]
+
+log = logging.getLogger("tenant_migrate.guard")
+_drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenant-migrate-plot")
+_drawn: list[Future[Path | None]] = []
+
+
+def _draw(figures: dict[str, Any], series: list[tuple[float, float, float, int]], title: str,
+          path: Path) -> Path | None:
+    try:
+        return plot(figures, series, title, path)
+    except Exception as exc:  # noqa: BLE001 - a plot that fails must not fail the phase; the figures stay
+        log.warning("guard: no plot %s (%s: %s); the figures are in the artifact", path.name, type(exc).__name__, exc)
+        return None
+
+
+@contextmanager
+def drawing_plots() -> Iterator[None]:
+    """Around a flow's phases: when the block ends, every guard plot it started is drawn, so that each plot its
+    artifacts link to is there when the flow returns."""
+    try:
+        yield
+    finally:
+        while _drawn:
+            _drawn.pop(0).result()
 
 
 class Watch:
@@ -67,27 +96,18 @@ class Watch:
         section = markdown(figures, title)
         folder = reports_dir_default() / (f"{database_name(self.dsn)}-run-{run_id}" if run_id else
                                           f"{database_name(self.dsn)}-phase-{self.target.number}")
-        png = self._plot(figures, title, folder / f"{self.key}.png")
+        png, series = folder / f"{self.key}.png", self.guard.figures.downsampled()
+        _drawn.append(_drawing.submit(_draw, figures, series, title, png))
         if run_id is not None:  # a phase refused before its run started leaves the database as it was
             record(self.lock_conn, phase=self.target.number, direction=self.direction, run_id=run_id,
-                   flow_run_id=flow_run.id, figures=figures, series=self.guard.figures.downsampled(),
-                   plot_path=str(png) if png else None)
-        create_markdown_artifact(section + (f"\n\nPlot: [{png.name}]({png.as_uri()})" if png else ""), key=self.key,
-                                 description="what the migration did to the app and its replicas")
-        if png:
-            create_link_artifact(png.as_uri(), link_text="lag and app waits over the phase (PNG)",
-                                 key=f"{self.key}-plot")
+                   flow_run_id=flow_run.id, figures=figures, series=series, plot_path=str(png))
+        send_artifact(create_markdown_artifact, section + f"\n\nPlot: [{png.name}]({png.as_uri()})", key=self.key,
+                      description="what the migration did to the app and its replicas")
+        send_artifact(create_link_artifact, png.as_uri(), link_text="lag and app waits over the phase (PNG)",
+                      key=f"{self.key}-plot")
         get_run_logger().info("%s", section.splitlines()[1])  # "The guard ran for the whole phase: ..."
         self.evidence = {"monitoring": figures, "sections": [section]}
         return self.evidence
-
-    def _plot(self, figures: dict[str, Any], title: str, path: Path) -> Path | None:
-        try:
-            return plot(figures, self.guard.figures.downsampled(), title, path)
-        except Exception as exc:  # noqa: BLE001 - a plot that fails must not fail the phase; the figures stay
-            get_run_logger().warning("guard: no plot (%s: %s); the figures are in the artifact", type(exc).__name__,
-                                     exc)
-            return None
 
 
 @contextmanager

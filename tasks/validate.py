@@ -12,7 +12,7 @@ from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from tasks.common import only_transient
+from tasks.common import only_transient, send_artifact
 from tenant_migrate import faults, ledger
 from tenant_migrate.db import row_counts
 from tenant_migrate.dsn import database_name
@@ -23,20 +23,20 @@ from tenant_migrate.validation.results import failure_text, summary_line
 
 @task(name="validate", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, retry_condition_fn=only_transient)
 def validate_task(dsn: str, lock_conn: psycopg.Connection, number: int, run_id: int, admin_email: str,
-                  data_docs: bool = True) -> dict[str, Any]:
+                  data_docs: bool = True, counted: dict[str, int] | None = None) -> dict[str, Any]:
     """Run the phase's Great Expectations suite and record it in the ledger; a failure stops the flow before
-    the gate."""
+    the gate. `counted`: the row counts row_counts_task has just taken, which the suite's row-count check uses."""
     faults.checkpoint(f"phase{number}:applied")
     # one Data Docs site per ledger run: a shared site re-renders every result ever stored on each build
-    result = validate_phase(dsn, number, admin_email=admin_email, docs=data_docs,
+    result = validate_phase(dsn, number, admin_email=admin_email, docs=data_docs, counted=counted,
                             reports_dir=reports_dir_default() / f"{database_name(dsn)}-run-{run_id}")
     ledger.update_run(lock_conn, run_id, validation=result)
     failures = [{"failing expectation": failure_text(f)} for f in result["failed"]]
-    create_table_artifact(failures or [{"result": summary_line(result)}], key=f"validation-phase-{number}",
-                          description=summary_line(result))
+    send_artifact(create_table_artifact, failures or [{"result": summary_line(result)}],
+                  key=f"validation-phase-{number}", description=summary_line(result))
     if result.get("data_docs"):
-        create_link_artifact(Path(result["data_docs"]).as_uri(), link_text="Great Expectations Data Docs",
-                             key=f"data-docs-phase-{number}")
+        send_artifact(create_link_artifact, Path(result["data_docs"]).as_uri(),
+                      link_text="Great Expectations Data Docs", key=f"data-docs-phase-{number}")
     get_run_logger().info("%s", summary_line(result))
     if not result["success"]:
         raise MigrationError(summary_line(result))
@@ -56,8 +56,9 @@ def validate_after_rollback_task(dsn: str, lock_conn: psycopg.Connection, number
 
 @task(name="row counts", cache_policy=NO_CACHE)
 def row_counts_task(lock_conn: psycopg.Connection, number: int, run_id: int) -> tuple[dict[str, int], dict[str, int]]:
-    """The legacy tables' row counts just before the phase was applied (the runner's snapshot) and now."""
+    """The legacy tables' row counts just before the phase was applied (the runner's snapshot) and now: the one
+    count after a phase, which the validation's row-count check then uses (validate_task's `counted`)."""
     before, after = ledger.snapshot(lock_conn, run_id), row_counts(lock_conn)
-    create_table_artifact([{"table": t, "before": before.get(t), "after": n} for t, n in after.items()],
-                          key=f"row-counts-phase-{number}", description="row counts before/after")
+    send_artifact(create_table_artifact, [{"table": t, "before": before.get(t), "after": n} for t, n in after.items()],
+                  key=f"row-counts-phase-{number}", description="row counts before/after")
     return before, after

@@ -6,6 +6,7 @@ All writes go through autocommit connections, except a batch's progress, which c
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 import psycopg
@@ -17,9 +18,11 @@ from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
 
 RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
-              "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id"}
+              "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id",
+              "size_bytes", "forecast_s", "forecast_basis"}
 
 LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references": "ownership/tenant_references.sql"}
+_ensured: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()  # connections that ran the schema script
 
 
 def ensure(conn: psycopg.Connection) -> None:
@@ -27,7 +30,10 @@ def ensure(conn: psycopg.Connection) -> None:
     sql/ledger/schema.sql, then the views of queries the check also runs before the ledger exists
     (tenant_migrate.catalog_objects, sql/ownership/objects.sql: the suites compare the catalog with the baseline
     through it; tenant_migrate.tenant_references: phase 5's steps read it), then sql/ledger/lockdown.sql. All with
-    search_path = pg_catalog, so that no function or table of another schema is picked by a name in them."""
+    search_path = pg_catalog, so that no function or table of another schema is picked by a name in them. Once per
+    connection while the ledger is there (a flow called it three times per phase)."""
+    if conn in _ensured and exists(conn):
+        return
     try:
         with conn.transaction():
             conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
@@ -40,6 +46,8 @@ def ensure(conn: psycopg.Connection) -> None:
             conn.execute(read_sql("ledger/lockdown.sql"))
     except errors.DuplicateSchema:  # another session made it meanwhile: it is judged like any that was there
         ensure(conn)
+        return
+    _ensured.add(conn)
 
 
 def trusted(conn: psycopg.Connection) -> bool:

@@ -40,7 +40,6 @@ class Step:
     mode: str
     table: str | None
     backfill: str | None = None  # only in this way through phases 2-4; None: in both
-    rows: str | None = None  # a batched step: the condition of the rows it writes (the batches span only those)
 
     @property
     def sql(self) -> str:
@@ -103,8 +102,7 @@ def _step(phase: str, direction: str, path: Path) -> Step:
     if headers.get("backfill", BACKFILLS[0]) not in BACKFILLS:
         raise MigrationError(f"{path.relative_to(SQL_DIR)}: unknown backfill {headers['backfill']!r} "
                              f"(one of {', '.join(BACKFILLS)})")
-    return Step(phase, direction, path.stem, path, mode, headers.get("table"), headers.get("backfill"),
-                headers.get("rows"))
+    return Step(phase, direction, path.stem, path, mode, headers.get("table"), headers.get("backfill"))
 
 
 @cache

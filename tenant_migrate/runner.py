@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tenant_migrate import faults, ledger, ownership
+from tenant_migrate import faults, forecast, ledger, ownership
 from tenant_migrate.check import soft_references
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
@@ -121,10 +121,12 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
                               checksum=target.checksum(), files=target.files(), runner=settings.runner,
                               resumed_from=resumed_from, backfill=way)
     verb = "applying" if direction == "up" else "rolling back"
-    log.info("phase %d %s: %s%s", target.number, target.name, verb,
-             f" (resuming run {resumed_from})" if resumed_from else "")
     started = time.monotonic()
     run = Run(run_id, target.number, direction, work_session(dsn, settings), lock_conn, settings, list(warnings or []))
+    expected = _forecast_start(run, target, way)
+    log.info("phase %d %s: %s%s%s", target.number, target.name, verb,
+             f" (resuming run {resumed_from})" if resumed_from else "",
+             f"; forecast: {expected.line()}" if expected else "")
     notes, step = run.notes, None
     try:
         if direction == "up" and resumed_from is None:
@@ -178,6 +180,18 @@ def record_lost_lock(dsn: str, run_id: int, reason: str) -> None:
             ledger.mark_interrupted(conn, run_id, reason)
     except (MigrationError, psycopg.Error) as exc:
         log.warning("run %d could not be marked interrupted: %s", run_id, first_line(exc))
+def _forecast_start(run: Run, target: Phase, way: str) -> forecast.Forecast | None:
+    """Record the size the run starts at and its forecast (the ledger keeps it beside the run's actual time); a
+    forecast that cannot be made is a warning, never a reason to stop the phase."""
+    try:
+        size = forecast.legacy_size(run.work)
+        made = forecast.forecast(run.lock_conn, target, run.direction, way, run.settings.rates,
+                                 run.settings.lock_timeout_ms, size)
+        forecast.record_start(run.lock_conn, run.run_id, size, made)
+    except (psycopg.Error, ValueError, OSError) as exc:
+        log.warning("phase %d: no forecast (%s)", target.number, first_line(exc))
+        return None
+    return made
 
 
 def pending_phases(conn: psycopg.Connection, to: int | None) -> list[Phase]:
@@ -309,13 +323,15 @@ def rollback(dsn: str, to: int, settings: Settings | None = None) -> list[PhaseO
 
 def status(dsn: str) -> list[dict[str, Any]]:
     """One row per phase of the plan: its state in the ledger, with a stale 'running' run explained, what it owns,
-    and the newest figures of the guard beside it (`guard`, `guard_direction`)."""
+    the newest figures of the guard beside it (`guard`, `guard_direction`), and its forecast (`forecast_s`,
+    `forecast_basis`): the one its newest run started with, or, for a phase still to apply, one made now."""
     conn = connect(dsn)
     try:
         latest = ledger.latest_runs(conn)
         holder = lock_holder(conn)
         owns = ledger.ownership_counts(conn)
         guarded = store.latest(conn)
+        ahead = _forecasts_ahead(conn, latest)
     finally:
         conn.close()
     rows = []
@@ -340,5 +356,19 @@ def status(dsn: str) -> list[dict[str, Any]]:
                      "approved_by": run and run["approved_by"], "run_id": run and run["id"],
                      "owns": owns.get(p.number, {}), "explanation": explanation,
                      "guard": (guarded.get(p.number) or {}).get("figures"),
-                     "guard_direction": (guarded.get(p.number) or {}).get("direction")})
+                     "guard_direction": (guarded.get(p.number) or {}).get("direction"),
+                     **(ahead.get(p.number) or {"forecast_s": run and run.get("forecast_s"),
+                                                "forecast_basis": run and run.get("forecast_basis")})})
     return rows
+
+
+def _forecasts_ahead(conn: psycopg.Connection, latest: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """A forecast made now for each phase still to apply (never applied, or rolled back), from the rates measured on
+    this database and the reference machine's."""
+    ahead = [p for p in load_plan() if p.number not in latest or
+             (latest[p.number]["direction"] == "down" and latest[p.number]["status"] == "rolled_back")]
+    if not ahead:
+        return {}
+    made = forecast.of_phases(conn, ahead, "up", backfill_way(conn, None))
+    return {n: {"forecast_s": round(f.seconds, 1), "forecast_basis": f"{f.basis} (made now)"}
+            for n, f in made.items() if f is not None}

@@ -71,6 +71,9 @@ class Settings:
     # cancelled it on purpose says why (the statement is then retried like a lock timeout), or raises MigrationError
     # to stop the phase; None: not its cancel.
     cancel_claims: tuple[Callable[[int], str | None], ...] = ()
+    # The rates other runs on this and other servers published (tenant_migrate.forecast.Rates), for the forecast a
+    # phase run records when it starts.
+    rates: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -282,7 +285,7 @@ def _run_batched(run: Run, step: Step, what: str) -> None:
     row."""
     work, settings, table = run.work, run.settings, str(step.table)  # a batched step names its table
     replica: bool | None = None
-    rows, count, last_report = 0, 0, time.monotonic()
+    rows, count, vacuumed_at, last_report = 0, 0, 0, time.monotonic()
     for batch in key_ranges(run, step, table, what):
         if replica is None:
             replica = _refuse_firing_triggers(run, table, what)
@@ -301,8 +304,9 @@ def _run_batched(run: Run, step: Step, what: str) -> None:
         rows += _with_lock_retries(run, attempt, what)
         faults.checkpoint(f"{what}:batch-committed")
         count += 1
-        if count % settings.vacuum_every == 0:
+        if count % settings.vacuum_every == 0 and rows > vacuumed_at:  # only after writes: no scan for nothing
             work.execute(sql.SQL("VACUUM (SKIP_LOCKED) public.{}").format(sql.Identifier(table)))
+            vacuumed_at = rows
         if settings.progress:
             settings.progress(step.name, batch.done, batch.total)
         if time.monotonic() - last_report > 5:

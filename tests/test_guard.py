@@ -1,7 +1,7 @@
 """The guard (tenant_migrate/guard) beside the runner, against a real server: app sessions kept waiting by the
 migration are seen and, over the budget, freed by cancelling the migration's statement (never the app's); batched
-work pauses while a real streaming standby lags and goes on once it caught up; the ceiling stops the phase
-resumably, saying why."""
+work pauses while a real streaming standby lags and goes on once it caught up; a sweep's scan waits while the app's
+own statements run slower than usual; the ceiling stops the phase resumably, saying why."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import add_messages, caught_up, eventually, replay
+from conftest import add_messages, app_role, caught_up, drop_app_roles, eventually, replay
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -29,6 +29,7 @@ from tenant_migrate.steps import Settings
 
 BACKFILL = next(s.name for s in phase(4).steps("up", "batched") if s.mode == "batched" and s.table == "messages")
 MESSAGES_STEP = f"04_backfill_tenant_ids/up/{BACKFILL}"
+SWEEP = next(s.name for s in phase(4).steps("up", "instant") if s.mode == "batched" and s.table == "messages")
 CONTACTS_STEP = "02_add_tenant_columns/up/01_contacts_columns"
 
 
@@ -198,6 +199,65 @@ def test_the_ceiling_stops_the_phase_resumably_saying_why(legacy_db, streaming_s
     assert stopped_at + 1000 == resumed[0]  # the next batch after the one where it stopped, not the first
 
 
+def sweep_position(dsn: str) -> int | None:
+    with connection(dsn) as conn:
+        return scalar(conn, "SELECT max(position) FROM tenant_migrate.step_progress WHERE step = %s", (SWEEP,))
+
+
+def test_a_sweep_waits_while_the_apps_statements_run_slower_than_usual_and_goes_on_after(legacy_db):
+    """A real slow app, on a role of its own: its statement (one to pg_stat_statements whatever the argument) runs
+    in about a millisecond, then in 300 ms from the moment phase 4 starts sweeping messages; the sweep's next chunk
+    waits until the app is fast again, and the guard says so, with the figures."""
+    runner.migrate(legacy_db, to=3)  # the instant way: phase 4 sweeps each table for explicit NULLs, in chunks
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    app = psycopg.connect(app_role(legacy_db, "app_pacing", tenant=False), autocommit=True,
+                          application_name="app-worker")
+    slow, once, said = threading.Event(), threading.Event(), []
+    try:
+        for _ in range(20):
+            app.execute("SELECT pg_sleep(0.001)")
+        guard = Guard(legacy_db, Budgets(app_latency_ms=50, max_pause_s=60), notify=said.append).start()
+
+        def app_slows_down_once_the_sweep_scans(step: str, done: int, total: int) -> None:
+            if step == SWEEP and not once.is_set():
+                once.set()
+                slow.set()
+                eventually(lambda: guard.app_latency and guard.app_latency[1] > 50, what="the app seen slow")
+
+        def the_app() -> None:
+            slow.wait(timeout=120)
+            while slow.is_set():
+                app.execute("SELECT pg_sleep(0.3)")
+            for _ in range(50):
+                app.execute("SELECT pg_sleep(0.001)")
+
+        calls, _ = in_thread(the_app)
+        thread, out = in_thread(lambda: runner.apply_phase(legacy_db, 4, guard.settings(
+            Settings(batch_size=500, progress=app_slows_down_once_the_sweep_scans))))
+        eventually(lambda: any("paused" in s for s in said), what="pause")
+        held = sweep_position(legacy_db)
+        time.sleep(1.5)
+        assert held == sweep_position(legacy_db)  # no chunk scanned while the app is slow
+        slow.clear()
+        calls.join(timeout=60)
+        thread.join(timeout=120)
+        figures = guard.stop()
+    finally:
+        slow.clear()
+        app.close()
+        drop_app_roles(legacy_db)
+    assert "applied" == out["result"].status, out.get("error")
+    pause, = figures["pauses"]
+    assert (f"04_backfill_tenant_ids/up/{SWEEP}", True) == (pause["step"], pause["seconds"] >= 1.5)
+    assert pause["reason"].startswith("the app's statements ran") and "over the budget (50 ms)" in pause["reason"]
+    assert said[1].startswith(f"04_backfill_tenant_ids/up/{SWEEP}: resumed after")
+    assert figures["app_latency"]["max_added_ms"] > 200 and not figures["app_latency"]["note"]
+    assert "app statements slower than usual (pacing) | at most" in markdown(figures, "phase 4")
+    with connection(legacy_db) as conn:
+        assert 0 == scalar(conn, "SELECT count(*) FROM messages WHERE user_id IS NULL")
+
+
 def test_a_role_that_cannot_see_other_sessions_is_said_not_to_watch_the_whole_phase(legacy_db):
     role = f"{database_name(legacy_db)}_plain"
     with connection(legacy_db) as conn:
@@ -216,6 +276,7 @@ def test_a_role_that_cannot_see_other_sessions_is_said_not_to_watch_the_whole_ph
     ({"lock_wait_ms": 0}, "the app lock-wait budget must be at least 10 ms, not 0"),
     ({"lag_s": -1}, "the replica-lag budget must be above 0 s, not -1"),
     ({"ceiling": 0.5}, "the ceiling is a multiple of the budgets, at least 1, not 0.5"),
+    ({"app_latency_ms": -1}, "the app-latency budget must be 0 \\(no pacing\\) or more ms, not -1"),
 ])
 def test_bad_budgets_are_refused_in_one_line(values, message):
     with pytest.raises(MigrationError, match=f"^{message}: give a positive value") as refused:

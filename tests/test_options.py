@@ -60,6 +60,7 @@ def test_a_rollback_target_out_of_the_plan_is_one_line(to):
     (["migrate", "--lock-wait-budget-ms", "5"], "error: the app lock-wait budget must be at least 10 ms, not 5"),
     (["rollback", "--to", "0", "--budget-ceiling", "0.5"],
      "error: the ceiling is a multiple of the budgets, at least 1, not 0.5"),
+    (["migrate", "--app-latency-budget-ms", "-5"], "error: the app-latency budget must be 0 (no pacing) or more ms"),
 ])
 def test_the_cli_checks_options_by_the_same_rules_before_anything_runs(args, message, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere")  # never reached

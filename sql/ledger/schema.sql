@@ -413,3 +413,9 @@ CREATE TABLE IF NOT EXISTS tenant_migrate.guard_figures (
     recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX IF NOT EXISTS guard_figures_phase_idx ON tenant_migrate.guard_figures (phase, id);
+
+-- The forecast a phase run started with, beside what it took (tenant_migrate/forecast.py): the size of the legacy
+-- tables when it started (heap and TOAST, bytes), the seconds forecast and where the rates came from.
+ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS size_bytes bigint;
+ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS forecast_s numeric;
+ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS forecast_basis text;

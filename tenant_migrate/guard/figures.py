@@ -76,6 +76,9 @@ class Figures:
     pauses: list[dict[str, Any]] = field(default_factory=list)
     cancels: list[dict[str, Any]] = field(default_factory=list)
     series: list[tuple[float, float, float, int]] = field(default_factory=list)
+    pacing_note: str = ""  # why there is no pacing by the app's latency ('' when it reads)
+    latency_readings: int = 0
+    latency_max_ms: float = 0.0
 
     def step(self, name: str) -> None:
         """What runs from now on (the current step keeps the samples until the next one starts)."""
@@ -142,6 +145,14 @@ class Figures:
         seen["max_behind_bytes"] = max(seen["max_behind_bytes"], s.behind_bytes)
         seen["last_lag_s"], seen["last_behind_bytes"] = round(s.lag_s, 3), s.behind_bytes
 
+    def latency(self, added_ms: float) -> None:
+        """A reading of how much slower than usual the app's statements ran (latency.py)."""
+        self.latency_readings += 1
+        self.latency_max_ms = max(self.latency_max_ms, round(added_ms, 1))
+        if self.steps:
+            self.steps[-1]["max_app_latency_ms"] = max(self.steps[-1].get("max_app_latency_ms", 0.0),
+                                                       round(added_ms, 1))
+
     def went_on(self, standby: Standby | None) -> None:
         """A guard point let the migration go on at this lag (the evidence that work started within the budget)."""
         current = self.steps[-1] if self.steps else None
@@ -192,6 +203,8 @@ class Figures:
             "oldest_app_transaction": self.oldest,
             "active_sessions_max": self.active_max,
             "active_sessions_mean": round(self.active_sum / self.samples, 2) if self.samples else 0,
+            "app_latency": {"budget_ms": self.budgets.app_latency_ms, "note": self.pacing_note,
+                            "readings": self.latency_readings, "max_added_ms": self.latency_max_ms},
             "pauses": self.pauses,
             "paused_s": round(sum(p["seconds"] for p in self.pauses), 2),
             "stopped": stopped,

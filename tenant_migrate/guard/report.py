@@ -42,6 +42,17 @@ def coverage(f: dict[str, Any]) -> str:
                                                      "(the phase was applied by an earlier run)")
 
 
+def _pacing_text(latency: dict[str, Any] | None) -> str:
+    if not latency:
+        return "not read"
+    if not latency["budget_ms"]:
+        return "no pacing (budget 0)"
+    if latency["note"]:
+        return latency["note"]
+    return f"at most {latency['max_added_ms']:,.0f} ms per call over {latency['readings']} readings (budget " \
+           f"{latency['budget_ms']:g} ms)"
+
+
 def markdown(f: dict[str, Any], title: str) -> str:
     """The figures of one phase: what the migration did to the app and its replicas, against the budgets."""
     budgets = Budgets(**f["budgets"])
@@ -67,7 +78,8 @@ def markdown(f: dict[str, Any], title: str) -> str:
         "| oldest app transaction | " + (f"{oldest['age_s']:.1f} s, pid {oldest['pid']} ({oldest['state']}) "
                                         f"{md_code(oldest['statement'])}" if oldest else "none open") + " |",
         f"| active app sessions | at most {f['active_sessions_max']}, {f['active_sessions_mean']:.1f} on average |",
-        f"| paused for replica lag | {len(f['pauses'])} time(s), {f['paused_s']:.1f} s in all |",
+        f"| app statements slower than usual (pacing) | {_pacing_text(f.get('app_latency'))} |",
+        f"| paused for replica lag or the app's latency | {len(f['pauses'])} time(s), {f['paused_s']:.1f} s in all |",
         f"| the guard's own cost | {cost['queries_per_s']:.1f} queries/s, {cost['cpu_percent_of_a_core']:.2f}% of "
         "a core (client" + (" + server backend" if cost["server_cpu_s"] is not None else "") + ") |",
     ]

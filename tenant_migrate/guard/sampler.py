@@ -6,6 +6,10 @@ second, and bounds what the migration does to the live app and its replicas.
   (steps.Settings.cancel_claims asks the guard whether a cancel was its own).
 - A standby over the replica-lag budget: at the next guard point (before a step, a generated statement, a batch)
   the migration waits until every standby is under half the budget, and says so (notify).
+- The app's statements running more than the app-latency budget slower than usual (latency.py, read every
+  second): at the next guard point (before a step, a generated statement, a chunk of a scan, a batch) the migration
+  waits until they are under half the budget, and says so. A statement already running goes on: the long ones
+  (validations, index builds) are one per guard point, and batched steps scan in chunks (steps.py).
 - The ceiling (budgets times `ceiling`, or a pause longer than `max_pause_s`): the phase stops at the next guard
   point, or at once if the work session is running a statement (it is cancelled). The ledger keeps the position,
   so the phase resumes where it stopped.
@@ -47,12 +51,14 @@ from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.evidence import redact
 from tenant_migrate.guard.budgets import MB, Budgets
 from tenant_migrate.guard.figures import Figures, Reading, Standby, statement_line
+from tenant_migrate.guard.latency import AppLatency
 from tenant_migrate.paths import read_sql
 from tenant_migrate.steps import Settings
 
 log = logging.getLogger("tenant_migrate.guard")
 
 FRESH_READING_S = 2.0  # a guard point near the budget waits at most this long for a fresh reading
+LATENCY_EVERY_S = 1.0  # how often the app's latency is read (pg_stat_statements), while pacing is on
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 
 
@@ -87,6 +93,8 @@ class Guard:
         self._cpu_s = 0.0
         self._server_cpu_s: float | None = None  # None: the server's processes cannot be read from here
         self._server_cpu_mark: float | None = None
+        self._latency: AppLatency | None = None
+        self.app_latency: tuple[float, float, int] | None = None  # (t, added ms per call, calls) of the last reading
         host = str(conninfo_to_dict(dsn).get("host") or "")
         self._local = host.startswith("/") or host in LOCAL_HOSTS
 
@@ -137,6 +145,8 @@ class Guard:
         worst = reading.worst(self.budgets) if reading else None
         if worst is not None and self.budgets.over(worst.lag_s, worst.behind_bytes):
             worst = self._pause(label, worst)
+        if self._app_slower(1.0):
+            self._pace(label)
         with self._cond:
             self.figures.went_on(worst)
 
@@ -159,6 +169,9 @@ class Guard:
         if extension := conn.execute(read_sql("compat/extension.sql")).fetchone():
             self._statement_texts = sql.SQL(read_sql("guard/statement_text.sql")).format(
                 schema=sql.Identifier(extension[0]))
+        if self.budgets.app_latency_ms and self._latency is None:
+            self._latency = AppLatency.start(conn)
+            self.figures.pacing_note = self._latency.note
         self._conn, self._server_cpu_mark = conn, self._backend_cpu(conn)
 
     def _disconnect(self) -> None:
@@ -200,8 +213,19 @@ class Guard:
             self._history.append((t, lsn))
         reading = Reading(t, lsn, waits, [self._lag_of(s, t) for s in standbys], slots, oldest, active)
         self._forget_history(standbys)
+        latency = None
+        if self._latency and not self._latency.note and (self.app_latency is None or
+                                                         t - self.app_latency[0] >= LATENCY_EVERY_S):
+            try:
+                latency = (t, *self._latency.read(self._conn))
+            except psycopg.Error as exc:  # a reading that fails ends the pacing, never the guard's other readings
+                self._latency.note = self.figures.pacing_note = f"no pacing by the app's latency: {first_line(exc)}"
+            self.queries += 1
         with self._cond:
             self._work = work
+            if latency:
+                self.app_latency = latency
+                self.figures.latency(latency[1])
             self.figures.add(reading)
             self.latest, self._seq = reading, self._seq + 1
             self._enforce(reading)
@@ -328,6 +352,34 @@ class Guard:
         now = f"{current.lag_s:.1f} s and {human_bytes(current.behind_bytes)} behind" if current else "gone"
         self.notify(f"{label}: resumed after {waited:.1f} s: standby {worst.name} {now}")
         return current
+
+    def _app_slower(self, factor: float) -> bool:
+        """Were the app's statements, at the last reading, over `factor` times the app-latency budget slower?"""
+        return bool(self.app_latency and self.budgets.app_latency_ms
+                    and self.app_latency[1] > self.budgets.app_latency_ms * factor)
+
+    def _pace(self, label: str) -> None:
+        """Wait until the app's statements are under half the budget slower; raise after max_pause_s."""
+        assert self.app_latency is not None
+        started, t = time.monotonic(), time.monotonic() - self._t0
+        reason = (f"the app's statements ran {self.app_latency[1]:.0f} ms slower than usual (mean over "
+                  f"{self.app_latency[2]:,} calls in the last second), over the budget ({self.budgets.app_latency_ms:g}"
+                  " ms)")
+        self.notify(f"{label}: paused: {reason}; going on once under {self.budgets.app_latency_ms / 2:g} ms")
+        with self._cond:
+            while self._app_slower(0.5):
+                self._cond.wait(timeout=2 * self.budgets.interval_s)
+                waited = time.monotonic() - started
+                if waited > self.budgets.max_pause_s and not self.stopped:
+                    self.stopped = f"paused {waited:.0f} s, longer than the {self.budgets.max_pause_s:g} s allowed: " \
+                                   f"{reason}"
+                if self.stopped:
+                    self.figures.paused(label, t, waited, reason)
+                    raise MigrationError(f"guard stopped the phase: {self.stopped}")
+            waited = time.monotonic() - started
+            self.figures.paused(label, t, waited, reason)
+        latest = self.app_latency[1] if self.app_latency else 0.0
+        self.notify(f"{label}: resumed after {waited:.1f} s: the app's statements {latest:.0f} ms slower than usual")
 
     # --- the guard's own cost on the server -----------------------------------------------------------------
 

@@ -78,10 +78,13 @@ def _existing_tables(dsn: str) -> set[str]:
             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')")}
 
 
-def params_query(number: int, admin_email: str) -> str:
-    """The one-row parameters relation the catalog checks read through {batch}."""
-    return sql.SQL("SELECT {}::integer AS phase, {}::text AS admin_email").format(
-        sql.Literal(number), sql.Literal(admin_email)).as_string(None)
+def params_query(number: int, admin_email: str, counted: dict[str, int] | None = None) -> str:
+    """The one-row parameters relation the catalog checks read through {batch}. `counted`: the legacy tables' row
+    counts the caller has just taken (the flow's one count after a phase), which the row-count check then uses
+    instead of counting again; NULL: it counts."""
+    return sql.SQL("SELECT {}::integer AS phase, {}::text AS admin_email, {}::jsonb AS counted").format(
+        sql.Literal(number), sql.Literal(admin_email),
+        sql.Literal(json.dumps(counted) if counted is not None else None)).as_string(None)
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -157,7 +160,7 @@ def _drop_targets() -> None:
 
 
 def _prepare(gx: Any, target: _Target, number: int, name: str, groups: dict[str | None, list[dict[str, Any]]],
-             admin_email: str, site: str | None, key: tuple) -> dict[str, Any]:
+             params: str, site: str | None, key: tuple) -> dict[str, Any]:
     """The checkpoints of phase `number` in target, built once per key (see validate_phase).
 
     Returns {"catalog"|"tables": (checkpoint, {validation definition name: table})}.
@@ -169,8 +172,7 @@ def _prepare(gx: Any, target: _Target, number: int, name: str, groups: dict[str 
     validation_defs: dict[str, list[tuple[str | None, Any]]] = {"catalog": [], "tables": []}
     for table, exps in groups.items():
         if table is None:
-            asset = target.datasource.add_query_asset(name=f"{PARAMS_ASSET}_{number}",
-                                                      query=params_query(number, admin_email))
+            asset = target.datasource.add_query_asset(name=f"{PARAMS_ASSET}_{number}", query=params)
             batch = asset.add_batch_definition_whole_table("whole")
         else:
             batch = target.table_batch(table)
@@ -194,14 +196,15 @@ def _prepare(gx: Any, target: _Target, number: int, name: str, groups: dict[str 
 
 
 def validate_phase(dsn: str, number: int, *, reports_dir: str | Path | None = None, docs: bool = True,
-                   admin_email: str | None = None) -> dict[str, Any]:
+                   admin_email: str | None = None, counted: dict[str, int] | None = None) -> dict[str, Any]:
     """Run phase `number`'s suite against the database now.
 
     Returns {"phase", "name", "success", "evaluated", "passed", "failed": [...], "seconds",
     "data_docs"}; each failed entry names the expectation, its table, and what was observed.
     Data Docs (HTML) go to reports_dir (default $TENANT_MIGRATE_REPORTS_DIR or reports/gx) unless
     docs=False. admin_email is what phase 3 must have set (default $TENANT_MIGRATE_ADMIN_EMAIL or the
-    plan's). The password never reaches the result or the Data Docs.
+    plan's). `counted`: the legacy tables' row counts just taken by the caller (see params_query). The password
+    never reaches the result or the Data Docs.
 
     The GX setup (context, datasource, assets, suites, checkpoints) is built once per process for the
     last database validated and reused; the suite file is still read, and the tables listed, each call.
@@ -234,10 +237,11 @@ def validate_phase(dsn: str, number: int, *, reports_dir: str | Path | None = No
         site_dir = private_dir(Path(reports_dir).resolve() if reports_dir else reports_dir_default())
     # what the phase's GX objects are built from: the suite (minus missing tables), the parameters
     # and the Data Docs folder; if the phase was built here with another key, start over
-    key = (json.dumps(list(groups.items()), sort_keys=True), admin_email, str(site_dir))
+    params = params_query(number, admin_email, counted)
+    key = (json.dumps(list(groups.items()), sort_keys=True), params, str(site_dir))
     url = sqlalchemy_url(dsn)
     with _targets_lock:
-        ran, passed = _run_checkpoints(gx, dsn, url, number, name, groups, admin_email, site_dir, key, failed)
+        ran, passed = _run_checkpoints(gx, dsn, url, number, name, groups, params, site_dir, key, failed)
     if site_dir:  # the pages show sampled rows: customer data
         make_private(site_dir)
     evaluated += ran
@@ -251,7 +255,7 @@ def validate_phase(dsn: str, number: int, *, reports_dir: str | Path | None = No
 
 
 def _run_checkpoints(gx: Any, dsn: str, url: str, number: int, name: str,
-                     groups: dict[str | None, list[dict[str, Any]]], admin_email: str, site_dir: Path | None,
+                     groups: dict[str | None, list[dict[str, Any]]], params: str, site_dir: Path | None,
                      key: tuple, failed: list[dict[str, Any]]) -> tuple[int, int]:
     """Run the phase's checkpoints on the process's GX objects for url (caller holds _targets_lock).
 
@@ -263,7 +267,7 @@ def _run_checkpoints(gx: Any, dsn: str, url: str, number: int, name: str,
         target = _target(gx, url)
     try:
         site = target.docs_site(site_dir) if site_dir else None
-        prepared = _prepare(gx, target, number, name, groups, admin_email, site, key)
+        prepared = _prepare(gx, target, number, name, groups, params, site, key)
         for checkpoint, tables in prepared.values():
             try:
                 outcome = checkpoint.run()
