@@ -18,13 +18,15 @@ from tenant_migrate.paths import read_sql
 RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
               "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id"}
 
-LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references": "ownership/tenant_references.sql"}
+LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references": "ownership/tenant_references.sql",
+                "citus_obstacles": "citus/obstacles.sql"}
 
 
 def ensure(conn: psycopg.Connection) -> None:
     """The ledger schema, and the views of queries the check also runs before the ledger exists:
     tenant_migrate.catalog_objects (sql/ownership/objects.sql; the suites compare the catalog with the baseline
-    through it) and tenant_migrate.tenant_references (phase 5's steps read it)."""
+    through it), tenant_migrate.tenant_references (phase 5's steps read it) and tenant_migrate.citus_obstacles (phase
+    9's)."""
     conn.execute(read_sql("ledger/schema.sql"))
     for view, query in LEDGER_VIEWS.items():
         conn.execute(f"CREATE OR REPLACE VIEW tenant_migrate.{view} AS {read_sql(query).strip().removesuffix(';')}")

@@ -11,6 +11,7 @@ created, and may only create objects it gives back (saved ones).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -32,6 +33,17 @@ def label(key: Key) -> str:
     return f"{kind} {table + '.' if table else ''}{name}"
 
 
+# what PostgreSQL may write differently for one expression once it has read its own text back (a table rebuilt
+# from its definition: a CHECK (x IN (...)) on a varchar column), and that does not change what it means
+_REPARSED = re.compile(r"::[a-z ]+(\[\])?|[()]")
+
+
+def same_definition(before: str, after: str) -> bool:
+    """Two details of one object that say the same thing: equal, or equal but for the casts and parentheses that
+    reading a CHECK's text back adds or drops."""
+    return before == after or (before.startswith("CHECK") and _REPARSED.sub("", before) == _REPARSED.sub("", after))
+
+
 @dataclass(frozen=True)
 class Change:
     created: Catalog
@@ -42,7 +54,8 @@ class Change:
     def between(cls, before: Catalog, after: Catalog) -> Change:
         return cls(created={k: v for k, v in after.items() if k not in before},
                    vanished={k: v for k, v in before.items() if k not in after},
-                   changed={k: (before[k], after[k]) for k in before.keys() & after.keys() if before[k] != after[k]})
+                   changed={k: (before[k], after[k]) for k in before.keys() & after.keys()
+                            if not same_definition(before[k], after[k])})
 
 
 def created_keys(conn: psycopg.Connection) -> set[Key]:
