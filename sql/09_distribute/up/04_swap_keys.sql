@@ -12,8 +12,11 @@ SELECT concat_ws('; ',
                      THEN format('ALTER TABLE public.%I ADD CONSTRAINT %I %s USING INDEX %I', o.table_name,
                                  o.replacement, CASE o.kind WHEN 'primary_key' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END,
                                  o.replacement) END) AS statement,
-       format('%s.%s (%s) replaced%s', o.table_name, o.object_name, o.definition,
-              coalesce(format(' by %s (%s)', o.replacement, o.replacement_definition), '')) AS note
+       format('%s.%s (%s) %s', o.table_name, o.object_name, o.definition,
+              CASE WHEN o.replacement IS NOT NULL THEN format('replaced by %s (%s)', o.replacement,
+                                                              o.replacement_definition)
+                   ELSE format('dropped: %s keeps it global once the tables are distributed', o.owner_table) END)
+           AS note
 FROM tenant_migrate.citus_obstacles AS o
 JOIN tenant_migrate.saved_objects AS s ON s.phase = 9 AND s.table_name = o.table_name AND s.object_name = o.object_name
 WHERE o.action = 'rebuild' AND o.kind IN ('primary_key', 'global_key', 'tenant_key')
