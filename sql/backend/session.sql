@@ -1,6 +1,12 @@
--- The transaction's tenant for row-level security, and which SQL form this schema takes.
-SELECT set_config('app.tenant_id', %(user_id)s::text, true) AS tenant,
-       EXISTS (
+-- Which SQL form this schema takes, and whether a row may still lack its tenant (a user_id that may be NULL: before
+-- phase 5; the tenant form reads such a row as the admin tenant's, as phase 4 makes it). Once user_id is NOT NULL the
+-- tenant form names the tenant by equality alone, which Citus routes to the one shard that holds it.
+SELECT EXISTS (
            SELECT 1 FROM pg_attribute
            WHERE attrelid = to_regclass('public.contacts') AND attname = 'user_id' AND NOT attisdropped
-       ) AND to_regclass('public.chatbots') IS NOT NULL AS tenant_columns
+       ) AND to_regclass('public.chatbots') IS NOT NULL AS tenant_columns,
+       NOT EXISTS (
+           SELECT 1 FROM pg_attribute
+           WHERE attrelid = to_regclass('public.contacts') AND attname = 'user_id' AND NOT attisdropped
+               AND attnotnull
+       ) AS unfilled

@@ -75,6 +75,7 @@ reference AS (
     FROM reached JOIN pg_class AS c ON c.oid = reached.oid
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
     WHERE n.nspname = 'public'
+        AND c.relname NOT IN (SELECT owner_table FROM global_key)  -- made reference tables with their keys
 )
 -- a primary key without the tenant: (tenant, its columns) replaces it, built CONCURRENTLY
 SELECT 'primary_key' AS kind, k.table_name, k.object_name,
@@ -255,9 +256,8 @@ WHERE t.relkind = 'p' OR t.atttypid <> u.atttypid OR NOT t.attnotnull
 UNION ALL
 -- keys narrower than bigint whose values come from a sequence
 SELECT 'narrow_key', t.table_name, a.attname::text, 'note', format_type(a.atttypid, a.atttypmod),
-       format('%s.%s is %s: an insert that reaches a worker directly fails, so the app writes through the '
-              'coordinator (widening it to bigint rewrites the table under an ACCESS EXCLUSIVE lock)',
-              t.table_name, a.attname, format_type(a.atttypid, a.atttypmod)),
+       format('its values come from a sequence on the coordinator: the app inserts through the coordinator '
+              '(widening it to bigint would rewrite the table under an ACCESS EXCLUSIVE lock)'),
        'nextval(sequence) calls in worker nodes are not supported for column defaults of type int or smallint',
        NULL, NULL, NULL, NULL
 FROM tenant AS t

@@ -8,6 +8,7 @@ that are rolled back, so the checklist leaves no rows behind (sequences do advan
 
 from __future__ import annotations
 
+import backend_contract as bc
 from tenant_migrate import runner
 from tenant_migrate.acceptance.checks import Checks, Line, row_level_security_on
 from tenant_migrate.acceptance.functional import existing_functionality, new_functionality
@@ -27,9 +28,11 @@ def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_se
         rls = row_level_security_on(conn)
         checks = Checks(conn)
         with conn.transaction(force_rollback=True):
+            bc.name_tenant(conn, None)  # as an app transaction starts (on Citus: one connection per worker)
             state = existing_functionality(checks, "tenant_legacy" if rls else None)
             new_functionality(checks, rls, state["admin_phone"])
         with conn.transaction(force_rollback=True):
+            bc.name_tenant(conn, None)
             query_performance(checks, "tenant_app" if rls else None, samples)
     finally:
         conn.close()

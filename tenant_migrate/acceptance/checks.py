@@ -46,7 +46,7 @@ def acting_as(conn: psycopg.Connection, role: str | None, user_id: int | None = 
     """
     if role:
         conn.execute(f"SET ROLE {role}")
-    conn.execute("SELECT set_config('app.tenant_id', %s, true)", ("" if user_id is None else str(user_id),))
+    bc.name_tenant(conn, user_id)  # as the contract does: it reaches the workers of a Citus cluster too
     yield
     if role:
         conn.execute("RESET ROLE")

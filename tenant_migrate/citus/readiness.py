@@ -42,7 +42,7 @@ class Obstacle:
 
     @property
     def text(self) -> str:
-        shown = f"{self.definition}: " if self.definition and self.kind not in ("trigger", "narrow_key") else ""
+        shown = f"{self.definition}: " if self.definition and self.kind != "trigger" else ""
         return f"{shown}{self.detail} (Citus: \"{self.citus_error}\")"
 
     def line(self) -> str:

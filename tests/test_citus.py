@@ -1,0 +1,237 @@
+"""Phase 9 (09_distribute) and the tenant commands on a real Citus cluster: a coordinator and two workers, each a
+private server of the PostgreSQL that Citus is installed into (tenant_migrate/citus/cluster.py).
+
+One cluster and one distribution for the module: the legacy demo database migrated through phases 1-8 on the
+coordinator, then `migrate --to 9` through the flow (backup, apply, validation, gate, the acceptance checklist on the
+cluster), the checks on the distributed tables, a tenant isolated and moved beside a live writer, and the rollback to
+phase 8. The tests run in file order and each builds on the state the earlier ones left.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import psycopg
+import pytest
+from conftest import TEST_SCALE
+from typer.testing import CliRunner
+
+from cli.main import app
+from flows.migrate import migrate
+from flows.rollback import rollback
+from tenant_migrate import demo, fingerprint, ledger, runner
+from tenant_migrate.citus import cluster, tenants
+from tenant_migrate.db import connection, scalar
+from tenant_migrate.errors import MigrationError
+
+
+def _why_not_here() -> str | None:
+    """The cluster tests run once per `make test`: in the pass whose private servers are the PostgreSQL that Citus
+    is installed into (.ci/run's PostgreSQL 15 pass), and only where Citus is installed."""
+    if reason := cluster.unavailable():
+        return reason
+    chosen = os.environ.get("TENANT_MIGRATE_PG_BIN")
+    if not chosen or Path(chosen).resolve() != cluster.CITUS_BIN.resolve():
+        return (f"the Citus cluster tests run in the pass against the PostgreSQL Citus is installed into: "
+                f"TENANT_MIGRATE_PG_BIN={cluster.CITUS_BIN} make test")
+    return None
+
+
+pytestmark = [pytest.mark.citus, pytest.mark.slow, pytest.mark.flow,
+              pytest.mark.skipif(_why_not_here() is not None, reason=_why_not_here() or ""),
+              pytest.mark.usefixtures("prefect_harness")]
+
+APP_ROLE, LEGACY_ROLE = "citus_test_app", "citus_test_legacy"  # the app's login roles (cluster-wide, private cluster)
+
+
+@pytest.fixture(scope="module")
+def citus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """The cluster, its database migrated through phase 8 on the coordinator (local tables), the app's roles."""
+    nodes = cluster.start(tmp_path_factory.mktemp("citus"))
+    try:
+        dsn = cluster.create_database(nodes, "tm_citus")
+        demo.load(dsn, TEST_SCALE)
+        runner.migrate(dsn, to=8)
+        with connection(dsn) as conn:  # Citus creates them on the workers too: its sessions there log in as them
+            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN IN ROLE tenant_app")
+            conn.execute(f"CREATE ROLE {LEGACY_ROLE} LOGIN IN ROLE tenant_legacy")
+        yield SimpleNamespace(nodes=nodes, dsn=dsn, facts={})
+    finally:
+        cluster.stop(nodes)
+
+
+def as_role(dsn: str, role: str) -> str:
+    return psycopg.conninfo.make_conninfo(dsn, user=role)
+
+
+def catalog(dsn: str) -> list[tuple]:
+    with connection(dsn) as conn:
+        return conn.execute("SELECT kind, table_name, name, detail FROM tenant_migrate.catalog_objects "
+                            "ORDER BY 1, 2, 3").fetchall()
+
+
+def tenant_counts(dsn: str) -> dict[str, int]:
+    with connection(dsn) as conn:
+        tables = [r[0] for r in conn.execute("SELECT table_name FROM tenant_migrate.tenant_tables ORDER BY 1")]
+        return {t: scalar(conn, psycopg.sql.SQL("SELECT count(*) FROM public.{}").format(psycopg.sql.Identifier(t)))
+                for t in tables}
+
+
+def test_check_says_what_citus_would_refuse_on_a_plain_server_and_refuses_it_on_the_coordinator(citus, legacy_db):
+    runner.migrate(legacy_db)  # the session's plain server: what stands between it and Citus, as information
+    for dsn in (legacy_db, citus.dsn):
+        with connection(dsn) as conn:
+            conn.execute("ALTER TABLE contacts ADD CONSTRAINT contacts_name_key UNIQUE (name)")
+    plain = CliRunner().invoke(app, ["check", "--dsn", legacy_db, "--no-app-statements"])
+    assert 0 == plain.exit_code, plain.output
+    lines = [line.strip() for line in plain.output.splitlines() if line.strip().startswith("CITUS")]
+    assert "what stands between this database and Citus" in lines[0]
+    assert any("REFUSE  unique key contacts.contacts_name_key" in line and "Distributed relations cannot have UNIQUE"
+               in line for line in lines), lines
+    assert any("NOTE    primary key contacts.contacts_pkey" in line and "PRIMARY KEY (user_id, id) replaces it" in line
+               for line in lines), lines
+
+    before = catalog(citus.dsn)
+    refused = CliRunner().invoke(app, ["check", "--dsn", citus.dsn, "--to", "9", "--no-app-statements"])
+    assert 1 == refused.exit_code, refused.output
+    assert any(line.strip().startswith("REFUSE  phase 9 unique key contacts.contacts_name_key")
+               for line in refused.output.splitlines()), refused.output
+    assert any("NOTE    phase 9 global key users.users_email_key" in line and "users_email_owner" in line
+               for line in refused.output.splitlines()), refused.output
+    with pytest.raises(MigrationError, match="check: phase 9 unique key contacts.contacts_name_key"):
+        runner.apply_phase(citus.dsn, 9)
+    assert before == catalog(citus.dsn)  # refused before any change
+    with connection(citus.dsn) as conn:
+        conn.execute("ALTER TABLE contacts DROP CONSTRAINT contacts_name_key")
+        assert 9 not in ledger.latest_runs(conn)
+
+
+@pytest.fixture(scope="module")
+def distributed(citus, tmp_path_factory) -> SimpleNamespace:
+    """`migrate --to 9` through the flow, auto-approved, on the database of phase 8; what it was before."""
+    citus.facts.update(catalog=catalog(citus.dsn), counts=tenant_counts(citus.dsn),
+                       fingerprint=fingerprint.take(citus.dsn))
+    started = time.monotonic()
+    state = migrate(database=citus.dsn, to=9, approval="auto", backup_dir=str(tmp_path_factory.mktemp("backups")),
+                    acceptance_load_seconds=1, return_state=True)
+    citus.facts.update(state=state, seconds=time.monotonic() - started)
+    return citus
+
+
+def test_migrate_to_9_distributes_every_tenant_table_colocated_with_users_and_keeps_every_row(distributed):
+    state = distributed.facts["state"]
+    assert state.is_completed(), state.message  # the acceptance checklist passed on the cluster too
+    row = next(r for r in state.result() if r["phase"] == 9)
+    assert ("applied", "auto") == (row["status"], row["decision"]) and row["backup"] != "-"
+    with connection(distributed.dsn) as conn:
+        run = ledger.latest_runs(conn)[9]
+        assert run["backup_sha256"] and run["validation"]["success"]
+        tables = dict(conn.execute(
+            "SELECT t.table_name, c.citus_table_type || ':' || c.distribution_column || ':' || "
+            "(c.colocation_id = (SELECT colocation_id FROM citus_tables WHERE table_name = 'public.users'::regclass)"
+            ")::text FROM tenant_migrate.tenant_tables AS t "
+            "LEFT JOIN citus_tables AS c ON c.table_name = format('public.%I', t.table_name)::regclass").fetchall())
+    owners = {t for t in tables if t.endswith("_owner")}
+    assert {"users_email_owner", "chatbots_whatsapp_phone_number_owner", "orders_order_number_owner",
+            "api_keys_api_key_hash_owner"} == owners
+    assert {t: "reference:<none>:false" for t in owners} == {t: tables[t] for t in owners}
+    assert {t: f"distributed:{'id' if t == 'users' else 'user_id'}:true" for t in tables if t not in owners} == \
+        {t: v for t, v in tables.items() if t not in owners}
+    assert distributed.facts["counts"] == {t: n for t, n in tenant_counts(distributed.dsn).items() if t not in owners}
+    assert [] == fingerprint.differences(distributed.facts["fingerprint"],
+                                         fingerprint.take(distributed.dsn, distributed.facts["fingerprint"].columns))
+
+
+def test_a_tenants_lookup_by_phone_number_is_routed_to_one_shard(distributed):
+    with connection(distributed.dsn) as conn:
+        phone = scalar(conn, "SELECT phone_number FROM contacts WHERE user_id = 1 LIMIT 1")
+        plan = "\n".join(r[0] for r in conn.execute(
+            "EXPLAIN SELECT id, thread_id FROM contacts WHERE phone_number = %s AND user_id = %s", (phone, 1)))
+    assert "Task Count: 1" in plan, plan
+
+
+class Writer:
+    """The legacy backend writing tenant 1's messages through the coordinator, as its own login role: every call's
+    latency, and the errors."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn, self.stop, self.calls = dsn, threading.Event(), []
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            contact = scalar(conn, "SELECT min(id) FROM contacts")
+            n = 0
+            while not self.stop.is_set():
+                n, started = n + 1, time.monotonic()
+                try:
+                    conn.execute("INSERT INTO messages (contact_id, message_id, direction, message_type, content_text, "
+                                 "status, sent_at) VALUES (%s, %s, 'incoming', 'text', 'hi', 'delivered', now())",
+                                 (contact, f"citus-writer-{n}"))
+                    self.calls.append((started, time.monotonic() - started, None))
+                except psycopg.Error as exc:
+                    self.calls.append((started, time.monotonic() - started, str(exc)))
+                time.sleep(0.01)
+
+    def __enter__(self) -> Writer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def test_a_big_tenant_gets_shards_of_its_own_then_moves_to_the_other_worker_with_the_guard_watching(distributed):
+    dsn = distributed.dsn
+    with connection(dsn) as conn:
+        before = tenants.placement(conn, 1)
+    with Writer(as_role(dsn, LEGACY_ROLE)) as writer:
+        isolated = tenants.isolate(dsn, 1)
+        other = next(node for node in map(node_name, distributed.nodes.workers) if node != before.node)
+        moved = tenants.move(dsn, 1, other)
+    assert not before.alone and isolated["changed"] and isolated["after"]["hash_values"] == 1
+    assert isolated["after"]["node"] == before.node and moved["after"]["node"] == other
+    assert moved["after"]["shard_id"] == isolated["after"]["shard_id"]
+    for outcome in (isolated, moved):  # the guard watched the coordinator the whole time, and saw no app wait long
+        guard = outcome["guard"]
+        assert guard["whole_phase"] and guard["samples"] > 0 and [] == guard["cancels"], guard
+    assert [] == [c for c in writer.calls if c[2]], writer.calls[:3]
+    assert len(writer.calls) > 50 and max(c[1] for c in writer.calls) < 5.0
+    written = len(writer.calls)
+    with connection(dsn) as conn:
+        assert written == scalar(conn, "SELECT count(*) FROM messages WHERE user_id = 1 AND message_id LIKE "
+                                       "'citus-writer-%%'")
+    distributed.facts["counts"]["messages"] += written
+    for command in (["tenant", "where", "--tenant", "1"], ["tenant", "isolate", "--tenant", "1"]):
+        result = CliRunner().invoke(app, [*command, "--dsn", dsn])
+        assert 0 == result.exit_code and f"on {other} (its own" in result.output, result.output
+    assert "nothing to do" in result.output
+    result = CliRunner().invoke(app, ["tenant", "move", "--tenant", "1", "--to", "127.0.0.1:1", "--dsn", dsn])
+    assert 1 == result.exit_code and "127.0.0.1:1: not an active worker of this cluster" in result.output
+
+
+def node_name(dsn: str) -> str:
+    with connection(dsn) as conn:
+        return f"{conn.info.host}:{conn.info.port}"
+
+
+def test_rollback_to_8_gives_back_local_tables_with_the_same_rows_and_catalog(distributed, tmp_path):
+    dsn = distributed.dsn
+    taken = fingerprint.take(dsn, distributed.facts["fingerprint"].columns)
+    state = rollback(database=dsn, to=8, approval="auto", backup_dir=str(tmp_path), return_state=True)
+    assert state.is_completed(), state.message
+    assert [(9, True)] == [(r["phase"], r["previous phase valid"]) for r in state.result()]
+    with connection(dsn) as conn:
+        assert 0 == scalar(conn, "SELECT count(*) FROM pg_dist_partition")
+        assert {8} == {n for n in ledger.applied_phases(conn) if n > 7}
+    assert distributed.facts["counts"] == tenant_counts(dsn)
+    assert [] == fingerprint.differences(taken, fingerprint.take(dsn, taken.columns))
+    reparsed = {(k, t, n) for k, t, n, d in catalog(dsn) if d.startswith("CHECK")}  # the same CHECK, written anew
+    assert [r for r in distributed.facts["catalog"] if r[:3] not in reparsed] == \
+        [r for r in catalog(dsn) if r[:3] not in reparsed]
