@@ -46,8 +46,9 @@ def isolate_command(
     max_pause_s: MaxPauseOption = Budgets.max_pause_s,
     as_json: JsonOption = False,
 ) -> None:
-    """Give the tenant shards of its own (isolate_tenant_to_new_shard, every colocated table), on the worker it is on,
-    online; then `tenant move` can take them elsewhere."""
+    """Give the tenant shards of its own (isolate_tenant_to_new_shard, every colocated table), on the worker it is on;
+    then `tenant move` can take them elsewhere. Writes to its shards wait for the split: the guard cancels it (and
+    retries) when an app session waits longer than --lock-wait-budget-ms, so set that to the stall you accept."""
     budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
                       ceiling=budget_ceiling, max_pause_s=max_pause_s)
     show_logs()
@@ -65,8 +66,8 @@ def move_command(
     max_pause_s: MaxPauseOption = Budgets.max_pause_s,
     as_json: JsonOption = False,
 ) -> None:
-    """Move the shards that hold the tenant (with every colocated table's) to another worker, online
-    (citus_move_shard_placement)."""
+    """Move the shards that hold the tenant (with every colocated table's) to another worker
+    (citus_move_shard_placement). Writes to them wait for the copy: --lock-wait-budget-ms is the stall you accept."""
     budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
                       ceiling=budget_ceiling, max_pause_s=max_pause_s)
     show_logs()

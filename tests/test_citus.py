@@ -10,6 +10,8 @@ phase 8. The tests run in file order and each builds on the state the earlier on
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ import pytest
 from conftest import TEST_SCALE
 from typer.testing import CliRunner
 
+import backend_contract as bc
 from cli.main import app
 from flows.migrate import migrate
 from flows.rollback import rollback
@@ -28,6 +31,7 @@ from tenant_migrate import demo, fingerprint, ledger, runner
 from tenant_migrate.citus import cluster, tenants
 from tenant_migrate.db import connection, scalar
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.guard import Budgets
 
 
 def _why_not_here() -> str | None:
@@ -50,9 +54,12 @@ APP_ROLE, LEGACY_ROLE = "citus_test_app", "citus_test_legacy"  # the app's login
 
 
 @pytest.fixture(scope="module")
-def citus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """The cluster, its database migrated through phase 8 on the coordinator (local tables), the app's roles."""
-    nodes = cluster.start(tmp_path_factory.mktemp("citus"))
+def citus() -> Iterator[SimpleNamespace]:
+    """The cluster, its database migrated through phase 8 on the coordinator (local tables), the app's roles. Its
+    data directories are not under pytest's base folder, which another pytest session of this machine's user
+    closes to other users (the servers' OS user reads them by absolute path)."""
+    base = Path(tempfile.mkdtemp(prefix="tm-test-citus-"))
+    nodes = cluster.start(base)
     try:
         dsn = cluster.create_database(nodes, "tm_citus")
         demo.load(dsn, TEST_SCALE)
@@ -63,6 +70,7 @@ def citus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]
         yield SimpleNamespace(nodes=nodes, dsn=dsn, facts={})
     finally:
         cluster.stop(nodes)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def as_role(dsn: str, role: str) -> str:
@@ -155,6 +163,31 @@ def test_a_tenants_lookup_by_phone_number_is_routed_to_one_shard(distributed):
     assert "Task Count: 1" in plan, plan
 
 
+def test_two_tenants_through_the_backend_contract_on_the_cluster_see_only_their_own_rows(distributed):
+    dsn = distributed.dsn
+    with connection(dsn) as owner:
+        b_user, b_bot = bc.create_tenant(owner, "citus-tenant-b@example.invalid")
+        phone = scalar(owner, "SELECT phone_number FROM contacts WHERE user_id = 1 LIMIT 1")
+        with pytest.raises(psycopg.errors.UniqueViolation):  # its email is taken: users_email_owner says so
+            bc.create_tenant(owner, "citus-tenant-b@example.invalid")
+    with psycopg.connect(as_role(dsn, APP_ROLE)) as app_conn:
+        mine = bc.get_or_create_contact(app_conn, phone, "b's customer", user_id=b_user, chatbot_id=b_bot)
+        bc.log_message(app_conn, mine.id, "incoming", "hello b", user_id=b_user, chatbot_id=b_bot)
+        admins = bc.get_or_create_contact(app_conn, phone)
+        assert mine.created and not admins.created and mine.id != admins.id
+        for tenant, count in ((b_user, 1), (1, distributed.facts["counts"]["contacts"])):
+            with app_conn.transaction():
+                bc.name_tenant(app_conn, tenant)
+                seen = app_conn.execute("SELECT count(*), count(*) FILTER (WHERE user_id <> %s) FROM contacts",
+                                        (tenant,)).fetchone()
+            assert (count, 0) == seen, tenant  # every shard confines the tenant: none of the other's rows
+        with app_conn.transaction():  # set_config does not reach the workers: the role sees nothing there
+            app_conn.execute("SELECT set_config('app.tenant_id', '1', true)")
+            assert 0 == scalar(app_conn, "SELECT count(*) FROM contacts")
+    with psycopg.connect(as_role(dsn, LEGACY_ROLE)) as legacy:  # the legacy backend: tenant 1's rows only
+        assert admins.id == bc.get_or_create_contact(legacy, phone).id
+
+
 class Writer:
     """The legacy backend writing tenant 1's messages through the coordinator, as its own login role: every call's
     latency, and the errors."""
@@ -191,23 +224,25 @@ def test_a_big_tenant_gets_shards_of_its_own_then_moves_to_the_other_worker_with
     dsn = distributed.dsn
     with connection(dsn) as conn:
         before = tenants.placement(conn, 1)
+    budgets = Budgets(lock_wait_ms=60_000)  # the writes to the moved shards wait for the copy: allowed here
     with Writer(as_role(dsn, LEGACY_ROLE)) as writer:
-        isolated = tenants.isolate(dsn, 1)
+        isolated = tenants.isolate(dsn, 1, budgets)
         other = next(node for node in map(node_name, distributed.nodes.workers) if node != before.node)
-        moved = tenants.move(dsn, 1, other)
+        moved = tenants.move(dsn, 1, other, budgets)
     assert not before.alone and isolated["changed"] and isolated["after"]["hash_values"] == 1
     assert isolated["after"]["node"] == before.node and moved["after"]["node"] == other
     assert moved["after"]["shard_id"] == isolated["after"]["shard_id"]
-    for outcome in (isolated, moved):  # the guard watched the coordinator the whole time, and saw no app wait long
+    for outcome in (isolated, moved):  # the guard watched the coordinator the whole time and saw the writer wait
         guard = outcome["guard"]
-        assert guard["whole_phase"] and guard["samples"] > 0 and [] == guard["cancels"], guard
-    assert [] == [c for c in writer.calls if c[2]], writer.calls[:3]
-    assert len(writer.calls) > 50 and max(c[1] for c in writer.calls) < 5.0
-    written = len(writer.calls)
+        assert guard["whole_phase"] and guard["waits_seen"] > 0 and [] == guard["cancels"], guard
+    # a write caught at the moment Citus switches the shards over may fail once (the app retries it); no other
+    unexpected = [c[2] for c in writer.calls if c[2] and "shard for the given value does not exist" not in c[2]]
+    assert [] == unexpected and len([c for c in writer.calls if c[2]]) <= 2, writer.calls
+    written = len([c for c in writer.calls if not c[2]])
+    assert written > 20
     with connection(dsn) as conn:
         assert written == scalar(conn, "SELECT count(*) FROM messages WHERE user_id = 1 AND message_id LIKE "
-                                       "'citus-writer-%%'")
-    distributed.facts["counts"]["messages"] += written
+                                       "'citus-writer-%'")
     for command in (["tenant", "where", "--tenant", "1"], ["tenant", "isolate", "--tenant", "1"]):
         result = CliRunner().invoke(app, [*command, "--dsn", dsn])
         assert 0 == result.exit_code and f"on {other} (its own" in result.output, result.output
@@ -223,14 +258,14 @@ def node_name(dsn: str) -> str:
 
 def test_rollback_to_8_gives_back_local_tables_with_the_same_rows_and_catalog(distributed, tmp_path):
     dsn = distributed.dsn
-    taken = fingerprint.take(dsn, distributed.facts["fingerprint"].columns)
+    taken, counts = fingerprint.take(dsn, distributed.facts["fingerprint"].columns), tenant_counts(dsn)
     state = rollback(database=dsn, to=8, approval="auto", backup_dir=str(tmp_path), return_state=True)
     assert state.is_completed(), state.message
     assert [(9, True)] == [(r["phase"], r["previous phase valid"]) for r in state.result()]
     with connection(dsn) as conn:
         assert 0 == scalar(conn, "SELECT count(*) FROM pg_dist_partition")
         assert {8} == {n for n in ledger.applied_phases(conn) if n > 7}
-    assert distributed.facts["counts"] == tenant_counts(dsn)
+    assert {t: n for t, n in counts.items() if not t.endswith("_owner")} == tenant_counts(dsn)
     assert [] == fingerprint.differences(taken, fingerprint.take(dsn, taken.columns))
     reparsed = {(k, t, n) for k, t, n, d in catalog(dsn) if d.startswith("CHECK")}  # the same CHECK, written anew
     assert [r for r in distributed.facts["catalog"] if r[:3] not in reparsed] == \

@@ -1,15 +1,20 @@
 """A big tenant on its own: its rows moved into shards of their own, then those shards moved to another worker,
-online, with the guard watching.
+with the guard watching.
 
 `isolate` runs Citus's isolate_tenant_to_new_shard on users with CASCADE: every colocated table's shard that holds
 the tenant is split in three, the middle one holding that tenant's rows alone, on the same node. `move` runs
 citus_move_shard_placement for the shard of users that holds the tenant (its colocated shards go with it). Both copy
-by logical replication (shard_transfer_mode auto): reads and writes go on during the copy and wait a moment at the
-end while Citus switches the shards over. Each runs under the migration lock (one thing at a time: never beside a
-phase), as the work session the guard watches: an app session that waits on it longer than the lock-wait budget
-gets the operation cancelled out of its way and retried later, a standby over its lag budget pauses it before it
-starts, and the ceiling stops it. Citus drops what a cancelled operation left (pg_dist_cleanup); what is left of
-the old shards is dropped at the end.
+with shard_transfer_mode 'block_writes': reads go on, and writes to the shards being copied (the tenant, and the
+tenants that share its shards) wait until the copy is done. Not the online way (logical replication): on PostgreSQL
+15 the subscription Citus creates may not write a table whose row-level security is FORCEd (phase 8's tables) once
+the app writes during the copy ("cannot replicate into relation with row-level security enabled"), and Citus then
+waits for it forever.
+
+Each runs under the migration lock (one thing at a time: never beside a phase), as the work session the guard
+watches: an app session that waits on it longer than the lock-wait budget gets it cancelled out of its way and
+retried later (so the budget is the longest write stall allowed: raise it to the copy time you accept), a standby
+over its lag budget pauses it before it starts, and the ceiling stops it. Citus drops what a cancelled operation
+left (pg_dist_cleanup); what is left of the old shards is dropped at the end.
 """
 
 from __future__ import annotations
@@ -107,7 +112,7 @@ def _finish(dsn: str) -> None:
 
 def isolate(dsn: str, tenant: int, budgets: Budgets | None = None,
             notify: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Give the tenant shards of its own, on the node it is on now."""
+    """Give the tenant shards of its own, on the node it is on now (writes to its shards wait for the split)."""
     with migration_lock(dsn, "isolate a tenant of") as lock_conn:
         before = placement(lock_conn, tenant)
         if before.alone:
@@ -116,7 +121,7 @@ def isolate(dsn: str, tenant: int, budgets: Budgets | None = None,
         started = time.monotonic()
         figures = _guarded(dsn, f"isolate tenant {tenant}",
                               "SELECT isolate_tenant_to_new_shard('public.users', %s, 'CASCADE', "
-                              "shard_transfer_mode => 'auto')", (tenant,), budgets or Budgets(), notify)
+                              "shard_transfer_mode => 'block_writes')", (tenant,), budgets or Budgets(), notify)
         _finish(dsn)
         after = placement(lock_conn, tenant)
     return {"tenant": tenant, "changed": True, "before": asdict(before), "after": asdict(after), "guard": figures,
@@ -125,7 +130,8 @@ def isolate(dsn: str, tenant: int, budgets: Budgets | None = None,
 
 def move(dsn: str, tenant: int, to: str, budgets: Budgets | None = None,
          notify: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Move the shards that hold the tenant (and whoever shares them) to the worker `to` (host:port)."""
+    """Move the shards that hold the tenant (and whoever shares them) to the worker `to` (host:port); writes to them
+    wait for the copy."""
     host, port = _node(to)
     with migration_lock(dsn, "move a tenant's shards on") as lock_conn:
         before = placement(lock_conn, tenant)
@@ -138,7 +144,7 @@ def move(dsn: str, tenant: int, to: str, budgets: Budgets | None = None,
         started = time.monotonic()
         source_host, source_port = _node(before.node)
         figures = _guarded(dsn, f"move shard {before.shard_id} of tenant {tenant} to {to}",
-                              "SELECT citus_move_shard_placement(%s, %s, %s, %s, %s, shard_transfer_mode => 'auto')",
+                              "SELECT citus_move_shard_placement(%s, %s, %s, %s, %s, shard_transfer_mode => 'block_writes')",
                               (before.shard_id, source_host, source_port, host, port), budgets or Budgets(), notify)
         _finish(dsn)
         after = placement(lock_conn, tenant)
