@@ -144,7 +144,8 @@ def move(dsn: str, tenant: int, to: str, budgets: Budgets | None = None,
         started = time.monotonic()
         source_host, source_port = _node(before.node)
         figures = _guarded(dsn, f"move shard {before.shard_id} of tenant {tenant} to {to}",
-                              "SELECT citus_move_shard_placement(%s, %s, %s, %s, %s, shard_transfer_mode => 'block_writes')",
+                              "SELECT citus_move_shard_placement(%s, %s, %s, %s, %s, "
+                              "shard_transfer_mode => 'block_writes')",
                               (before.shard_id, source_host, source_port, host, port), budgets or Budgets(), notify)
         _finish(dsn)
         after = placement(lock_conn, tenant)
