@@ -18,6 +18,10 @@ HEADER = re.compile(r"^--\s*(mode|table|backfill|rows):\s*(.+?)\s*$", re.MULTILI
 
 # What each kind of statement locks, for `tenant-migrate plan` (first match wins).
 LOCKS = [
+    (r"create_distributed_table\(", "EXCLUSIVE on every table it distributes, until the commit: reads go on, writes "
+                                    "wait while the rows are copied to the workers"),
+    (r"undistribute_table\(", "every Citus table rebuilt on the coordinator: writes wait while the rows come back, "
+                              "reads too while each table is swapped"),
     (r"INDEX\s+CONCURRENTLY", "SHARE UPDATE EXCLUSIVE: reads and writes continue"),
     (r"VALIDATE\s+CONSTRAINT", "SHARE UPDATE EXCLUSIVE (+ ROW SHARE on the referenced table): writes continue"),
     (r"NOT\s+VALID", "ACCESS EXCLUSIVE, brief: no scan"),
