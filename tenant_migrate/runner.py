@@ -26,7 +26,7 @@ from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.guard import store
 from tenant_migrate.lock import LockLost, lock_guard, lock_holder, migration_lock
 from tenant_migrate.paths import read_sql
-from tenant_migrate.plan import BACKFILLS, Phase, load_plan, phase
+from tenant_migrate.plan import BACKFILLS, Phase, default_target, load_plan, phase
 from tenant_migrate.pooler import require_session
 from tenant_migrate.steps import Run, Settings, run_step, work_session
 
@@ -195,9 +195,10 @@ def _forecast_start(run: Run, target: Phase, way: str) -> forecast.Forecast | No
 
 
 def pending_phases(conn: psycopg.Connection, to: int | None) -> list[Phase]:
-    """The phases to apply to reach `to` (default: the last), in order; refuses a gap in what is applied."""
+    """The phases to apply to reach `to` (default: the last that every server takes), in order; refuses a gap in
+    what is applied."""
     plan = load_plan()
-    to = len(plan) if to is None else phase(to).number
+    to = default_target() if to is None else phase(to).number
     applied = ledger.applied_phases(conn)
     gaps = [n for n in applied if any(m not in applied for m in range(1, n))]
     if gaps:
@@ -306,7 +307,7 @@ def migrate(dsn: str, to: int | None = None, settings: Settings | None = None) -
     with migration_lock(dsn) as lock_conn:
         pending = pending_phases(lock_conn, to)
         if not pending:
-            log.info("nothing to apply: phases up to %s are applied", to or len(load_plan()))
+            log.info("nothing to apply: phases up to %s are applied", to or default_target())
         check_plan(lock_conn, pending, settings)
         return [apply_phase(dsn, p.number, settings, lock_conn) for p in pending]
 
@@ -350,6 +351,8 @@ def status(dsn: str) -> list[dict[str, Any]]:
                 "session ends")
         elif run and run["error"]:
             explanation = run["error"]
+        elif run is None and p.requires:
+            explanation = f"applied only when asked for (migrate --to {p.number}), on a {p.requires} server"
         rows.append({"phase": p.number, "name": p.name, "state": state,
                      "started_at": run and run["started_at"], "duration_s": run and run["duration_s"],
                      "backup": run and run["backup_path"], "decision": run and run["decision"],

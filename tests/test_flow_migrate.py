@@ -21,7 +21,7 @@ from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection, fingerprint
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import PROJECT_ROOT
-from tenant_migrate.plan import load_plan
+from tenant_migrate.plan import default_target
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -31,7 +31,7 @@ def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
                     return_state=True)
     assert state.is_completed(), state.message
     summary = state.result()
-    assert list(range(1, len(load_plan()) + 1)) == [row["phase"] for row in summary]
+    assert list(range(1, default_target() + 1)) == [row["phase"] for row in summary]
     assert {"auto"} == {row["decision"] for row in summary}
     with connection(legacy_db) as conn:
         runs = ledger.latest_runs(conn)

@@ -202,7 +202,7 @@ def test_tenant_legacy_is_tenant_1_whatever_it_sets(migrated):
 def test_compliance_with_a_database_sharded_by_user_id(migrated):
     """What a distributed PostgreSQL (Citus) needs of a table distributed by user_id: every foreign key between
     distributed tables and every unique key includes user_id. Left: the primary keys (id alone), and the unique
-    keys that are global on purpose (docs/sharding-by-tenant.md)."""
+    keys that are global on purpose: phase 9 replaces exactly these (docs/scale-out.md)."""
     dsn, _, _ = migrated
     with connection(dsn) as conn:
         distributed = {r[0] for r in conn.execute("SELECT table_name FROM tenant_migrate.tenant_tables")} - {"users"}

@@ -11,9 +11,9 @@ from cli.main import app
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection, fingerprint, row_counts
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.plan import load_plan
+from tenant_migrate.plan import default_target, load_plan
 
-LAST = len(load_plan())
+LAST = default_target()  # where migrate stops unless told (phase 9 is Citus only)
 
 
 def state(dsn: str) -> tuple:
@@ -26,7 +26,7 @@ def test_migrate_applies_every_phase_once_and_a_rerun_skips_them(legacy_db):
     assert list(range(1, LAST + 1)) == [o.phase for o in outcomes]
     assert {"applied"} == {o.status for o in outcomes}
     assert [] == runner.migrate(legacy_db)
-    assert all("applied" == row["state"] for row in runner.status(legacy_db))
+    assert all("applied" == row["state"] for row in runner.status(legacy_db) if row["phase"] <= LAST)
 
 
 def test_rollback_to_zero_returns_the_legacy_schema_and_data(legacy_db):
@@ -35,7 +35,7 @@ def test_rollback_to_zero_returns_the_legacy_schema_and_data(legacy_db):
     outcomes = runner.rollback(legacy_db, 0)
     assert list(range(LAST, 0, -1)) == [o.phase for o in outcomes]
     assert before == state(legacy_db)[:2]
-    assert all("rolled back" == row["state"] for row in runner.status(legacy_db))
+    assert all("rolled back" == row["state"] for row in runner.status(legacy_db) if row["phase"] <= LAST)
 
 
 def test_a_phase_out_of_order_is_refused_and_changes_nothing(legacy_db):
@@ -180,7 +180,8 @@ def test_cli_migrate_status_rollback(legacy_db):
     assert 0 == result.exit_code, result.output
     assert " created" not in cli.invoke(app, ["status", "--dsn", legacy_db]).output  # all of it undone
     result = cli.invoke(app, ["migrate", "--dsn", legacy_db, "--to", "99", "--approval", "auto"])
-    assert (1, f"error: there is no phase 99: the plan has phases 1 to {LAST}\n") == (result.exit_code, result.output)
+    expected = f"error: there is no phase 99: the plan has phases 1 to {len(load_plan())}\n"
+    assert (1, expected) == (result.exit_code, result.output)
 
 
 def test_manual_approval_without_a_prefect_server_is_a_clear_error(legacy_db, monkeypatch):

@@ -24,7 +24,7 @@ from tenant_migrate import demo, fingerprint, ownership, runner
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.plan import load_plan
+from tenant_migrate.plan import default_target, load_plan
 from tenant_migrate.validation.checkpoints import validate_phase
 
 ZOO = Path(__file__).parent / "zoo"
@@ -170,7 +170,7 @@ def test_a_variant_migrates_and_rolls_back_leaving_the_app_as_it_was(zoo_db: str
     assert sorted(zoo.adopts) == sorted(adopted)
     shape, before = catalog(zoo_db), fingerprint.take(zoo_db)
 
-    for target in load_plan():
+    for target in load_plan()[:default_target()]:  # phase 9 is Citus only
         if zoo.app_writes and zoo.app_writes[0] == target.number:
             refused_before(zoo_db, zoo, target.number, settings)
         runner.migrate(zoo_db, to=target.number, settings=settings)

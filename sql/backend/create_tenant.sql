@@ -1,7 +1,9 @@
--- A new tenant through the normal path: ids from the sequences, a free subscription, a first chatbot.
+-- A new tenant through the normal path: ids from the sequences (the user's claimed already on a cluster), a free
+-- subscription, a first chatbot.
 WITH new_user AS (
-    INSERT INTO public.users (email, full_name, company_name, is_active)
-    VALUES (%(email)s, %(full_name)s, %(company_name)s, true)
+    INSERT INTO public.users (id, email, full_name, company_name, is_active)
+    VALUES (coalesce(%(user_id)s, nextval(pg_get_serial_sequence('public.users', 'id'))), %(email)s, %(full_name)s,
+            %(company_name)s, true)
     RETURNING id
 ),
 subscription AS (

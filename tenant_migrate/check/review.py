@@ -11,6 +11,7 @@ import psycopg
 from tenant_migrate import ledger, ownership
 from tenant_migrate.check import data, environment, soft_references
 from tenant_migrate.check.objects import Finding, review_phase
+from tenant_migrate.citus import readiness
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Phase
@@ -35,6 +36,8 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str, keep: tuple[
     findings += environment.triggers(conn, numbers, way)
     findings += environment.references(conn, numbers, cat)
     findings += environment.views(conn, numbers)
+    if readiness.PHASE in numbers:
+        findings += readiness.findings(conn)
     for target in phases:
         findings += review_phase(target, cat, unsafe)
     findings += soft_references.kept_uniques(conn, numbers, keep, cat)

@@ -4,5 +4,5 @@ INSERT INTO public.messages (
 SELECT c.id, %(message_id)s, %(direction)s, %(message_type)s, %(content_text)s, %(status)s, %(metadata)s,
        %(user_id)s, %(chatbot_id)s
 FROM public.contacts AS c
-WHERE c.id = %(contact_id)s AND coalesce(c.user_id, 1) = %(user_id)s
+WHERE c.id = %(contact_id)s AND (c.user_id = %(user_id)s OR (%(unfilled)s AND c.user_id IS NULL AND %(user_id)s = 1))
 RETURNING id

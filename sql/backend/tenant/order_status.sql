@@ -1,1 +1,1 @@
-SELECT status FROM public.orders WHERE id = %(order_id)s AND coalesce(user_id, 1) = %(user_id)s
+SELECT status FROM public.orders WHERE id = %(order_id)s AND (user_id = %(user_id)s OR (%(unfilled)s AND user_id IS NULL AND %(user_id)s = 1))

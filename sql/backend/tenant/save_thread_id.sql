@@ -1,3 +1,3 @@
 UPDATE public.contacts SET thread_id = %(thread_id)s, updated_at = now()
-WHERE id = %(contact_id)s AND coalesce(user_id, 1) = %(user_id)s
+WHERE id = %(contact_id)s AND (user_id = %(user_id)s OR (%(unfilled)s AND user_id IS NULL AND %(user_id)s = 1))
 RETURNING id

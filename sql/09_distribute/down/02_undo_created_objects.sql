@@ -1,0 +1,7 @@
+-- 09_distribute / down / 02_undo_created_objects
+-- Requires: 09_distribute / down / 01_undistribute (the tables are local again)
+-- mode: undo
+-- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
+-- statement (sql/ownership/undo_next.sql decides it): the references to the owner tables, the owner tables, the
+-- references rebuilt with NO ACTION, the keys with the tenant (their indexes go with them). Step 03 then gives back
+-- what they replaced.
