@@ -5,7 +5,9 @@
 -- read them and never write them (phase 8 grants SELECT only, and EXECUTE on this function). count_usage() adds a
 -- positive amount to one counter of today's row of the caller's tenant, creating the row if needed, and returns the
 -- new count. The caller's tenant is the one app_current_tenant() gives the caller: 1 for a role confined to
--- tenant_legacy (whatever it set), else the transaction's app.tenant_id. The caller is the session's role (the one
+-- tenant_legacy (whatever it set), else the tenant this transaction named with app_set_tenant (phase 8's
+-- app.tenant_id '<tenant>/<token>', read as app_current_tenant() reads it; a value of another transaction names
+-- none). The caller is the session's role (the one
 -- SET ROLE chose, else the login role): inside a SECURITY DEFINER function current_user is its owner.
 -- SECURITY DEFINER with a fixed search_path (pg_catalog, then pg_temp last) and every call schema-qualified, so
 -- that no object of anyone else's is found in its place. Run as the owner of usage_tracking (ours; the app's when
@@ -36,10 +38,12 @@ BEGIN
     tenant := CASE
         WHEN EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tenant_legacy')
              AND pg_catalog.pg_has_role(caller, 'tenant_legacy', 'USAGE') THEN 1
-        ELSE nullif(pg_catalog.current_setting('app.tenant_id', true), '')::bigint
+        ELSE (SELECT pg_catalog.split_part(s.named, '/', 1)::bigint
+              FROM (SELECT pg_catalog.current_setting('app.tenant_id', true) AS named) AS s
+              WHERE pg_catalog.split_part(s.named, '/', 2) OPERATOR(pg_catalog.=) public.app_tenant_token())
     END;
     IF tenant IS NULL THEN
-        RAISE EXCEPTION 'count_usage: no tenant in this transaction (set_config(''app.tenant_id'', ..., true))'
+        RAISE EXCEPTION 'count_usage: no tenant named in this transaction (SELECT public.app_set_tenant(<id>))'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     INSERT INTO public.usage_tracking AS u (user_id, tracking_date)
