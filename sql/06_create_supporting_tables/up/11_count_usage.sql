@@ -35,13 +35,17 @@ BEGIN
         RAISE EXCEPTION 'count_usage: the amount must be 1 or more, not %', amount
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    tenant := CASE
-        WHEN EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tenant_legacy')
-             AND pg_catalog.pg_has_role(caller, 'tenant_legacy', 'USAGE') THEN 1
-        ELSE (SELECT pg_catalog.split_part(s.named, '/', 1)::bigint
-              FROM (SELECT pg_catalog.current_setting('app.tenant_id', true) AS named) AS s
-              WHERE pg_catalog.split_part(s.named, '/', 2) OPERATOR(pg_catalog.=) public.app_tenant_token())
-    END;
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tenant_legacy')
+       AND pg_catalog.pg_has_role(caller, 'tenant_legacy', 'USAGE') THEN
+        tenant := 1;
+    ELSIF pg_catalog.to_regprocedure('public.app_tenant_token()') IS NULL THEN
+        -- before phase 8: no tenant role exists yet, and the owner names the tenant as it is
+        tenant := nullif(pg_catalog.current_setting('app.tenant_id', true), '')::bigint;
+    ELSE
+        tenant := (SELECT pg_catalog.split_part(s.named, '/', 1)::bigint
+                   FROM (SELECT pg_catalog.current_setting('app.tenant_id', true) AS named) AS s
+                   WHERE pg_catalog.split_part(s.named, '/', 2) OPERATOR(pg_catalog.=) public.app_tenant_token());
+    END IF;
     IF tenant IS NULL THEN
         RAISE EXCEPTION 'count_usage: no tenant named in this transaction (SELECT public.app_set_tenant(<id>))'
             USING ERRCODE = 'insufficient_privilege';
