@@ -33,7 +33,8 @@ def delta(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]])
 
 
 def flushed(work: psycopg.Connection) -> None:
-    """The session's counters are in pg_stat_user_tables once this returns (flushed before it goes idle)."""
+    """The session's counters are in pg_stat_user_tables once this returns (flushed before it goes idle; an idle
+    session otherwise keeps them up to 10 s)."""
     work.execute("SELECT pg_stat_force_next_flush()")
     work.execute("SELECT 1")
 
@@ -44,10 +45,12 @@ def per_step(monkeypatch: pytest.MonkeyPatch, dsn: str) -> dict[str, dict[str, t
     run_step = runner.run_step
 
     def counted(run: Run, step: Step) -> None:
-        flushed(run.work)
+        for conn in (run.work, run.lock_conn):  # the lock session read the rows too (the phase's checks)
+            flushed(conn)
         before = scans(dsn)
         run_step(run, step)
-        flushed(run.work)
+        for conn in (run.work, run.lock_conn):
+            flushed(conn)
         found[step.name] = delta(before, scans(dsn))
 
     monkeypatch.setattr(runner, "run_step", counted)

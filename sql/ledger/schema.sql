@@ -312,7 +312,7 @@ VALUES (1, 'contacts', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']),
        (9, 'campaign_subscribers', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']);
 
 -- Whether no row of the table can be without a tenant id: phase 4's check over its tenant ids
--- (<table>_tenant_not_null_check, sql/04_backfill_tenant_ids/up/06_add_not_null_checks.sql) is validated, or each
+-- (<table>_tenant_not_null_check, sql/04_backfill_tenant_ids/up/14_add_not_null_checks.sql) is validated, or each
 -- of them is NOT NULL already.
 -- Phase 4 skips a table's sweep when it is (its `skip if` header): the validation's scan has proved it.
 CREATE OR REPLACE FUNCTION tenant_migrate.tenant_ids_proven(relname text) RETURNS boolean

@@ -1,13 +1,13 @@
 -- 04_backfill_tenant_ids / up / 15_validate_not_null_checks
--- Requires: 04_backfill_tenant_ids / up / 06_add_not_null_checks (and the batched way's backfill, 07-11)
+-- Requires: 04_backfill_tenant_ids / up / 14_add_not_null_checks
 -- mode: generated
--- The one scan that proves a table has no row without a tenant: VALIDATE CONSTRAINT of step 06's check, under
+-- The one scan that proves a table has no row without a tenant: VALIDATE CONSTRAINT of step 14's check, under
 -- SHARE UPDATE EXCLUSIVE only (reads and writes continue), one table per transaction. Tried first, before any
 -- sweep: the instant way gave every row tenant 1 by its DEFAULT, so normally it passes, and then the table's sweep
 -- (steps 16-20) is skipped: one scan instead of a sweep plus a validation. A table that still holds a row written
 -- with an explicit NULL fails it (check_violation, caught here: the check stays NOT VALID and still refuses new
 -- NULLs); its sweep then gives those rows tenant 1 and step 21 validates. The batched way's backfill leaves no such
--- row (the check stopped new ones before it started), so this passes there too. A VALIDATE cannot pause mid-scan:
+-- row (only a writer's explicit NULL since would), so this passes there too. A VALIDATE cannot pause mid-scan:
 -- the guard paces between tables, not within one. Only checks not validated yet: idempotent.
 
 SELECT format('DO $validate$ BEGIN ALTER TABLE public.%I VALIDATE CONSTRAINT %I; '

@@ -1,8 +1,8 @@
--- 04_backfill_tenant_ids / up / 07_backfill_contacts
--- Requires: 04_backfill_tenant_ids / up / 01-06 (the defaults, then the checks)
+-- 04_backfill_tenant_ids / up / 09_backfill_campaigns
+-- Requires: 04_backfill_tenant_ids / up / 01-05 (the defaults)
 -- backfill: batched
 -- mode: batched
--- table: contacts
+-- table: campaigns
 -- rows: user_id IS NULL OR chatbot_id IS NULL
 -- One primary-key range per short transaction: row locks on one batch only, no table lock beyond
 -- ROW EXCLUSIVE. Only rows still missing a tenant are touched, so a re-run is a no-op. Each batch runs with
@@ -10,6 +10,6 @@
 -- squawk cannot parse the lo/hi placeholders: tests/test_squawk.py lints this statement
 -- with them replaced by numbers.
 
-UPDATE public.contacts
+UPDATE public.campaigns
 SET user_id = coalesce(user_id, 1), chatbot_id = coalesce(chatbot_id, 1)
 WHERE id >= %(lo)s AND id < %(hi)s AND (user_id IS NULL OR chatbot_id IS NULL);

@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / up / 13_validate_tenant_foreign_keys
--- Requires: 04_backfill_tenant_ids / up / 12_tenant_foreign_keys
+-- 04_backfill_tenant_ids / up / 12_validate_tenant_foreign_keys
+-- Requires: 04_backfill_tenant_ids / up / 11_tenant_foreign_keys
 -- mode: generated
 -- VALIDATE CONSTRAINT scans the table under SHARE UPDATE EXCLUSIVE only (+ ROW SHARE on users/chatbots): reads
 -- and writes continue. One constraint per transaction; only those not validated yet: idempotent.

@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / up / 06_add_not_null_checks
--- Requires: 04_backfill_tenant_ids / up / 01-05 (the batched way: DEFAULT 1 first, or every legacy INSERT would fail)
+-- 04_backfill_tenant_ids / up / 14_add_not_null_checks
+-- Requires: 04_backfill_tenant_ids / up / 01-13 (the batched way: its backfill done; the foreign keys validated)
 -- mode: generated
 -- One CHECK per tenant table over all its tenant ids not yet NOT NULL, `CHECK (user_id IS NOT NULL AND chatbot_id
 -- IS NOT NULL) NOT VALID` (campaign_subscribers: user_id only): ACCESS EXCLUSIVE for about a millisecond, no scan,
@@ -7,10 +7,14 @@
 -- after a sweep) proves the whole table, and that validated CHECK is what lets step 22's SET NOT NULL skip its
 -- scan (PostgreSQL 12+). One CHECK, not one per column: one VALIDATE scan per table instead of two.
 -- The app's part: from this step on, an INSERT or UPDATE that names user_id or chatbot_id with an explicit NULL
--- fails (23514, check_violation). The legacy app never names them (DESIGN: its rows land on tenant 1 by the
--- DEFAULT 1); a writer that does is refused now rather than by phase 5's NOT NULL later (docs/phases.md).
--- Named <table>_tenant_not_null_check (PostgreSQL 18 names its own NOT NULL constraints <table>_<column>_not_null).
--- Only for tables with such a column and without the check: idempotent.
+-- fails (23514, check_violation), and so does any UPDATE of a row still without a tenant until the sweep gave it
+-- one (a NOT VALID check holds every new row version). The legacy app never names them (DESIGN: its rows land on
+-- tenant 1 by the DEFAULT 1), so only rows some other writer gave an explicit NULL are concerned, and only in a
+-- table that has them, until its sweep (steps 16-20); that writer would fail at NOT NULL anyway (docs/phases.md).
+-- Added here, after the batched way's backfill and the foreign keys' validations, not at the phase's start: no row
+-- of the batched way is still NULL by then (an UPDATE of a legacy row would fail), and the window before the sweep
+-- is as short as it can be. Named <table>_tenant_not_null_check (PostgreSQL 18 names its own NOT NULL constraints
+-- <table>_<column>_not_null). Only for tables with such a column and without the check: idempotent.
 
 SELECT format('ALTER TABLE public.%I ADD CONSTRAINT %I CHECK (%s) NOT VALID', t.table_name,
               t.table_name || '_tenant_not_null_check',

@@ -1,14 +1,14 @@
--- 04_backfill_tenant_ids / up / 12_tenant_foreign_keys
+-- 04_backfill_tenant_ids / up / 11_tenant_foreign_keys
 -- Requires: 03_create_admin_user (user 1 and chatbot 1 exist)
 -- mode: generated
 -- The foreign key of each tenant id (tenant_migrate.tenant_id_columns): user_id -> users (id), and
 -- (user_id, chatbot_id) -> chatbots (user_id, id), so that no row can name another tenant's chatbot. Added NOT
--- VALID: SHARE ROW EXCLUSIVE on the table and on users/chatbots for about a millisecond, no scan (step 13
+-- VALID: SHARE ROW EXCLUSIVE on the table and on users/chatbots for about a millisecond, no scan (step 12
 -- validates them). From
 -- now on every new row is checked. ON DELETE NO ACTION on purpose: deleting a tenant never silently cascades
 -- into legacy data, and phase 3's rollback (DELETE of user 1) fails loudly while rows still point at it.
 -- A partitioned table takes them per leaf partition (PostgreSQL 15 cannot add a NOT VALID foreign key to a
--- partitioned table); step 14 then adds them to the parent, which adopts the validated ones without a scan.
+-- partitioned table); step 13 then adds them to the parent, which adopts the validated ones without a scan.
 -- Only what is missing is added: idempotent.
 
 WITH targets AS (

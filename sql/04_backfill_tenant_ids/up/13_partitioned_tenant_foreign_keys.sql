@@ -1,5 +1,5 @@
--- 04_backfill_tenant_ids / up / 14_partitioned_tenant_foreign_keys
--- Requires: 04_backfill_tenant_ids / up / 13_validate_tenant_foreign_keys
+-- 04_backfill_tenant_ids / up / 13_partitioned_tenant_foreign_keys
+-- Requires: 04_backfill_tenant_ids / up / 12_validate_tenant_foreign_keys
 -- mode: generated
 -- On a partitioned tenant table, the foreign key itself, added to the parent once every leaf partition has its
 -- validated one: PostgreSQL adopts those instead of scanning (about a millisecond of SHARE ROW EXCLUSIVE), and
