@@ -350,6 +350,10 @@ def _run_undo(run: Run, what: str) -> None:
 
 def run_step(run: Run, step: Step) -> None:
     what = f"{step.phase}/{step.direction}/{step.name}"
+    if step.skip_if and scalar(run.work, step.skip_if):
+        log.info("%s: skipped, nothing left to do (%s)", what, step.skip_if)
+        run.notes.append(f"{step.name}: skipped, nothing left to do ({step.skip_if})")
+        return
     log.info("%s (%s)", what, step.mode)
     _guard(run, what)
     if step.mode == "batched":

@@ -119,7 +119,8 @@ def points() -> list[Point]:
               at(messages, "batch-uncommitted#7"), way="batched"),
         Point("batched way: phase 4, last backfill done, run not finished", "checkpoint",
               at(backfill("campaigns"), "done"), way="batched"),
-        Point("phase 5, NOT NULL checks validated", "checkpoint", at(step(5, lambda s: "validate" in s.name), "done")),
+        Point("phase 4, the tenant ids proven (checks validated), not yet NOT NULL", "checkpoint",
+              at(step(4, lambda s: s.name.endswith("_validate_not_null_checks")), "done"), writer=True),
         Point("phase 5, before the first CONCURRENTLY unique", "checkpoint", at(step(5, concurrent), "before")),
         Point("phase 5, a unique index built, not yet recorded as the migration's", "checkpoint",
               at(step(5, concurrent), "built")),
@@ -510,7 +511,7 @@ ROLLBACK_KILLS = {
         "05_update_constraints/down/01_restore_old_uniques:built#1",
     "phase 5, the app's references given back, the composite ones not yet dropped":
         "05_update_constraints/down/02_restore_single_column_references:done",
-    "phase 4, the first tenant foreign key dropped": "04_backfill_tenant_ids/down/01_undo_created_objects:undone#1",
+    "phase 4, NOT NULL of one tenant table dropped": "04_backfill_tenant_ids/down/01_undo_created_objects:undone#1",
     "phase 2, the tenant columns of one table dropped": "02_add_tenant_columns/down/01_drop_created_columns:undone#1",
 }
 

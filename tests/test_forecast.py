@@ -50,7 +50,8 @@ def test_a_rehearsal_measures_what_the_next_run_forecasts_and_both_are_shown(leg
     assert len(json.dumps(published)) <= forecast.MAX_RATES_CHARS
     # a sweep and a validation grow with the rows; a DEFAULT does not
     kinds = {s.name: forecast.sized(s) for s in phase4.steps("up", "instant")}
-    assert kinds["14_sweep_contacts"] and kinds["12_validate_tenant_foreign_keys"]
+    assert kinds["16_sweep_contacts"] and kinds["12_validate_tenant_foreign_keys"]
+    assert kinds["15_validate_not_null_checks"] and not kinds["22_set_not_null"]
     assert not kinds["11_tenant_foreign_keys"] and not kinds["13_partitioned_tenant_foreign_keys"]
     status = CliRunner().invoke(app, ["status", "--dsn", legacy_db])
     assert 0 == status.exit_code, status.output

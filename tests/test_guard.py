@@ -208,9 +208,10 @@ def test_a_sweep_waits_while_the_apps_statements_run_slower_than_usual_and_goes_
     """A real slow app, on a role of its own: its statement (one to pg_stat_statements whatever the argument) runs
     in about a millisecond, then in 300 ms from the moment phase 4 starts sweeping messages; the sweep's next chunk
     waits until the app is fast again, and the guard says so, with the figures."""
-    runner.migrate(legacy_db, to=3)  # the instant way: phase 4 sweeps each table for explicit NULLs, in chunks
+    runner.migrate(legacy_db, to=3)  # the instant way: phase 4 sweeps a table that holds explicit NULLs, in chunks
     with connection(legacy_db) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.execute("UPDATE messages SET user_id = NULL WHERE id % 40 = 0")  # a writer that named it with NULL
     app = psycopg.connect(app_role(legacy_db, "app_pacing", tenant=False), autocommit=True,
                           application_name="app-worker")
     slow, once, said = threading.Event(), threading.Event(), []

@@ -87,7 +87,8 @@ def check_phase_4(conn, notes, way):
     for table in TENANT_TABLES:
         assert one(conn, f"SELECT count(*) FROM {table} WHERE user_id IS NULL OR chatbot_id IS NULL") == 0
         cols = columns(conn, table)
-        assert cols["user_id"][1] == "1" and cols["chatbot_id"][1] == "1", cols
+        assert cols["user_id"] == (True, "1") and cols["chatbot_id"] == (True, "1"), cols  # NOT NULL, by the check
+        assert not [n for n in constraints(conn, table) if n.endswith("_not_null_check")]  # dropped once used
         fks = {name: c for name, c in constraints(conn, table).items() if c[0] == "f"}
         assert fks[f"{table}_user_id_fkey"][1:] == (True, "FOREIGN KEY (user_id) REFERENCES users(id)")
         assert fks[f"{table}_chatbot_id_fkey"][1:] == (
@@ -95,6 +96,8 @@ def check_phase_4(conn, notes, way):
     assert one(conn, "SELECT count(*) FROM campaign_subscribers WHERE user_id IS DISTINCT FROM 1") == 0
     backfilled = [n for n in notes if "rows of" in n and "batches" in n]
     assert bool(backfilled) == (way == "batched"), notes  # the instant way rewrites no row
+    skipped = [n for n in notes if "_sweep_" in n and "skipped" in n]  # the validation proved there is no NULL
+    assert len(skipped) == (5 if way == "instant" else 0), notes
 
 
 def check_phase_5(conn, notes, way):

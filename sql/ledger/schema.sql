@@ -311,6 +311,22 @@ VALUES (1, 'contacts', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']),
        (8, 'campaigns', 'chatbot_id', 'chatbots', ARRAY['user_id', 'chatbot_id'], ARRAY['user_id', 'id']),
        (9, 'campaign_subscribers', 'user_id', 'users', ARRAY['user_id'], ARRAY['id']);
 
+-- Whether no row of the table can be without a tenant id: phase 4's check over its tenant ids
+-- (<table>_tenant_not_null_check, sql/04_backfill_tenant_ids/up/14_add_not_null_checks.sql) is validated, or each
+-- of them is NOT NULL already.
+-- Phase 4 skips a table's sweep when it is (its `skip if` header): the validation's scan has proved it.
+CREATE OR REPLACE FUNCTION tenant_migrate.tenant_ids_proven(relname text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS k
+                   WHERE k.conrelid = pg_catalog.format('public.%I', relname)::regclass AND k.contype = 'c'
+                       AND k.conname = relname || '_tenant_not_null_check' AND k.convalidated)
+        OR NOT EXISTS (SELECT 1 FROM tenant_migrate.tenant_id_columns AS t
+                       JOIN pg_catalog.pg_attribute AS a
+                           ON a.attrelid = pg_catalog.format('public.%I', relname)::regclass
+                           AND a.attname = t.column_name
+                       WHERE t.table_name = relname AND NOT a.attnotnull)
+$fn$;
+
 -- Every go/no-go decision at a gate: the migrate flow's after each phase it applied (run_id: that run), the
 -- rollback flow's before each phase it rolls back (run_id: the rollback run, once it exists).
 CREATE TABLE IF NOT EXISTS tenant_migrate.decisions (

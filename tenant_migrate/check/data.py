@@ -4,9 +4,9 @@ do).
 
 The constraints, as the plan will hold them: each unique key the plan adds to a table of the app's (objects.toml),
 scoped as its rows will be (a row without a tenant yet counts as tenant 1, where the plan puts every legacy row);
-the foreign keys of the tenant ids (phase 4); NOT NULL on them (phase 5, once phase 4 gave every row a tenant); the
-composite references between tenant tables (phase 5). Only ids are shown, never the values (phone numbers are
-customer data).
+the foreign keys of the tenant ids (phase 4; its sweep gives tenant 1 to a row without one, and its NOT NULL refuses
+new ones); the composite references between tenant tables (phase 5). Only ids are shown, never the values (phone
+numbers are customer data).
 
 Cheap on large tables: a unique key the app already guarantees (a unique index on some of its columns) needs no scan;
 a duplicate search is one scan of the table, or of an index; the tenant ids are read in one scan per table that has
@@ -100,22 +100,14 @@ def _tenant_parts(have: set[str]) -> dict[str, sql.Composable]:
 
 
 def _tenant_findings(conn: psycopg.Connection, numbers: set[int], tables: dict[str, set[str]]) -> list[Finding]:
-    """NOT NULL (due once phase 4 is applied), the tenant foreign keys of phase 4, and the composite references of
-    phase 5, from one scan per table with tenant ids (and a join only where a table has rows off tenant 1)."""
+    """The tenant foreign keys of phase 4 and the composite references of phase 5, from one scan per table with
+    tenant ids (and a join only where a table has rows off tenant 1)."""
     findings, off = [], set()
     for table, have in tables.items():
         parts = _tenant_parts(have) | {"table": sql.Identifier(table)}
-        without, off_tenant = one(conn, _template("tenant_rows", **parts))
+        [off_tenant] = one(conn, _template("tenant_rows", **parts))
         if off_tenant:
             off.add(table)
-        if without and 5 in numbers and 4 not in numbers:
-            examples = [r[0] for r in conn.execute(_template("rows_without_tenant", **parts))]
-            columns = " / ".join(c for c in (TENANT, CHATBOT) if c in have)
-            findings.append(Finding(5, "refuse", f"data for NOT NULL {table}.{columns}",
-                                    f"{without} rows have no tenant id (written with an explicit NULL after phase 4; "
-                                    f"e.g. ids {_ids(examples)}): give each its tenant (UPDATE {table} SET ... = 1 "
-                                    "for the legacy app's rows), or roll back phase 4 and apply it again (its sweep "
-                                    "gives them tenant 1)"))
         if off_tenant and 4 in numbers:
             rows, examples = one(conn, _template("unknown_tenants", **parts))
             if rows:

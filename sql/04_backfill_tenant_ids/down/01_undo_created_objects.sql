@@ -4,5 +4,6 @@
 -- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
 -- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
 -- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
--- Here: the tenant foreign keys (and, the batched way, the DEFAULT 1 it set, first of all, so that no new row
--- gets tenant 1 while steps 02-06 clear the tenant ids).
+-- Here: NOT NULL on the tenant ids (and the checks of up step 14, if the phase stopped before it dropped them),
+-- the tenant foreign keys (and, the batched way, the DEFAULT 1 it set, first of all, so that no new row gets
+-- tenant 1 while steps 02-06 clear the tenant ids).

@@ -5,5 +5,5 @@
 -- statement like a one-statement step (sql/ownership/undo_next.sql decides the statement). Objects the phase
 -- adopted (the app's, used as they were) and everything else of the app's are left exactly as they are.
 -- Here: the composite references (after the app's own are back), the (user_id, id) keys and the per-user unique
--- constraints (their indexes go with them), the lookup indexes (DROP INDEX CONCURRENTLY) and NOT NULL on the
--- tenant columns.
+-- constraints (their indexes go with them) and the lookup indexes (DROP INDEX CONCURRENTLY). NOT NULL on the
+-- tenant columns is phase 4's (its rollback drops it).

@@ -1,5 +1,5 @@
 -- 05_update_constraints / up / 06_unique_thread_per_user_index
--- Requires: 05_update_constraints / up / 04_drop_not_null_checks
+-- Requires: 04_backfill_tenant_ids (user_id NOT NULL)
 -- mode: autocommit
 -- Built CONCURRENTLY (SHARE UPDATE EXCLUSIVE: reads and writes continue); step 07 attaches it.
 

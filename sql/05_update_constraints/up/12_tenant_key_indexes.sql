@@ -1,5 +1,5 @@
 -- 05_update_constraints / up / 12_tenant_key_indexes
--- Requires: 05_update_constraints / up / 04_drop_not_null_checks (user_id NOT NULL)
+-- Requires: 04_backfill_tenant_ids (user_id NOT NULL)
 -- mode: generated
 -- UNIQUE (user_id, id) on each legacy table that other tenant rows reference (contacts, messages, orders,
 -- campaigns): what the composite foreign keys of step 14 and phase 6 point at, so that a row can reference only

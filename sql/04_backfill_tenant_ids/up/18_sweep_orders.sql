@@ -1,14 +1,16 @@
--- 04_backfill_tenant_ids / up / 16_sweep_orders
--- Requires: 04_backfill_tenant_ids / up / 11-13 (the foreign keys)
+-- 04_backfill_tenant_ids / up / 18_sweep_orders
+-- Requires: 04_backfill_tenant_ids / up / 15_validate_not_null_checks
 -- backfill: instant
 -- mode: batched
+-- skip if: SELECT tenant_migrate.tenant_ids_proven('orders')
 -- table: orders
 -- rows: user_id IS NULL OR chatbot_id IS NULL
 -- The instant way gave every row tenant 1 by its DEFAULT; only a writer that named the columns with an explicit
--- NULL leaves one without: normally none, and then nothing runs (the batches span only such rows, found by one
--- scan). Each one gets tenant 1, and its old values go to tenant_migrate.swept_rows so that the rollback puts
--- them back exactly. Each batch runs with session_replication_role = replica: no trigger of the app's fires
--- (or the step refuses, naming them). squawk lints this statement with the lo/hi placeholders replaced.
+-- NULL leaves one without: normally none, and then step 15's validation proved it and this sweep is skipped (the
+-- `skip if` header: no scan). Otherwise it walks the table in key ranges, each a guard point; each such row gets
+-- tenant 1, and its old values go to tenant_migrate.swept_rows so that the rollback puts them back exactly.
+-- Each batch runs with session_replication_role = replica: no trigger of the app's fires (or the step refuses,
+-- naming them). squawk lints this statement with the lo/hi placeholders replaced.
 
 WITH old AS (
     SELECT t.id, t.user_id, t.chatbot_id FROM public.orders AS t
