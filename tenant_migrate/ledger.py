@@ -30,10 +30,10 @@ def ensure(conn: psycopg.Connection) -> None:
     """The ledger schema, made by this role or found trustworthy (`trusted`), brought up to date and locked down:
     sql/ledger/schema.sql, then the views of queries the check also runs before the ledger exists
     (tenant_migrate.catalog_objects, sql/ownership/objects.sql: the suites compare the catalog with the baseline
-    through it; tenant_migrate.tenant_references and tenant_uniques: phase 5's steps
-    read them), then sql/ledger/lockdown.sql. All with
-    search_path = pg_catalog, so that no function or table of another schema is picked by a name in them. Once per
-    connection while the ledger is there (a flow called it three times per phase)."""
+    through it; tenant_migrate.tenant_references and tenant_uniques: phase 5's steps read them), then
+    sql/ledger/lockdown.sql. All with search_path = pg_catalog, so that no function or table of another schema is
+    picked by a name in them. Once per connection while the ledger is there (a flow called it three times per
+    phase)."""
     if conn in _ensured and exists(conn):
         return
     try:

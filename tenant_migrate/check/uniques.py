@@ -47,9 +47,9 @@ def findings(conn: psycopg.Connection, numbers: set[int], found: list[Finding], 
         if row["why"]:
             result.append(Finding(PHASE, "refuse", what, row["why"]))
         elif row["column_name"] in keep:
-            result.append(Finding(PHASE, "note", what, f"kept (--keep-global-unique), with {row['key_name']} "
-                                                       f"{shape(row)} beside it"))
+            result.append(Finding(PHASE, "note", what, f"kept (--keep-global-unique), {row['key_name']}, its "
+                                                       "per-tenant form, beside it"))
         else:
-            result.append(Finding(PHASE, "note", what, f"replaced by {row['key_name']} {shape(row)}; the rollback "
-                                                       f"gives {row['index_name']} back as it was"))
+            result.append(Finding(PHASE, "note", what, f"replaced by {row['key_name']}, its per-tenant form; the "
+                                                       f"rollback gives {row['index_name']} back as it was"))
     return result
