@@ -39,7 +39,7 @@ def findings(conn: psycopg.Connection, numbers: set[int], found: list[Finding], 
     rows = app_keys(conn)
     shaped = {("constraint", "contacts", r["key_name"]): r for r in rows if r["index_name"] and not r["why"]}
     result = [Finding(f.phase, f.verdict, f"unique key contacts.{f.key[2]}", shape(shaped[f.key]), f.adopted, f.key)
-              if f.verdict == "create" and f.key in shaped else f for f in found]
+              if f.verdict == "create" and f.key in shaped and shape(shaped[f.key]) != f.text else f for f in found]
     for row in rows:
         if not row["index_name"]:
             continue
