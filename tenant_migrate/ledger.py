@@ -22,7 +22,7 @@ RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_p
               "size_bytes", "forecast_s", "forecast_basis"}
 
 LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references": "ownership/tenant_references.sql",
-                "citus_obstacles": "citus/obstacles.sql"}
+                "tenant_uniques": "ownership/tenant_uniques.sql", "citus_obstacles": "citus/obstacles.sql"}
 _ensured: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()  # connections that ran the schema script
 
 
@@ -30,9 +30,10 @@ def ensure(conn: psycopg.Connection) -> None:
     """The ledger schema, made by this role or found trustworthy (`trusted`), brought up to date and locked down:
     sql/ledger/schema.sql, then the views of queries the check also runs before the ledger exists
     (tenant_migrate.catalog_objects, sql/ownership/objects.sql: the suites compare the catalog with the baseline
-    through it; tenant_migrate.tenant_references: phase 5's steps read it), then sql/ledger/lockdown.sql. All with
-    search_path = pg_catalog, so that no function or table of another schema is picked by a name in them. Once per
-    connection while the ledger is there (a flow called it three times per phase)."""
+    through it; tenant_migrate.tenant_references and tenant_uniques: phase 5's steps read them), then
+    sql/ledger/lockdown.sql. All with search_path = pg_catalog, so that no function or table of another schema is
+    picked by a name in them. Once per connection while the ledger is there (a flow called it three times per
+    phase)."""
     if conn in _ensured and exists(conn):
         return
     try:

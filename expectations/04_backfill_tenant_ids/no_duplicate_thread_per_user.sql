@@ -1,3 +1,5 @@
 -- expectations / 04_backfill_tenant_ids / no_duplicate_thread_per_user
--- no duplicate contacts per (user_id, thread_id)
-SELECT user_id, thread_id, count(*) AS n FROM {batch} WHERE user_id IS NOT NULL AND thread_id IS NOT NULL GROUP BY user_id, thread_id HAVING count(*) > 1
+-- no duplicate contacts per (user_id, thread_id), as phase 5's per-tenant key will hold them: in the shape of the
+-- app's own unique key on thread_id (its predicate and expressions kept)
+SELECT d.user_id, d.key_values, d.n FROM (SELECT 1 FROM {batch} AS batch LIMIT 1) AS p
+CROSS JOIN tenant_migrate.per_tenant_duplicates('unique_thread_per_user') AS d

@@ -1,9 +1,10 @@
 -- check / unique_proven: whether a key the plan adds is guaranteed already, so that no scan is needed: the key itself
--- (%(name)s, from a resumed phase, or adopted), or a valid, non-partial unique index of public.%(table)s whose key
--- columns are plain columns, all among %(columns)s (then no two rows share a value of those columns, whatever else
--- the key holds).
-SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(format('public.%%I', %(table)s::text))
-                                              AND conname = %(name)s::text)
+-- (an index %(name)s of public.%(table)s, valid: from a resumed phase, or adopted), or a valid, non-partial unique
+-- index of public.%(table)s whose key columns are plain columns, all among %(columns)s (then no two rows share a value
+-- of those columns, whatever else the key holds).
+SELECT EXISTS (SELECT 1 FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid
+               WHERE x.indrelid = to_regclass(format('public.%%I', %(table)s::text)) AND i.relname = %(name)s::text
+                   AND x.indisunique AND x.indisvalid)
 OR EXISTS (
     SELECT 1
     FROM pg_index AS x

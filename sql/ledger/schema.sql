@@ -271,6 +271,34 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
     ORDER BY r.object_name, r.ord, r.part
 $fn$;
 
+-- The tenants and keys of contacts' rows that would break the per-tenant unique key `key_name` of phase 5, as
+-- tenant_migrate.tenant_uniques shapes it (the app's key expressions, its predicate, NULLS NOT DISTINCT): what the
+-- suites check once every row has its tenant. Nothing while that key is in place (valid, it holds already). The key
+-- expressions and predicate are the app's own, as PostgreSQL prints them from the catalog.
+CREATE OR REPLACE FUNCTION tenant_migrate.per_tenant_duplicates(key_name text)
+RETURNS TABLE (user_id text, key_values text, n bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    u record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid
+               WHERE x.indrelid = to_regclass('public.contacts') AND i.relname = per_tenant_duplicates.key_name
+                   AND x.indisunique AND x.indisvalid) THEN
+        RETURN;
+    END IF;
+    FOR u IN SELECT * FROM tenant_migrate.tenant_uniques AS t
+             WHERE t.key_name = per_tenant_duplicates.key_name AND t.why IS NULL LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT t.user_id::text, ROW(%s)::text, count(*) FROM public.contacts AS t WHERE t.user_id IS NOT NULL '
+            'AND %s AND %s GROUP BY t.user_id, %s HAVING count(*) > 1',
+            array_to_string(u.key_expressions, ', '), coalesce(u.predicate, 'true'),
+            CASE WHEN u.nulls_not_distinct THEN 'true'
+                 ELSE '(' || array_to_string(u.key_expressions, ') IS NOT NULL AND (') || ') IS NOT NULL' END,
+            array_to_string(u.key_expressions, ', '));
+    END LOOP;
+END
+$fn$;
+
 -- The catalog keys (kind, table, name, as in sql/ownership/objects.sql) of the app objects a phase dropped after
 -- saving them: a unique constraint is also its index; a constraint of a partitioned table also its partitions'.
 CREATE OR REPLACE VIEW tenant_migrate.saved_keys AS

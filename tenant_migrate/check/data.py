@@ -8,7 +8,8 @@ the foreign keys of the tenant ids (phase 4; its sweep gives tenant 1 to a row w
 new ones); the composite references between tenant tables (phase 5). Only ids are shown, never the values (phone
 numbers are customer data).
 
-Cheap on large tables: a unique key the app already guarantees (a unique index on some of its columns) needs no scan;
+Cheap on large tables: a unique key the app already guarantees (a unique index on some of its columns, or the app's
+own unique key on the value, whatever its shape, that phase 5 makes per tenant) needs no scan;
 a duplicate search is one scan of the table, or of an index; the tenant ids are read in one scan per table that has
 them, and the joins that find rows of another tenant run only when that scan found such rows.
 """
@@ -23,6 +24,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from tenant_migrate.check import uniques
 from tenant_migrate.check.objects import Finding, declared
 from tenant_migrate.db import LEGACY_TABLES, one
 from tenant_migrate.paths import read_sql
@@ -141,7 +143,10 @@ def conflicts(conn: psycopg.Connection, numbers: set[int]) -> list[Finding]:
     tables = {t: _columns(conn, t) for t in LEGACY_TABLES}
     if 2 in numbers:  # tenant ids there before phase 2 are the app's own columns (refused): no row is on a tenant yet
         tables = {t: have - {TENANT, CHATBOT} for t, have in tables.items()}
-    findings = [f for key in plan_uniques(numbers) if key.table in tables
+    # a per-tenant key in the shape of the app's own unique key holds already (the app's key proves it); one the
+    # app's key cannot be converted to is refused as such (tenant_migrate.check.uniques)
+    shaped = {r["key_name"] for r in uniques.app_keys(conn) if r["index_name"]} if 5 in numbers else set()
+    findings = [f for key in plan_uniques(numbers) if key.table in tables and key.name not in shaped
                 if (f := _duplicates(conn, key, tables[key.table]))]
     with_tenant = {t: have for t, have in tables.items() if TENANT in have}
     if numbers & {4, 5} and with_tenant:

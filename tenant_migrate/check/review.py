@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 
 from tenant_migrate import ledger, ownership
-from tenant_migrate.check import data, environment, soft_references
+from tenant_migrate.check import data, environment, soft_references, uniques
 from tenant_migrate.check.objects import Finding, review_phase
 from tenant_migrate.citus import readiness
 from tenant_migrate.errors import MigrationError
@@ -19,7 +19,8 @@ from tenant_migrate.plan import Phase
 
 def review(conn: psycopg.Connection, phases: list[Phase], way: str, keep: tuple[str, ...] = ()) -> list[Finding]:
     """Create, adopt or refuse for every object the phases create; notes and refusals about the database; the rows
-    of the app's that would break a constraint the phases add or validate (tenant_migrate.check.data); the app's
+    of the app's that would break a constraint the phases add or validate (tenant_migrate.check.data); the app's unique
+    keys phase 5 makes per tenant, in their shape, or refused (tenant_migrate.check.uniques); the app's
     tables holding values phase 5 makes unique per tenant only, and the global unique keys `keep` keeps
     (tenant_migrate.check.soft_references)."""
     if not phases:
@@ -40,6 +41,7 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str, keep: tuple[
         findings += readiness.findings(conn)
     for target in phases:
         findings += review_phase(target, cat, unsafe)
+    findings = uniques.findings(conn, numbers, findings, keep)
     findings += soft_references.kept_uniques(conn, numbers, keep, cat)
     return findings + data.conflicts(conn, numbers) + soft_references.soft_references(conn, numbers, keep)
 
