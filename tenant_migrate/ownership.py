@@ -248,12 +248,15 @@ def refuse_skipped(claims: Claims, notices: list[Notice], what: str) -> None:
 
 
 def _insert(conn: psycopg.Connection, phase: int, run_id: int, ownership: str, found: Objects) -> None:
+    """Record `found` in the order PostgreSQL made it (by oid: a statement that made several objects, such as a
+    function and another whose body uses it, is undone newest first, so the one depended on goes last)."""
+    in_order = sorted(found.items(), key=lambda item: (item[1].objid, item[1].objsub))
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO tenant_migrate.owned_objects (phase, run_id, kind, table_name, name, detail, ownership, "
             "objid, objsub) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [(phase, run_id, kind, table, name, obj.detail or "", ownership, obj.objid, obj.objsub)
-             for (kind, table, name), obj in found.items()])
+             for (kind, table, name), obj in in_order])
 
 
 def index(conn: psycopg.Connection, name: str, table: int | None = None) -> Objects:

@@ -196,7 +196,8 @@ def test_phase3_wrong_admin_email_and_stale_sequence(at_phase: Callable[[int], s
 
 def test_phase4_null_user_id_slipped_in(at_phase: Callable[[int], str]) -> None:
     dsn = at_phase(4)
-    execute(dsn, "UPDATE messages SET user_id = NULL WHERE id = (SELECT min(id) FROM messages)")
+    execute(dsn, "ALTER TABLE messages ALTER COLUMN user_id DROP NOT NULL",  # phase 4 made it NOT NULL
+            "UPDATE messages SET user_id = NULL WHERE id = (SELECT min(id) FROM messages)")
     result = run(dsn, 4)
     entry = failing(result, "tenancy", "no row without a tenant")
     assert entry["unexpected_rows"] == [{"table_name": "messages", "no_tenant": 1, "not_on_tenant_1": 0}]
@@ -226,7 +227,7 @@ def test_phase5_dropped_composite_unique_and_restored_single_unique(at_phase: Ca
         conn.execute("CREATE UNIQUE INDEX some_other_name ON contacts (thread_id)")
     result = run(dsn, 5)
     entry = failing(result, "constraints", "per-user unique")
-    assert entry["unexpected_rows"] == [{"tbl": "contacts", "columns": "phone_number, user_id"}]
+    assert entry["unexpected_rows"] == [{"tbl": "contacts", "columns": "unique_contact_per_user"}]
     single = failing(result, "constraints", "alone")
     assert single["unexpected_rows"] == [{"index_name": "some_other_name", "column_name": "thread_id"}]
 
@@ -269,7 +270,8 @@ def test_cli_exit_codes_and_json(at_phase: Callable[[int], str]) -> None:
     ok = cli.invoke(app, ["validate", "--phase", "4", "--dsn", dsn, "--json", "--no-docs"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["success"] is True
-    execute(dsn, "UPDATE contacts SET chatbot_id = NULL WHERE id = (SELECT min(id) FROM contacts)")
+    execute(dsn, "ALTER TABLE contacts ALTER COLUMN chatbot_id DROP NOT NULL",
+            "UPDATE contacts SET chatbot_id = NULL WHERE id = (SELECT min(id) FROM contacts)")
     bad = cli.invoke(app, ["validate", "--phase", "4", "--dsn", dsn, "--no-docs"])
     assert bad.exit_code == 1
     assert "FAILED no row without a tenant; every row that existed before phase 4 on user 1 / chatbot 1 (one scan " \
