@@ -228,7 +228,7 @@ def test_phase5_dropped_composite_unique_and_restored_single_unique(at_phase: Ca
     result = run(dsn, 5)
     entry = failing(result, "constraints", "per-user unique")
     assert entry["unexpected_rows"] == [{"tbl": "contacts", "columns": "unique_contact_per_user"}]
-    single = failing(result, "constraints", "alone")
+    single = failing(result, "constraints", "no unique key of the app's left")
     assert single["unexpected_rows"] == [{"index_name": "some_other_name", "column_name": "thread_id"}]
 
 
