@@ -24,7 +24,10 @@
 -- - app_current_tenant(): 1 for members of tenant_legacy, whatever they set (the legacy backend sees and writes only
 --   the admin tenant's rows); else the tenant of app.tenant_id when its token is this transaction's; else NULL,
 --   which matches no row: no tenant named, a plain value ('7', from SET or set_config), or one named in another
---   transaction. A login role that is a member of both tenant_legacy and tenant_app is the legacy backend.
+--   transaction. A login role that is a member of both tenant_legacy and tenant_app is the legacy backend. The
+--   tenant part goes through NULLIF(..., '') before its cast: Citus may evaluate a branch of the CASE that is not
+--   taken (seen: an INSERT into a reference table with app.tenant_id = '', what names no tenant, failed on
+--   ''::bigint).
 -- Hardened against a login that may create objects on its search_path (a function pg_has_role, an operator =):
 -- every name is schema-qualified, the two functions the policies call have SQL-standard bodies (BEGIN ATOMIC), so
 -- PostgreSQL binds every function and operator when the function is created, never by the caller's search_path, and
@@ -54,7 +57,7 @@ BEGIN ATOMIC
         WHEN pg_catalog.pg_has_role(CURRENT_USER, 'tenant_legacy', 'USAGE') THEN 1::bigint
         WHEN pg_catalog.split_part(pg_catalog.current_setting('app.tenant_id', true), '/', 2)
              OPERATOR(pg_catalog.=) public.app_tenant_token()
-            THEN pg_catalog.split_part(pg_catalog.current_setting('app.tenant_id', true), '/', 1)::bigint
+            THEN NULLIF(pg_catalog.split_part(pg_catalog.current_setting('app.tenant_id', true), '/', 1), '')::bigint
     END;
 END;
 
