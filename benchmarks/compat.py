@@ -75,10 +75,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
     server = args.server or embedded.start()
-    demo.drop_database(server, DATABASE)
-    dsn = demo.create_database(server, DATABASE)
+    dsn, loaded = demo.fresh(server, DATABASE, args.scale)
     try:
-        loaded = demo.load(dsn, args.scale)
         record(dsn, args.statements)
         statements = read(dsn).statements
         print(f"{describe(dsn)}: scale {args.scale}, {sum(loaded['row_counts'].values()):,} rows, "

@@ -117,7 +117,7 @@ def instrument(clock: Clock) -> None:
             setattr(sys.modules[fn.__module__].__dict__[owner[0]], owner[1], timed)
 
 
-def run(scale: float, to: int, docs: bool, rate: float) -> dict[str, Any]:
+def run(scale: float, to: int, docs: bool, rate: float, server: str | None) -> dict[str, Any]:
     from prefect.client.orchestration import get_client
 
     from tenant_migrate.validation.suites import gx_module
@@ -133,7 +133,7 @@ def run(scale: float, to: int, docs: bool, rate: float) -> dict[str, Any]:
     instrument(clock)
     from flows.migrate import migrate
 
-    server = embedded.start()
+    server = server or embedded.start()
     name = f"bench_flow_cost_{int(time.time())}"
     dsn = demo.create_database(server, name)
     try:
@@ -173,11 +173,12 @@ def main() -> None:
                         help="legacy writer calls per second (0: none; phase 8's acceptance checklist compares counts "
                              "read apart, which a live writer can make differ)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
+    parser.add_argument("--server", help="DSN of a server to create the scratch database on (default: embedded)")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    result = run(args.scale, args.to, args.docs, args.rate)
+    result = run(args.scale, args.to, args.docs, args.rate, args.server)
     print(f"migrate to phase {args.to}, scale {args.scale:g}: {result['wall_s']} s wall, phases "
           f"{result['ledger_phases_s']:.2f} s (ledger), outside the phases {result['outside_phases_s']} s; load "
           f"average {result['load_average'][0]:.1f} -> {result['load_average'][1]:.1f}")

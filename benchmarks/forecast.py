@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--write-defaults", action="store_true",
                         help=f"write the rehearsal's rates to {forecast.DEFAULTS_FILE.relative_to(PROJECT_ROOT)}")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
+    parser.add_argument("--server", help="DSN of a server to create the scratch databases on (default: embedded)")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -79,7 +80,7 @@ def main() -> None:
     from tasks.forecast import RATES_VARIABLE
 
     Variable.set(RATES_VARIABLE, {}, overwrite=True)  # this run's API: only the rehearsal's rates
-    server, stamp = embedded.start(), int(time.time())
+    server, stamp = args.server or embedded.start(), int(time.time())
     calibrate_scale = args.calibrate_scale or args.scale
     names = [f"bench_forecast_{stamp}_rehearsal", f"bench_forecast_{stamp}_measured"]
     try:

@@ -13,6 +13,7 @@ from tenant_migrate.dsn import describe, password_to_environment
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.guard import Budgets
 from tenant_migrate.options import check_migrate_options, check_rollback_options
+from tenant_migrate.steps import Settings
 
 BatchOption = Annotated[int, typer.Option(help="Rows per backfill transaction (phase 4), 1 to 100,000.")]
 LockTimeoutOption = Annotated[
@@ -144,8 +145,8 @@ def migrate_command(
     backup_dir: BackupDirOption = None,
     no_docs: Annotated[bool, typer.Option("--no-docs", help="Skip the Data Docs HTML (about 5 s a phase).")] = False,
     backfill: BackfillOption = None,
-    batch_size: BatchOption = 10_000,
-    lock_timeout_ms: LockTimeoutOption = 200,
+    batch_size: BatchOption = Settings.batch_size,
+    lock_timeout_ms: LockTimeoutOption = Settings.lock_timeout_ms,
     lock_wait_budget_ms: LockWaitBudgetOption = Budgets.lock_wait_ms,
     lag_budget_s: LagBudgetSOption = Budgets.lag_s,
     lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,

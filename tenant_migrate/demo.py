@@ -31,6 +31,14 @@ def drop_database(server_dsn: str, name: str) -> None:
         db.drop_database(conn, name)
 
 
+def fresh(server_dsn: str, name: str, scale: float) -> tuple[str, dict[str, Any]]:
+    """A benchmark's scratch database: `name` made anew on the server and loaded at `scale`; its DSN, and what
+    `load` says it loaded."""
+    drop_database(server_dsn, name)
+    dsn = create_database(server_dsn, name)
+    return dsn, load(dsn, scale)
+
+
 def load(dsn: str, scale: float) -> dict[str, Any]:
     """Load the legacy schema and data into an empty database, in one transaction.
 

@@ -29,6 +29,7 @@ from tenant_migrate import ledger
 from tenant_migrate.db import LEGACY_TABLES, cluster_id, scalar
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Phase, Step
+from tenant_migrate.steps import Settings
 
 DEFAULTS_FILE = Path(__file__).with_name("forecast_defaults.json")
 REFERENCE = "the rates of the project's reference machine (2 cores, benchmarks/forecast.py)"
@@ -150,7 +151,7 @@ def _locks(target: Phase, direction: str, way: str, longest_s: float, lock_timeo
 
 
 def forecast(conn: psycopg.Connection, target: Phase, direction: str, way: str, rates: Rates | None = None,
-             lock_timeout_ms: int = 200, size_bytes: int | None = None) -> Forecast | None:
+             lock_timeout_ms: int = Settings.lock_timeout_ms, size_bytes: int | None = None) -> Forecast | None:
     """The forecast of `target` in `direction` the `way` given, on this database now; None when no run of it was
     ever measured (not even on the reference machine)."""
     size = legacy_size(conn) if size_bytes is None else size_bytes

@@ -129,12 +129,7 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
              f"; forecast: {expected.line()}" if expected else "")
     notes, step = run.notes, None
     try:
-        if direction == "up" and resumed_from is None:
-            if target.number == 1:
-                ownership.record_baseline(lock_conn)
-            ledger.snapshot_counts(lock_conn, run_id, table_stats(run.work))
-        if adopted:
-            ownership.adopt(lock_conn, target.number, run_id, adopted)
+        _first_records(run, resumed_from, adopted)
         for step in target.steps(direction, way):
             done = ledger.step_progress(lock_conn, run_id, step.name)
             if done and done["status"] == "done":
@@ -168,6 +163,17 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
     seconds = round(time.monotonic() - started, 3)
     log.info("phase %d %s: %s in %.1f s", target.number, target.name, status, seconds)
     return PhaseOutcome(target.number, target.name, direction, status, run_id, seconds, notes, resumed_from)
+
+
+def _first_records(run: Run, resumed_from: int | None, adopted: ownership.Catalog | None) -> None:
+    """What the ledger keeps before a phase's first step: the app's catalog before phase 1 (its baseline) and the
+    row counts a new apply starts from; the app objects the phase adopts."""
+    if run.direction == "up" and resumed_from is None:
+        if run.phase == 1:
+            ownership.record_baseline(run.lock_conn)
+        ledger.snapshot_counts(run.lock_conn, run.run_id, table_stats(run.work))
+    if adopted:
+        ownership.adopt(run.lock_conn, run.phase, run.run_id, adopted)
 
 
 def record_lost_lock(dsn: str, run_id: int, reason: str) -> None:

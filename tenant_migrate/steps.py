@@ -316,10 +316,9 @@ def _run_batched(run: Run, step: Step, what: str) -> None:
             log.info("%s: %s of %s (%d%%)", what, f"{batch.done:,}", f"{batch.total:,}",
                      100 * batch.done // max(1, batch.total))
             last_report = time.monotonic()
-    if replica is None:
-        run.notes.append(f"{step.name}: no row of {table} to write")
-        return
-    run.notes.append(f"{step.name}: {rows:,} rows of {table} in {count} batches of {settings.batch_size:,}")
+    run.notes.append(f"{step.name}: {rows:,} rows of {table} in {count} batches of {settings.batch_size:,}" if rows
+                     else f"{step.name}: no row of {table} to write ({count} batches of {settings.batch_size:,} ids "
+                          "looked at)")
 
 
 def _run_generated(run: Run, step: Step, what: str) -> None:

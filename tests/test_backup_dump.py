@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import snapshot
 
+from tenant_migrate import ledger
 from tenant_migrate.backup import dump, restore, store
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.paths import read_sql
 
 
 def nothing_in(folder: Path) -> bool:
@@ -23,7 +23,7 @@ def nothing_in(folder: Path) -> bool:
 
 def test_manifest_holds_the_ledger_state_and_counts_of_the_dump_snapshot(legacy_db, backup_dir):
     with connection(legacy_db) as conn:
-        conn.execute(read_sql("ledger/schema.sql"))
+        ledger.ensure(conn)
         for status in ("failed", "applied"):
             conn.execute("INSERT INTO tenant_migrate.phase_runs (phase, name, direction, checksum, status) "
                          "VALUES (1, 'create_core_tables', 'up', 'abc', %s)", (status,))

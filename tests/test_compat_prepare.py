@@ -46,9 +46,11 @@ def test_before_the_migration_every_app_statement_prepares(app_db):
 def test_after_phase_5_the_upsert_fails_the_lookup_is_unconfined_and_select_star_has_more_columns(app_db):
     """... and a lookup by thread_id alone in the app's own store of conversations (no user_id) now may mix two
     tenants' conversations."""
+    role = f"{database_name(app_db)}_app"  # the app's login role (conftest.app_role)
     with connection(app_db) as conn:
         conn.execute("CREATE TABLE conversations (thread_id text PRIMARY KEY, state jsonb)")
-    store = Statement(1, "postgres", "SELECT state FROM conversations WHERE thread_id = $1", 1, 1.0)
+        conn.execute(sql.SQL("GRANT SELECT ON conversations TO {}").format(sql.Identifier(role)))
+    store = Statement(1, role, "SELECT state FROM conversations WHERE thread_id = $1", 1, 1.0)
     assert () == check_all(app_db, [store])[store.key].lookups
     runner.migrate(app_db, to=5)
     text = by_text(app_db)

@@ -542,7 +542,7 @@ def test_a_rollback_killed_at_each_point_resumes_to_exactly_the_legacy_database(
             after = {k: v for k, v in ownership.catalog(conn).items() if k[0] not in ("role", "membership")}
             invalid = conn.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid").fetchall()
             history, latest = ledger.history(conn), ledger.latest_runs(conn)
-            lock_free = runner.lock_is_free(conn)
+            lock_free = lock.lock_is_free(conn)
         resumed = {r["resumed_from"] for r in history if r["resumed_from"]}
         checks = {"catalog": legacy == after,
                   "rows": [] == content.differences(legacy_rows, content.take(dsn, legacy_rows.columns)),

@@ -159,17 +159,19 @@ def test_a_tenant_cannot_write_its_usage_counters_or_key_permissions_but_counts_
                                         "WHERE api_calls_made > 0").fetchall()
 
 
-def test_every_function_of_ours_is_bound_when_created_or_has_a_fixed_search_path_and_the_definer_no_public(migrated):
+def test_every_function_of_ours_runs_with_a_fixed_search_path_and_no_public_execute(migrated):
     dsn, _, _ = migrated
     with connection(dsn) as conn:
         rows = conn.execute(
-            "SELECT p.oid::regprocedure::text, p.prosecdef, p.prosqlbody IS NOT NULL, p.proconfig, "
+            "SELECT p.oid::regprocedure::text, p.prosecdef, p.proconfig, "
             "has_function_privilege('public', p.oid, 'EXECUTE') FROM tenant_migrate.owned_objects AS o "
-            "JOIN pg_proc AS p ON p.oid = to_regprocedure(o.name) WHERE o.kind = 'function' ORDER BY 1").fetchall()
-    fixed = ["search_path=pg_catalog, pg_temp"]
-    assert [("app_current_tenant()", False, True, None, True), ("app_set_tenant(bigint)", False, False, fixed, True),
-            ("app_tenant_token()", False, True, None, True), ("count_usage(text,integer)", True, False, fixed, False),
-            ] == rows
+            "JOIN pg_proc AS p ON p.oid = to_regprocedure(o.name) "
+            # the two that the policies inline (a SET clause would stop that) are bound when created (BEGIN ATOMIC),
+            # and every role that reads a tenant table evaluates them (escape tried: test_a_legacy_login_cannot_...)
+            "WHERE o.kind = 'function' AND o.name NOT IN ('app_current_tenant()', 'app_tenant_token()') "
+            "ORDER BY 1").fetchall()
+    assert [("app_set_tenant(bigint)", False, ["search_path=pg_catalog, pg_temp"], False),
+            ("count_usage(text,integer)", True, ["search_path=pg_catalog, pg_temp"], False)] == rows
 
 
 def test_application_roles_reach_the_tenant_tables_only(migrated):

@@ -120,7 +120,10 @@ SELECT 'role', '', r.rolname, '', r.oid, 0, ''
 FROM pg_roles AS r
 WHERE r.rolname IN ('tenant_app', 'tenant_legacy', 'tenant_owner')
 UNION ALL
+-- one membership per role and member, whoever granted it (PostgreSQL 16+ keeps one row per grantor: a CREATEROLE
+-- role's own grant of a role it created sits beside the automatic one), its version that of all its rows
 SELECT 'membership', '', pg_get_userbyid(m.member) || ' in ' || pg_get_userbyid(m.roleid), '', m.roleid, m.member::bigint,
-       m.xmin::text
+       string_agg(m.xmin::text, ',' ORDER BY m.grantor)
 FROM pg_auth_members AS m
-WHERE pg_get_userbyid(m.roleid) IN ('tenant_app', 'tenant_legacy', 'tenant_owner');
+WHERE pg_get_userbyid(m.roleid) IN ('tenant_app', 'tenant_legacy', 'tenant_owner')
+GROUP BY m.roleid, m.member;

@@ -5,18 +5,15 @@ second, and bounds what the migration does to the live app and its replicas.
   cancels the migration's statement (never the app's); the runner retries it later, as after a lock timeout
   (steps.Settings.cancel_claims asks the guard whether a cancel was its own).
 - A standby over the replica-lag budget: at the next guard point (before a step, a generated statement, a batch)
-  the migration waits until every standby is under half the budget, and says so (notify).
-- The app's statements running more than the app-latency budget slower than usual (latency.py, read every
-  second): at the next guard point (before a step, a generated statement, a chunk of a scan, a batch) the migration
-  waits until they are under half the budget, and says so. A statement already running goes on: the long ones
-  (validations, index builds) are one per guard point, and batched steps scan in chunks (steps.py).
+  the migration waits until every standby is under half the budget, and says so (notify). The same for
+  the app's statements running more than the app-latency budget slower than usual (latency.py, read every second);
+  a statement already running goes on: the long ones (validations, index builds) are one per guard point.
 - The ceiling (budgets times `ceiling`, or a pause longer than `max_pause_s`): the phase stops at the next guard
   point, or at once if the work session is running a statement (it is cancelled). The ledger keeps the position,
   so the phase resumes where it stopped.
 
-The app's statements it reads from pg_stat_activity hold the values they were sent with (a customer's phone number):
-they enter the figures as pg_stat_statements normalized them (by query id), else redacted (evidence.redact), so no
-value reaches a gate, an artifact, a log line or the ledger.
+The app's statements in pg_stat_activity hold their values (a customer's phone number): they enter the figures as
+pg_stat_statements normalized them (by query id), else redacted (evidence.redact): no value reaches a gate or a log.
 
 A standby's lag is PostgreSQL's replay_lag, or, when its replay position has stood still while the primary wrote
 past it (replay paused, a long conflict), the time since then as the guard saw it: PostgreSQL's own figure only

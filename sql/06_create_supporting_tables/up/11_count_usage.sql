@@ -5,10 +5,10 @@
 -- read them and never write them (phase 8 grants SELECT only, and EXECUTE on this function). count_usage() adds a
 -- positive amount to one counter of today's row of the caller's tenant, creating the row if needed, and returns the
 -- new count. The caller's tenant is the one app_current_tenant() gives the caller: 1 for a role confined to
--- tenant_legacy (whatever it set), else the transaction's app.tenant_id: once phase 8 made app_tenant_token(), only a
--- value '<tenant>/<token>' whose token is this transaction's (what app_set_tenant sets), as app_current_tenant()
--- reads it; before, the value itself. The caller is the session's role (the one SET ROLE chose, else the login
--- role): inside a SECURITY DEFINER function current_user is its owner.
+-- tenant_legacy (whatever it set), else the tenant this transaction named with app_set_tenant (phase 8's
+-- app.tenant_id '<tenant>/<token>', read as app_current_tenant() reads it; a value of another transaction names
+-- none). The caller is the session's role (the one
+-- SET ROLE chose, else the login role): inside a SECURITY DEFINER function current_user is its owner.
 -- SECURITY DEFINER with a fixed search_path (pg_catalog, then pg_temp last) and every call schema-qualified, so
 -- that no object of anyone else's is found in its place. Run as the owner of usage_tracking (ours; the app's when
 -- the app had a usage_tracking that phase 6 adopted), so it never lends the migration's role to the app's code
@@ -22,8 +22,6 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     caller name := coalesce(nullif(pg_catalog.current_setting('role'), 'none'), session_user);
-    named text := pg_catalog.current_setting('app.tenant_id', true);
-    token text;
     tenant bigint;
     counted bigint;
 BEGIN
@@ -37,17 +35,19 @@ BEGIN
         RAISE EXCEPTION 'count_usage: the amount must be 1 or more, not %', amount
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF pg_catalog.to_regprocedure('public.app_tenant_token()') IS NOT NULL THEN  -- phase 8's rule
-        EXECUTE 'SELECT public.app_tenant_token()' INTO token;
-        named := CASE WHEN pg_catalog.split_part(named, '/', 2) = token THEN pg_catalog.split_part(named, '/', 1) END;
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tenant_legacy')
+       AND pg_catalog.pg_has_role(caller, 'tenant_legacy', 'USAGE') THEN
+        tenant := 1;
+    ELSIF pg_catalog.to_regprocedure('public.app_tenant_token()') IS NULL THEN
+        -- before phase 8: no tenant role exists yet, and the owner names the tenant as it is
+        tenant := nullif(pg_catalog.current_setting('app.tenant_id', true), '')::bigint;
+    ELSE
+        tenant := (SELECT pg_catalog.split_part(s.named, '/', 1)::bigint
+                   FROM (SELECT pg_catalog.current_setting('app.tenant_id', true) AS named) AS s
+                   WHERE pg_catalog.split_part(s.named, '/', 2) OPERATOR(pg_catalog.=) public.app_tenant_token());
     END IF;
-    tenant := CASE
-        WHEN EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tenant_legacy')
-             AND pg_catalog.pg_has_role(caller, 'tenant_legacy', 'USAGE') THEN 1
-        ELSE nullif(named, '')::bigint
-    END;
     IF tenant IS NULL THEN
-        RAISE EXCEPTION 'count_usage: no tenant in this transaction (SELECT public.app_set_tenant(...))'
+        RAISE EXCEPTION 'count_usage: no tenant named in this transaction (SELECT public.app_set_tenant(<id>))'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     INSERT INTO public.usage_tracking AS u (user_id, tracking_date)

@@ -10,7 +10,9 @@
 -- its usage counters and monthly summaries (limits, overages, billing: it counts usage through count_usage(),
 -- phase 6) and its API keys' rows (permissions, expiry, is_active; it may delete a key of its own, never create or
 -- widen one). On the sequences behind those tables: USAGE only (nextval), no SELECT. GRANT changes only the
--- catalog; a privilege the role already had is left as it was (and stays on rollback). pg_catalog.format: the
+-- catalog; a privilege the role already had is left as it was (and stays on rollback). Only the tenant roles may
+-- name a tenant (app_set_tenant: no EXECUTE for PUBLIC); app_current_tenant and app_tenant_token stay callable by
+-- every role, since whoever reads a tenant table evaluates them in its policies. pg_catalog.format: the
 -- migration's session searches public too, where a format(text, text) of anyone's would fit better.
 
 WITH tenant AS (SELECT table_name FROM tenant_migrate.tenant_tables),
@@ -35,6 +37,8 @@ JOIN tenant ON d.refobjid = pg_catalog.format('public.%I', tenant.table_name)::r
 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 UNION ALL
 SELECT 'GRANT USAGE ON SCHEMA public TO tenant_app, tenant_legacy', NULL
+UNION ALL
+SELECT 'REVOKE EXECUTE ON FUNCTION public.app_set_tenant(bigint) FROM PUBLIC', NULL
 UNION ALL
 SELECT 'GRANT EXECUTE ON FUNCTION public.app_current_tenant(), public.app_tenant_token(), public.app_set_tenant(bigint) '
        || 'TO tenant_app, tenant_legacy', NULL
