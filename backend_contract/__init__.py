@@ -39,8 +39,9 @@ class Contact:
 
 
 def name_tenant(conn: psycopg.Connection, user_id: int) -> None:
-    """Name the transaction's tenant for row-level security (`public.app_set_tenant`, phase 8's; on a Citus cluster
-    phase 9's, which also reaches the workers). Inside a transaction, first in it, once phase 8 is applied."""
+    """Name the transaction's tenant for row-level security (`public.app_set_tenant`, phase 8's, which on a Citus
+    coordinator also reaches the workers: the same call on one server and on a cluster). Inside a transaction, first
+    in it, once phase 8 is applied."""
     conn.execute(read_sql("set_tenant.sql"), {"user_id": user_id})
 
 

@@ -129,12 +129,13 @@ class Change:
     changed: dict[Key, tuple[str | None, str | None]]
 
     @classmethod
-    def between(cls, before: Objects, after: Objects) -> Change:
+    def between(cls, before: Objects, after: Objects, *, by_key: bool = False) -> Change:
         """What one statement did, both catalogs read in its snapshot. A key whose identity changed was dropped and
-        made again; a detail that changed without a new row version was changed by another session (a name or
-        definition the deparsing functions read outside the snapshot), not by this statement."""
+        made again (by_key: a statement that rebuilds tables under their own names, where the key is what counts);
+        a detail that changed without a new row version was changed by another session (a name or definition the
+        deparsing functions read outside the snapshot), not by this statement."""
         same = {k for k in before.keys() & after.keys()
-                if (before[k].objid, before[k].objsub) == (after[k].objid, after[k].objsub)}
+                if by_key or (before[k].objid, before[k].objsub) == (after[k].objid, after[k].objsub)}
         return cls(created={k: v for k, v in after.items() if k not in same},
                    vanished={k: v for k, v in before.items() if k not in same},
                    changed={k: (before[k].detail, after[k].detail) for k in same
@@ -212,10 +213,16 @@ def _stop(what: str, problems: list[str]) -> None:
 
 
 def record(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str, before: Objects, after: Objects,
-           what: str, notices: list[Notice]) -> None:
-    """Check and record what one statement changed, inside its transaction (before and after: its snapshot)."""
-    change, claims = Change.between(before, after), Claims.read(conn)
+           what: str, notices: list[Notice], rebuilds: bool = False) -> None:
+    """Check and record what one statement changed, inside its transaction (before and after: its snapshot).
+    rebuilds: the statement rebuilt tables under their own names (a step's `-- rebuilds: tables` header, Citus's
+    undistribute_table): it must leave every object as it was, by key and definition (rebuilt); then the ledger's
+    identities follow the new objects (sql/ownership/rebind.sql), in the same transaction."""
+    change, claims = Change.between(before, after, by_key=rebuilds), Claims.read(conn)
     mine = claims.mine(before) | claims.mine(after)
+    if rebuilds:
+        _stop(what, rebuilt(change))
+        take_identities_again(conn)
     _stop(what, violations(change, direction, mine, claims.saved))
     refuse_skipped(claims, notices, what)
     if direction == "up" and change.created:
@@ -228,6 +235,14 @@ def record(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str,
                             "AND released_at IS NULL", gone)
     if any(r[3] == "pending" and r[4] == phase for r in claims.rows):
         settle_pending(conn, phase, run_id)
+
+
+def rebuilt(change: Change) -> list[str]:
+    """What a statement that rebuilds tables under their own names did besides, one phrase each: by key, every object
+    is still there with the same definition (a CHECK may be written anew: same_definition), none is new."""
+    return ([f"rebuilt the tables without {label(k)}" for k in change.vanished]
+            + [f"rebuilt the tables with {label(k)}, which was not there" for k in change.created]
+            + [f"rebuilt {label(k)} as {now!r}, not as it was ({was!r})" for k, (was, now) in change.changed.items()])
 
 
 def refuse_skipped(claims: Claims, notices: list[Notice], what: str) -> None:
@@ -366,11 +381,16 @@ def refuse_untrusted(conn: psycopg.Connection, phases: list[int]) -> None:
 
 
 def rebind(conn: psycopg.Connection) -> None:
-    """After the migration restored or copied this database (new oids for everything): the ledger's identities taken
-    again by key from the catalog now (sql/ownership/rebind.sql)."""
+    """After the migration restored or copied this database (new oids): take_identities_again, in a transaction."""
     ledger.ensure(conn)
     with conn.transaction():
-        conn.execute(read_sql("ownership/rebind.sql"))
+        take_identities_again(conn)
+
+
+def take_identities_again(conn: psycopg.Connection) -> None:
+    """The ledger's identities taken again by key (sql/ownership/rebind.sql), in the caller's transaction: only right
+    after the migration's own restore, copy or rebuild of tables, when names are trusted again."""
+    conn.execute(read_sql("ownership/rebind.sql"))
 
 
 def owned(conn: psycopg.Connection, phase: int | None = None) -> list[dict[str, object]]:

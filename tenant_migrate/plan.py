@@ -14,7 +14,7 @@ from tenant_migrate.paths import SQL_DIR
 
 MODES = ("transaction", "autocommit", "batched", "generated", "undo")
 BACKFILLS = ("instant", "batched")  # the two ways through phases 2-4 (sql/README.md)
-HEADER = re.compile(r"^--\s*(mode|table|backfill|rows|skip if):\s*(.+?)\s*$", re.MULTILINE)
+HEADER = re.compile(r"^--\s*(mode|table|backfill|rows|skip if|rebuilds):\s*(.+?)\s*$", re.MULTILINE)
 
 # What each kind of statement locks, for `tenant-migrate plan` (first match wins).
 LOCKS = [
@@ -45,6 +45,7 @@ class Step:
     table: str | None
     backfill: str | None = None  # only in this way through phases 2-4; None: in both
     skip_if: str | None = None  # a query whose true answer, read when the step starts, means nothing is left to do
+    rebuilds: bool = False  # `-- rebuilds: tables`: it rebuilds tables under their own names (sql/README.md)
 
     @property
     def sql(self) -> str:
@@ -108,8 +109,11 @@ def _step(phase: str, direction: str, path: Path) -> Step:
     if headers.get("backfill", BACKFILLS[0]) not in BACKFILLS:
         raise MigrationError(f"{path.relative_to(SQL_DIR)}: unknown backfill {headers['backfill']!r} "
                              f"(one of {', '.join(BACKFILLS)})")
+    if headers.get("rebuilds", "tables") != "tables" or ("rebuilds" in headers and mode != "transaction"):
+        raise MigrationError(f"{path.relative_to(SQL_DIR)}: '-- rebuilds: tables' is the only form of that header, "
+                             "in a step of mode transaction")
     return Step(phase, direction, path.stem, path, mode, headers.get("table"), headers.get("backfill"),
-                headers.get("skip if"))
+                headers.get("skip if"), "rebuilds" in headers)
 
 
 @cache

@@ -172,9 +172,11 @@ def _execute(work: psycopg.Connection, statement: str, alone: bool) -> None:
         work.execute(statement)
 
 
-def _run_in_transaction(run: Run, statements: list[str], what: str, *, alone: bool = True) -> None:
+def _run_in_transaction(run: Run, statements: list[str], what: str, *, alone: bool = True,
+                        rebuilds: bool = False) -> None:
     """The statements in one REPEATABLE READ transaction with what they create recorded, or nothing at all: the
-    catalog read before and after them in that snapshot shows what they did, and nothing another session did."""
+    catalog read before and after them in that snapshot shows what they did, and nothing another session did
+    (rebuilds: they rebuild tables under their own names, ownership.record)."""
     work = run.work
 
     def attempt() -> None:
@@ -185,7 +187,8 @@ def _run_in_transaction(run: Run, statements: list[str], what: str, *, alone: bo
             for statement in statements:
                 _execute(work, statement, alone)
             ownership.record(work, phase=run.phase, run_id=run.run_id, direction=run.direction, before=before,
-                             after=ownership.objects(work, known=before), what=what, notices=notices)
+                             after=ownership.objects(work, known=before), what=what, notices=notices,
+                             rebuilds=rebuilds)
 
     _with_lock_retries(run, attempt, what)
 
@@ -365,7 +368,7 @@ def run_step(run: Run, step: Step) -> None:
     elif step.mode == "autocommit":
         _run_autocommit(run, step.sql, what)
     else:
-        _run_in_transaction(run, [step.sql], what, alone=False)
+        _run_in_transaction(run, [step.sql], what, alone=False, rebuilds=step.rebuilds)
 
 
 def work_session(dsn: str, settings: Settings) -> psycopg.Connection:

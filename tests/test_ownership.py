@@ -13,7 +13,7 @@ import pytest
 from tenant_migrate import ledger, ownership
 from tenant_migrate.db import connect, connection
 from tenant_migrate.errors import MigrationError
-from tenant_migrate.steps import Run, Settings, _run_statement
+from tenant_migrate.steps import Run, Settings, _run_in_transaction, _run_statement
 
 
 @pytest.fixture
@@ -139,3 +139,27 @@ def test_an_object_of_the_plans_name_that_another_session_made_stops_the_stateme
         owned = {(r["kind"], r["name"], r["ownership"]) for r in ownership.owned(conn)}
         assert ("index", "contacts", "idx_thing") in ownership.catalog(conn)
     assert {("index", "idx_mine", "created")} == owned
+
+
+REBUILD = ("CREATE TABLE notes_new (id {type}); INSERT INTO notes_new SELECT id FROM notes; DROP TABLE notes; "
+           "ALTER TABLE notes_new RENAME TO notes")
+
+
+def test_a_step_that_rebuilds_tables_must_leave_them_as_they_were_and_the_ledger_follows_them(legacy_db, run_of):
+    """A step headed `rebuilds: tables` (phase 9's undistribute_table) may give tables new identities under their own
+    names, nothing else; the ledger's identities of the app's objects then follow them. Without the header, a rebuild
+    drops the app's table."""
+    with connection(legacy_db) as conn:
+        conn.execute("CREATE TABLE notes (id integer); INSERT INTO notes VALUES (1)")
+        ledger.ensure(conn)
+        ownership.record_baseline(conn)
+    run = run_of(legacy_db, "down")
+    with pytest.raises(MigrationError, match="dropped the app's table notes"):
+        _run_in_transaction(run, [REBUILD.format(type="integer")], "down", alone=False)
+    with pytest.raises(MigrationError, match="rebuilt column notes.id as 'bigint', not as it was \\('integer'\\)"):
+        _run_in_transaction(run, [REBUILD.format(type="bigint")], "down", alone=False, rebuilds=True)
+    _run_in_transaction(run, [REBUILD.format(type="integer")], "down", alone=False, rebuilds=True)
+    with connection(legacy_db) as conn:
+        assert [(1,)] == conn.execute("SELECT id FROM notes").fetchall()
+        assert conn.execute("SELECT b.objid = 'public.notes'::regclass FROM tenant_migrate.baseline_objects AS b "
+                            "WHERE b.kind = 'table' AND b.name = 'notes'").fetchone()[0]

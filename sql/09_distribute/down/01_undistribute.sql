@@ -1,6 +1,7 @@
 -- 09_distribute / down / 01_undistribute
 -- Requires: 09_distribute (applied or partly applied)
 -- mode: transaction
+-- rebuilds: tables
 -- Every Citus table of the public schema back to a local table on the coordinator, with the rows the workers
 -- hold, in one transaction: Citus's undistribute_table (with the tables its references connect) builds each table
 -- anew on the coordinator, copies the rows from the shards, drops the shards and gives the new table the name,
@@ -9,6 +10,11 @@
 -- identity column ("cannot complete operation on a table with identity column"): each identity is taken off the
 -- coordinator's table first (its sequence, with its options, position and grants, kept in a temporary table),
 -- and put back, under the same sequence name, on the local table: the catalog ends as it was.
+-- Every object of these tables gets a new identity (oid): the header `rebuilds: tables` has the runner check that
+-- the catalog is, by key and definition, exactly what it was before this transaction (nothing dropped, added or
+-- defined otherwise), and then take the ledger's identities again by key in the same transaction
+-- (sql/ownership/rebind.sql: what phases 1-9 created and adopted, the catalog before phase 1, the tables of the saved
+-- definitions), so that the steps after it, and the rollbacks of phases 1-8, act on the rebuilt objects.
 
 DO $undistribute$
 DECLARE

@@ -3,5 +3,5 @@
 -- mode: undo
 -- Undoes, newest first, every object this phase created (tenant_migrate.owned_objects), each in its own short
 -- statement (sql/ownership/undo_next.sql decides it): the references to the owner tables, the owner tables, the
--- references rebuilt with NO ACTION, the keys with the tenant (their indexes go with them). Step 03 then gives back
--- what they replaced.
+-- references rebuilt with NO ACTION, the keys with the tenant (their indexes go with them), each found by the identity
+-- step 01 took again. Steps 03-04 then give back what they replaced.

@@ -2,16 +2,15 @@
 -- Requires: 09_distribute / up / 03_tenant_key_indexes
 -- mode: generated
 -- Each saved key without the tenant is dropped and the key with it takes its place on the index step 03 built, in
--- one transaction per table (ACCESS EXCLUSIVE for about a millisecond: no scan, the columns are NOT NULL
+-- one ALTER TABLE per key (ACCESS EXCLUSIVE for about a millisecond: no scan, the columns are NOT NULL
 -- already). A global unique key of users has no replacement on users: its reference table keeps it global once
 -- the tables are distributed (step 07). Only what step 01 saved is dropped: idempotent.
 
-SELECT concat_ws('; ',
-                 format('ALTER TABLE public.%I DROP CONSTRAINT IF EXISTS %I', o.table_name, o.object_name),
-                 CASE WHEN o.replacement IS NOT NULL
-                     THEN format('ALTER TABLE public.%I ADD CONSTRAINT %I %s USING INDEX %I', o.table_name,
-                                 o.replacement, CASE o.kind WHEN 'primary_key' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END,
-                                 o.replacement) END) AS statement,
+SELECT format('ALTER TABLE public.%I DROP CONSTRAINT IF EXISTS %I', o.table_name, o.object_name)
+       || CASE WHEN o.replacement IS NOT NULL
+              THEN format(', ADD CONSTRAINT %I %s USING INDEX %I', o.replacement,
+                          CASE o.kind WHEN 'primary_key' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, o.replacement)
+              ELSE '' END AS statement,
        format('%s.%s (%s) %s', o.table_name, o.object_name, o.definition,
               CASE WHEN o.replacement IS NOT NULL THEN format('replaced by %s (%s)', o.replacement,
                                                               o.replacement_definition)
