@@ -14,7 +14,7 @@ from psycopg import errors, sql
 from psycopg.rows import dict_row
 
 from tenant_migrate.db import one, scalar
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import LedgerUntrusted
 from tenant_migrate.paths import read_sql
 
 RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
@@ -52,16 +52,17 @@ def ensure(conn: psycopg.Connection) -> None:
 
 
 def trusted(conn: psycopg.Connection) -> bool:
-    """Whether the ledger schema exists; refuses (MigrationError) one that this role does not own or that another
+    """Whether the ledger schema exists; refuses (LedgerUntrusted) one that this role does not own or that another
     role could write (sql/ledger/trust.sql), before anything of it is read."""
     if not scalar(conn, "SELECT to_regnamespace('tenant_migrate') IS NOT NULL"):
         return False
     problems = [r[0] for r in conn.execute(read_sql("ledger/trust.sql"))]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise MigrationError(f"ledger: {problems[0]}{more}: what a rollback drops and gives back is read there, so the "
-                             "migration will not use it, and nothing was changed; if it is this migration's ledger, "
-                             "see docs/ownership.md to lock it down, else rename or drop that schema")
+        raise LedgerUntrusted(f"ledger: {problems[0]}{more}: what a rollback drops and gives back is read there, so "
+                              "the migration will not use it, and nothing was changed; if it is this migration's "
+                              "ledger, see docs/ownership.md to lock it down, else rename or drop that schema",
+                              problems=problems)
     return True
 
 
