@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import errors, sql
@@ -136,8 +136,11 @@ def update_run(conn: psycopg.Connection, run_id: int, **fields: Any) -> None:
     conn.execute(sql.SQL("UPDATE tenant_migrate.phase_runs SET {} WHERE id = %s").format(assignments),
                  [*values, run_id])
 
+# A phase run's status in tenant_migrate.phase_runs (the values sql/ledger/schema.sql's CHECK allows)
+RunStatus = Literal["running", "applied", "rolled_back", "failed", "interrupted"]
 
-def finish_run(conn: psycopg.Connection, run_id: int, status: str, *, notes: list[str],
+
+def finish_run(conn: psycopg.Connection, run_id: int, status: RunStatus, *, notes: list[str],
                error: str | None = None) -> None:
     conn.execute(
         "UPDATE tenant_migrate.phase_runs SET status = %s, error = %s, notes = %s, finished_at = clock_timestamp(),"

@@ -38,7 +38,7 @@ class PhaseOutcome:
     phase: int
     name: str
     direction: str
-    status: str
+    status: ledger.RunStatus
     run_id: int
     seconds: float
     notes: list[str]
@@ -159,7 +159,7 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
         raise
     finally:
         run.work.close()
-    status = "applied" if direction == "up" else "rolled_back"
+    status: ledger.RunStatus = "applied" if direction == "up" else "rolled_back"
     ledger.finish_run(lock_conn, run_id, status, notes=notes)
     seconds = round(time.monotonic() - started, 3)
     log.info("phase %d %s: %s in %.1f s", target.number, target.name, status, seconds)
