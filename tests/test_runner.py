@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection, fingerprint, row_counts
-from tenant_migrate.errors import ConflictError, LockHeld, MigrationError, PreflightRefused
+from tenant_migrate.errors import ConflictError, LockHeld, MigrationError
 from tenant_migrate.plan import default_target, load_plan
 
 LAST = default_target()  # where migrate stops unless told (phase 9 is Citus only)
@@ -151,9 +151,9 @@ def test_a_missing_legacy_table_stops_preflight_and_changes_nothing(legacy_db):
     with connection(legacy_db) as conn:
         conn.execute("DROP TABLE campaign_subscribers")
     before = state(legacy_db)
-    with pytest.raises(PreflightRefused, match="preflight: legacy table campaign_subscribers is missing") as refused:
-        runner.migrate(legacy_db)
-    assert (1, "legacy table campaign_subscribers is missing") == (refused.value.phase, refused.value.problems[0])
+    with pytest.raises(ConflictError, match="preflight: legacy table campaign_subscribers is missing") as refused:
+        runner.migrate(legacy_db)  # the whole-plan check runs each phase's preflight first
+    assert (1, "preflight") == (refused.value.findings[0].phase, refused.value.findings[0].object)
     assert before == state(legacy_db)
 
 
