@@ -90,15 +90,6 @@ def _without_operator_tracebacks(record: logging.LogRecord) -> bool:
     return True
 
 
-# What an approval timeout did, per flow: Prefect words the failed run itself ("... never resumed").
-TIMED_OUT = {
-    "migrate": "approval timed out: no go/no-go before --approval-timeout, so the phase was rolled back and the "
-               "migration stopped; `tenant-migrate status` shows the outcome",
-    "rollback": "approval timed out: no go/no-go before --approval-timeout, so nothing was rolled back and the "
-                "rollback stopped; `tenant-migrate status` shows the outcome",
-}
-
-
 # Said when a run failed without PREFECT_API_URL: the one time an operator would want the run in the Prefect UI.
 TEMPORARY_SERVER = ("note: this run's logs and artifacts were kept by a temporary Prefect server that stops with this "
                     "command; to keep a run's for the Prefect UI, start one (`make ui`) and export "
@@ -106,21 +97,21 @@ TEMPORARY_SERVER = ("note: this run's logs and artifacts were kept by a temporar
 
 
 def run_flow(flow_fn: Any, **params: Any) -> Any:
-    """Run a flow in this process and return its result, or raise its failure as one line."""
+    """Run a flow in this process and return its result, or raise its failure: the flow's own exception object
+    (Prefect raises what the flow raised, even where the run's state says otherwise: a gate whose pause timed out
+    is "never resumed" there), a MigrationError as it is, any other as one line."""
     for handler in logging.getLogger().handlers:  # Prefect's console handler sits on the root logger
         handler.addFilter(_without_operator_tracebacks)
-    state = flow_fn(**params, return_state=True)
-    if not state.is_completed():
+    try:
+        return flow_fn(**params)
+    except Exception as exc:
         from prefect.settings import PREFECT_API_URL
 
         if not PREFECT_API_URL.value():  # Prefect's own notice of its temporary server is filtered out (cli/)
             typer.echo(TEMPORARY_SERVER, err=True)
-        message = state.message or f"flow run ended {state.type.value.lower()}"
-        message = message.removeprefix("Flow run encountered an exception: ").removeprefix("MigrationError: ")
-        if "never resumed" in message:  # Prefect's own words when a gate's pause timed out
-            message = TIMED_OUT[flow_fn.name]
-        raise MigrationError(message)
-    return state.result()
+        if isinstance(exc, MigrationError):
+            raise
+        raise MigrationError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def flow_table(rows: list[dict[str, Any]]) -> str:

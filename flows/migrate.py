@@ -21,7 +21,6 @@ from tasks.acceptance import acceptance_task
 from tasks.apply import applied_earlier_task, apply_task, check_task, phases_to_apply_task, rollback_task
 from tasks.backup import backup_task
 from tasks.common import (
-    MigrationError,
     Phase,
     Settings,
     artifact_key,
@@ -152,8 +151,7 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
                     rollback_task(dsn, lock_conn, target.number, watch.settings(settings))
                 send_artifact(create_table_artifact, flat(summary), key="migration-summary",
                               description="per-phase results")
-                raise MigrationError(f"phase {target.number} {target.name} {decision.said()}: it was rolled back; "
-                                     "the migration stopped")
+                raise gate.refused(target, "up", decision)
         send_artifact(create_table_artifact, flat(summary) or [{"phase": "-", "name": "nothing to apply"}],
                       key="migration-summary", description="per-phase results")
         if not phases_to_apply_task(lock_conn, None):

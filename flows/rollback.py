@@ -11,7 +11,7 @@ from prefect.artifacts import create_table_artifact
 from tasks import gate
 from tasks.apply import phases_to_roll_back_task, rollback_task
 from tasks.backup import backup_task
-from tasks.common import MigrationError, Settings, artifacts_sent, check_rollback_options, describe
+from tasks.common import Settings, artifacts_sent, check_rollback_options, describe
 from tasks.forecast import load_rates, publishing_rates, rollback_section
 from tasks.monitor import Budgets, drawing_plots, watching
 from tasks.session import backup_folder, migration_lock, resolve_database
@@ -55,8 +55,7 @@ def rollback(
                                 approval=approval, timeout_s=approval_timeout_s, poll_interval=poll_interval)
             decision_id = gate.record(lock_conn, target, "down", decision, None)
             if not decision.go:
-                raise MigrationError(f"rollback of phase {target.number} {decision.said()}: stopped, phase "
-                                     f"{target.number} stays applied")
+                raise gate.refused(target, "down", decision)
             with watching(dsn, lock_conn, target, "down", budgets) as watch:
                 watch.stage("backup")
                 saved = backup_task(dsn, target.number, folder) if folder else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from prefect import get_run_logger, pause_flow_run
@@ -33,7 +33,7 @@ from prefect.variables import Variable
 from pydantic import Field
 
 from tenant_migrate import ledger
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import GateRefused, GateTimedOut, MigrationError
 from tenant_migrate.plan import Phase, load_plan, phase
 
 DEFAULT_APPROVAL_TIMEOUT_S = 24 * 3600
@@ -66,6 +66,22 @@ class Decision:
         if self.verdict == "timed_out":
             return "approval timed out"
         return f"{self.verdict} by {self.approver or 'operator'}"
+
+
+def refused(target: Phase, direction: Literal["up", "down"], decision: Decision) -> GateRefused:
+    """The error that stops a flow at a no-go, once the no-go's undo is done (a timeout is a no-go, said as one:
+    Prefect words the run's own state "never resumed")."""
+    if decision.verdict == "timed_out":
+        undone = "the phase was rolled back and the migration" if direction == "up" else \
+            "nothing was rolled back and the rollback"
+        where = f"phase {target.number} {target.name}" if direction == "up" else f"rollback of phase {target.number}"
+        return GateTimedOut(f"{where}: approval timed out: no go/no-go before --approval-timeout, so {undone} "
+                            "stopped; `tenant-migrate status` shows the outcome", phase=target.number,
+                            direction=direction, verdict=decision.verdict)
+    said = f"phase {target.number} {target.name} {decision.said()}: it was rolled back; the migration stopped" \
+        if direction == "up" else \
+        f"rollback of phase {target.number} {decision.said()}: stopped, phase {target.number} stays applied"
+    return GateRefused(said, phase=target.number, direction=direction, verdict=decision.verdict)
 
 
 def check_approval_mode(approval: str) -> None:

@@ -23,7 +23,7 @@ from prefect.runtime import flow_run
 from tasks.common import artifact_key, send_artifact
 from tenant_migrate import ledger
 from tenant_migrate.dsn import database_name
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import GuardStopped, PhaseFailed, first_line
 from tenant_migrate.evidence import md_text
 from tenant_migrate.guard import Budgets, Guard
 from tenant_migrate.guard.plot import plot
@@ -126,9 +126,10 @@ def watching(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction: 
         except Exception as unrecorded:  # noqa: BLE001 - the phase's own failure is the one to raise
             get_run_logger().warning("guard: figures not recorded (%s)", first_line(unrecorded))
         stopped = watch.guard.stopped
-        if stopped and stopped not in str(exc):
-            raise MigrationError(f"guard stopped phase {target.number} {target.name}: {stopped}; it resumes where it "
-                                 "stopped: run migrate again, or roll back") from exc
+        said = isinstance(exc.cause if isinstance(exc, PhaseFailed) else exc, GuardStopped)
+        if stopped and not said:
+            raise GuardStopped(f"guard stopped phase {target.number} {target.name}: {stopped}; it resumes where it "
+                               "stopped: run migrate again, or roll back", reason=stopped) from exc
         raise
     except BaseException:
         watch.guard.stop(covered=False)

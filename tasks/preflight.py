@@ -12,7 +12,7 @@ from prefect.logging import get_run_logger
 
 from tenant_migrate import ledger, runner
 from tenant_migrate.backup import dump
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import PreflightRefused
 
 
 @task(name="preflight", cache_policy=NO_CACHE)
@@ -22,10 +22,9 @@ def preflight_task(dsn: str, lock_conn: psycopg.Connection, number: int, backup_
     previous = ledger.latest_run(lock_conn, number - 1, "up") if number > 1 else None
     previous_valid = previous is None or bool((previous.get("validation") or {}).get("success", True))
     if not previous_valid:
-        raise MigrationError(
-            f"preflight: phase {number - 1} failed its validation: re-run `tenant-migrate validate "
-            f"--phase {number - 1}` and fix it before phase {number}"
-        )
+        problem = f"phase {number - 1} failed its validation"
+        raise PreflightRefused(f"preflight: {problem}: re-run `tenant-migrate validate --phase {number - 1}` and fix "
+                               f"it before phase {number}", phase=number, problems=[problem])
     checks: dict[str, Any] = {
         "previous phase validated": previous_valid,
         "no other migration running": True,

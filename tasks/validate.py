@@ -16,7 +16,7 @@ from tasks.common import only_transient, send_artifact
 from tenant_migrate import faults, ledger
 from tenant_migrate.db import row_counts
 from tenant_migrate.dsn import database_name
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import ValidationFailed
 from tenant_migrate.validation.checkpoints import reports_dir_default, validate_phase
 from tenant_migrate.validation.results import failure_text, summary_line
 
@@ -31,7 +31,8 @@ def validate_task(dsn: str, lock_conn: psycopg.Connection, number: int, run_id: 
     result = validate_phase(dsn, number, admin_email=admin_email, docs=data_docs, counted=counted,
                             reports_dir=reports_dir_default() / f"{database_name(dsn)}-run-{run_id}")
     ledger.update_run(lock_conn, run_id, validation=result)
-    failures = [{"failing expectation": failure_text(f)} for f in result["failed"]]
+    failing = [failure_text(f) for f in result["failed"]]
+    failures = [{"failing expectation": text} for text in failing]
     send_artifact(create_table_artifact, failures or [{"result": summary_line(result)}],
                   key=f"validation-phase-{number}", description=summary_line(result))
     if result.get("data_docs"):
@@ -39,18 +40,19 @@ def validate_task(dsn: str, lock_conn: psycopg.Connection, number: int, run_id: 
                       link_text="Great Expectations Data Docs", key=f"data-docs-phase-{number}")
     get_run_logger().info("%s", summary_line(result))
     if not result["success"]:
-        raise MigrationError(summary_line(result))
+        raise ValidationFailed(summary_line(result), phase=number, failing=failing)
     return result
 
 
 @task(name="validate previous phase", cache_policy=NO_CACHE)
 def validate_after_rollback_task(dsn: str, lock_conn: psycopg.Connection, number: int, run_id: int) -> dict[str, Any]:
     """After phase `number` is rolled back, phase number - 1 must validate as it did when applied."""
-    check = validate_phase(dsn, number - 1, docs=False) if number > 1 else {"success": True}
+    check: dict[str, Any] = validate_phase(dsn, number - 1, docs=False) if number > 1 else {"success": True}
     ledger.update_run(lock_conn, run_id, validation=check)
     if not check["success"]:
-        raise MigrationError(f"after rolling back phase {number}, phase {number - 1} fails validation: "
-                             f"{summary_line(check)}")
+        raise ValidationFailed(f"after rolling back phase {number}, phase {number - 1} fails validation: "
+                               f"{summary_line(check)}", phase=number - 1,
+                               failing=[x if isinstance(x, str) else failure_text(x) for x in check["failed"]])
     return check
 
 

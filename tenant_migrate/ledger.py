@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 import weakref
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import errors, sql
 from psycopg.rows import dict_row
 
 from tenant_migrate.db import one, scalar
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import LedgerUntrusted
 from tenant_migrate.paths import read_sql
 
 RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
@@ -53,16 +53,17 @@ def ensure(conn: psycopg.Connection) -> None:
 
 
 def trusted(conn: psycopg.Connection) -> bool:
-    """Whether the ledger schema exists; refuses (MigrationError) one that this role does not own or that another
+    """Whether the ledger schema exists; refuses (LedgerUntrusted) one that this role does not own or that another
     role could write (sql/ledger/trust.sql), before anything of it is read."""
     if not scalar(conn, "SELECT to_regnamespace('tenant_migrate') IS NOT NULL"):
         return False
     problems = [r[0] for r in conn.execute(read_sql("ledger/trust.sql"))]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise MigrationError(f"ledger: {problems[0]}{more}: what a rollback drops and gives back is read there, so the "
-                             "migration will not use it, and nothing was changed; if it is this migration's ledger, "
-                             "see docs/ownership.md to lock it down, else rename or drop that schema")
+        raise LedgerUntrusted(f"ledger: {problems[0]}{more}: what a rollback drops and gives back is read there, so "
+                              "the migration will not use it, and nothing was changed; if it is this migration's "
+                              "ledger, see docs/ownership.md to lock it down, else rename or drop that schema",
+                              problems=problems)
     return True
 
 
@@ -136,8 +137,11 @@ def update_run(conn: psycopg.Connection, run_id: int, **fields: Any) -> None:
     conn.execute(sql.SQL("UPDATE tenant_migrate.phase_runs SET {} WHERE id = %s").format(assignments),
                  [*values, run_id])
 
+# A phase run's status in tenant_migrate.phase_runs (the values sql/ledger/schema.sql's CHECK allows)
+RunStatus = Literal["running", "applied", "rolled_back", "failed", "interrupted"]
 
-def finish_run(conn: psycopg.Connection, run_id: int, status: str, *, notes: list[str],
+
+def finish_run(conn: psycopg.Connection, run_id: int, status: RunStatus, *, notes: list[str],
                error: str | None = None) -> None:
     conn.execute(
         "UPDATE tenant_migrate.phase_runs SET status = %s, error = %s, notes = %s, finished_at = clock_timestamp(),"

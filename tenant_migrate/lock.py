@@ -19,7 +19,7 @@ import psycopg
 
 from tenant_migrate.db import connect, scalar
 from tenant_migrate.dsn import describe
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import LockHeld, LockLost, first_line
 from tenant_migrate.paths import read_sql
 from tenant_migrate.pooler import require_session
 
@@ -27,10 +27,6 @@ log = logging.getLogger("tenant_migrate.lock")
 ADVISORY_LOCK_KEY = 0x74656E616E74  # "tenant"
 # libpq: probe an idle connection after 30 s, every 10 s, give up after 3 misses (a silent peer is seen in 1 min)
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
-
-
-class LockLost(MigrationError):
-    """The session holding the migration lock is gone, or no longer holds it."""
 
 
 @contextmanager
@@ -50,10 +46,10 @@ def migration_lock(dsn: str, purpose: str = "") -> Iterator[psycopg.Connection]:
             who = f"pid {holder[0]}, {holder[1] or 'unknown client'}, connected {holder[3]:%Y-%m-%d %H:%M:%S}" \
                 if holder else "another session"
             if purpose:
-                raise MigrationError(f"cannot {purpose} {describe(dsn)}: a migration is running on it or waiting at "
-                                     f"a gate ({who}): wait for it to finish, or stop it first")
-            raise MigrationError(f"another migration is running on {describe(dsn)} ({who}): "
-                                 "wait for it to finish, or stop it")
+                raise LockHeld(f"cannot {purpose} {describe(dsn)}: a migration is running on it or waiting at "
+                               f"a gate ({who}): wait for it to finish, or stop it first", holder=who)
+            raise LockHeld(f"another migration is running on {describe(dsn)} ({who}): "
+                           "wait for it to finish, or stop it", holder=who)
         yield conn
     finally:
         if held:

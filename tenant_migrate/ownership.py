@@ -28,15 +28,14 @@ from psycopg import errors
 from psycopg.pq import TransactionStatus
 
 from tenant_migrate import ledger
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import LedgerUntrusted, MigrationError, first_line
 from tenant_migrate.paths import read_sql
 
 T = TypeVar("T")
 Key = tuple[str, str, str]  # kind, table ('' for none), name
 Catalog = dict[Key, str]  # key -> detail
 Notice = tuple[str, str]  # a notice of the server: SQLSTATE, message
-# SQLSTATEs of the notices PostgreSQL gives when IF NOT EXISTS skips an object that is there
-SKIPPED = {"42P07", "42701", "42710", "42P06"}
+SKIPPED = {"42P07", "42701", "42710", "42P06"}  # the SQLSTATEs of IF NOT EXISTS skipping an object that is there
 READ_ATTEMPTS = 5
 STOPPED = ("the migration touches only what it owns; the statement was stopped (a CONCURRENTLY statement cannot be "
            "undone: see tenant-migrate status)")
@@ -371,13 +370,14 @@ def refuse_untrusted(conn: psycopg.Connection, phases: list[int]) -> None:
     problems = [r[0] for r in conn.execute(read_sql("ownership/untrusted.sql"), {"phases": phases})]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise MigrationError(f"ledger: tenant_migrate.owned_objects {problems[0]}{more}: such a row was not written by "
-                             "the migration, and a rollback never acts on it; nothing was rolled back; find out who "
-                             "changed the ledger, then delete or correct the row (docs/ownership.md)")
+        raise LedgerUntrusted(f"ledger: tenant_migrate.owned_objects {problems[0]}{more}: such a row was not written "
+                              "by the migration, and a rollback never acts on it; nothing was rolled back; find out "
+                              "who changed the ledger, then delete or correct the row (docs/ownership.md)",
+                              problems=problems)
     try:
         conn.execute("SELECT count(*) FROM unnest(%s::int[]) AS p, tenant_migrate.saved_verified(p)", (phases,))
     except errors.RaiseException as exc:
-        raise MigrationError(f"{first_line(exc)}; nothing was rolled back") from None
+        raise LedgerUntrusted(f"{first_line(exc)}; nothing was rolled back", problems=[first_line(exc)]) from None
 
 
 def rebind(conn: psycopg.Connection) -> None:

@@ -27,7 +27,7 @@ import psycopg
 
 from tenant_migrate.db import APPLICATION_NAME, connect, scalar, server_pid
 from tenant_migrate.dsn import describe, scrub
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import PoolerRefused, first_line
 
 log = logging.getLogger("tenant_migrate.pooler")
 PROBE_APPLICATION_NAME = f"{APPLICATION_NAME}/probe"
@@ -46,11 +46,11 @@ def require_session(conn: psycopg.Connection, dsn: str) -> None:
         log.info("%s: through a connection pooler in session mode (a server connection of our own per "
                  "connection): fine for the migration", describe(dsn))
         return
-    raise MigrationError(
+    raise PoolerRefused(
         f"{describe(dsn)} is {pooler_name(dsn)} in {mode} pooling mode, not PostgreSQL itself: each {mode} may run on "
         "another server connection, so the migration's advisory lock and session would not hold; give the migration "
         "a direct DSN (--dsn with the PostgreSQL server's own host and port, or a second Prefect Secret block holding "
-        "it) or a pool in session mode (docs/poolers.md)")
+        "it) or a pool in session mode (docs/poolers.md)", mode=mode)
 
 
 def pooling_mode(conn: psycopg.Connection, dsn: str) -> str:
@@ -68,11 +68,11 @@ def pooling_mode(conn: psycopg.Connection, dsn: str) -> str:
                 if "statement pooling" in str(exc):
                     return "statement"
                 why = f"no server connection within {WAIT_S:g} s" if other.broken else scrub(first_line(exc), dsn)
-                raise MigrationError(
+                raise PoolerRefused(
                     f"{describe(dsn)} is a connection pooler, and a second connection of the migration got {why}: "
                     "in session mode each connection of ours (lock, steps, guard, validation, pg_dump) needs a "
                     "server connection of its own: raise the pool's size for this database and user, or give the "
-                    "migration a direct DSN (docs/poolers.md)") from None
+                    "migration a direct DSN (docs/poolers.md)", mode="session") from None
             moved = theirs == mine or server_pid(conn) != mine  # ours went to them, or we went elsewhere
             other.execute("ROLLBACK")
             if moved:

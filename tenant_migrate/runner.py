@@ -22,9 +22,9 @@ from tenant_migrate.check import soft_references
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.db import INTEGER_KEYS, LEGACY_TABLES, connect, connection, key_type, one
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import LockLost, MigrationError, PhaseFailed, PreflightRefused, first_line
 from tenant_migrate.guard import store
-from tenant_migrate.lock import LockLost, lock_guard, lock_holder, migration_lock
+from tenant_migrate.lock import lock_guard, lock_holder, migration_lock
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import BACKFILLS, Phase, default_target, load_plan, phase
 from tenant_migrate.pooler import require_session
@@ -38,7 +38,7 @@ class PhaseOutcome:
     phase: int
     name: str
     direction: str
-    status: str
+    status: ledger.RunStatus
     run_id: int
     seconds: float
     notes: list[str]
@@ -65,7 +65,7 @@ def preflight(conn: psycopg.Connection, number: int) -> None:
     problems = [r[0] for r in conn.execute(read_sql("catalog/preflight.sql"), {"phase": number, "resuming": resuming})]
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise MigrationError(f"preflight: {problems[0]}{more}")
+        raise PreflightRefused(f"preflight: {problems[0]}{more}", phase=number, problems=problems)
 
 
 def table_stats(conn: psycopg.Connection) -> dict[str, tuple[int, int | None]]:
@@ -151,14 +151,15 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
         where = f" at step {step.name}" if step else ""
         reason = f"phase {target.number} {target.name} {verb}{where} failed: {first_line(exc)}"
         ledger.finish_run(lock_conn, run_id, "failed", notes=notes, error=reason)
-        raise MigrationError(f"{reason}. Progress is kept: run again to resume, or roll back") from None
+        raise PhaseFailed(f"{reason}. Progress is kept: run again to resume, or roll back", phase=target.number,
+                          step=step.name if step else None, cause=exc) from None
     except BaseException:
         if not lock_conn.closed:
             ledger.finish_run(lock_conn, run_id, "interrupted", notes=notes, error="interrupted")
         raise
     finally:
         run.work.close()
-    status = "applied" if direction == "up" else "rolled_back"
+    status: ledger.RunStatus = "applied" if direction == "up" else "rolled_back"
     ledger.finish_run(lock_conn, run_id, status, notes=notes)
     seconds = round(time.monotonic() - started, 3)
     log.info("phase %d %s: %s in %.1f s", target.number, target.name, status, seconds)

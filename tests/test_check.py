@@ -12,7 +12,7 @@ from tenant_migrate import runner
 from tenant_migrate.check.objects import declared, fits
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import ConflictError
 from tenant_migrate.plan import default_target, load_plan
 
 KINDS = {"table": "table", "column": "column", "constraint": "constraint", "index": "index", "function": "function"}
@@ -185,9 +185,10 @@ def test_tenant_ids_in_the_way_of_phase_4_and_5_are_refused_before_either(legacy
         conn.execute("INSERT INTO chatbots (user_id, name) VALUES (2, 'two')")
         conn.execute("UPDATE messages SET user_id = 2, chatbot_id = (SELECT id FROM chatbots WHERE user_id = 2) "
                      "WHERE id = 9")
-    with pytest.raises(MigrationError, match="^check: phase 5 data for messages_contact_id_tenant_fkey on messages: "
-                                             "1 rows of messages name in contact_id a row of contacts of another"):
+    with pytest.raises(ConflictError, match="^check: phase 5 data for messages_contact_id_tenant_fkey on messages: "
+                                            "1 rows of messages name in contact_id a row of contacts") as stop:
         runner.migrate(legacy_db)
+    assert 5 == stop.value.findings[0].phase
     refused = [f.line() for f in runner.check(legacy_db)[1] if f.verdict == "refuse"]
     assert [line for line in refused if "data for messages_contact_id_tenant_fkey on messages: 1 rows of messages "
                                         "name in contact_id a row of contacts of another tenant (e.g. ids 9)" in line]
@@ -209,7 +210,7 @@ def test_a_role_short_of_a_privilege_is_refused_before_any_change_naming_it(role
     assert [line for line in refused if line.startswith("REFUSE  phase 8 preflight: ")
             and f"does not inherit tenant_owner and may not grant it to itself: have its admin run GRANT "
                 f"tenant_owner TO {role}" in line], refused
-    with pytest.raises(MigrationError, match="^check: phase 1 preflight: .* nothing was changed$"):
+    with pytest.raises(ConflictError, match="^check: phase 1 preflight: .* nothing was changed$"):
         runner.migrate(role_without_replica)
     with connection(legacy_db) as conn:
         assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)

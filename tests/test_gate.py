@@ -12,7 +12,7 @@ from flows.rollback import rollback
 from tasks import gate
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import GateTimedOut
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -43,18 +43,20 @@ def test_the_rollback_gate_records_each_decision_and_a_no_leaves_the_phase_appli
 
 def test_a_rollback_gate_that_times_out_rolls_nothing_back_and_says_so(legacy_db):
     runner.migrate(legacy_db, to=1)
-    with pytest.raises(MigrationError, match="approval timed out: .* so nothing was rolled back"):
+    with pytest.raises(GateTimedOut, match="approval timed out: .* so nothing was rolled back") as refused:
         run_flow(rollback, database=legacy_db, to=0, approval="manual", approval_timeout_s=2, poll_interval=1,
                  backups=False)
+    assert (1, "down", "timed_out") == (refused.value.phase, refused.value.direction, refused.value.verdict)
     assert [(1, "down", "timed_out", "", "no answer within 2 s", False, True)] == decisions(legacy_db)
     with connection(legacy_db) as conn:
         assert {1} == ledger.applied_phases(conn)
 
 
 def test_a_migrate_gate_that_times_out_says_the_phase_was_rolled_back(legacy_db):
-    with pytest.raises(MigrationError, match="approval timed out: .* so the phase was rolled back"):
+    with pytest.raises(GateTimedOut, match="approval timed out: .* so the phase was rolled back") as refused:
         run_flow(migrate, database=legacy_db, to=1, approval="manual", approval_timeout_s=2, poll_interval=1,
                  backups=False, data_docs=False)
+    assert (1, "up", "timed_out") == (refused.value.phase, refused.value.direction, refused.value.verdict)
     assert [(1, "up", "timed_out", "", "no answer within 2 s", True, True)] == decisions(legacy_db)
 
 

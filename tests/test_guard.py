@@ -21,7 +21,7 @@ from psycopg.conninfo import make_conninfo
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import WORK_APPLICATION_NAME, connection, scalar
 from tenant_migrate.dsn import database_name
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import GuardStopped, MigrationError, PhaseFailed
 from tenant_migrate.guard import Budgets, Guard
 from tenant_migrate.guard.report import coverage, markdown, one_line
 from tenant_migrate.plan import phase
@@ -183,10 +183,11 @@ def test_the_ceiling_stops_the_phase_resumably_saying_why(legacy_db, streaming_s
             eventually(lambda: budgets.over(guard.latest.standbys[0].lag_s, guard.latest.standbys[0].behind_bytes),
                        what="standby over budget")
 
-    with pytest.raises(MigrationError, match=f"guard stopped the phase: .*{reason}.*Progress is kept") as stopped:
+    with pytest.raises(PhaseFailed, match=f"guard stopped the phase: .*{reason}.*Progress is kept") as stopped:
         runner.apply_phase(legacy_db, 4, guard.settings(Settings(batch_size=1000, progress=lag_after_the_first_batch)))
     figures = guard.stop()
-    assert figures["stopped"] and figures["stopped"] in str(stopped.value)
+    assert (4, True) == (stopped.value.phase, isinstance(stopped.value.cause, GuardStopped))
+    assert figures["stopped"] and figures["stopped"] == stopped.value.cause.reason
     with connection(legacy_db) as conn:
         failed = ledger.latest_run(conn, 4)
     assert ("failed", True) == (failed["status"], figures["stopped"] in failed["error"])

@@ -10,7 +10,7 @@ from psycopg import sql
 from tenant_migrate import ledger, lock, runner
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import LockHeld, LockLost
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import phase
 
@@ -47,7 +47,7 @@ def test_a_run_whose_lock_session_dies_stops_before_its_next_batch(legacy_db):
                 conn.execute("SELECT pg_terminate_backend(%s)", (holder_pid(legacy_db),))
 
     settings = runner.Settings(batch_size=100, guards=(kill_the_lock_session_before_batch_2,))
-    with pytest.raises(MigrationError, match=rf"phase 4 04_backfill_tenant_ids: the migration lost its advisory lock "
+    with pytest.raises(LockLost, match=rf"phase 4 04_backfill_tenant_ids: the migration lost its advisory lock "
                                              rf"\(its session ended: .*\), so another migration could start: stopped "
                                              rf"before 04_backfill_tenant_ids/up/{backfill.name}; check "):
         runner.apply_phase(legacy_db, 4, settings)
@@ -69,8 +69,9 @@ def test_a_run_whose_lock_session_dies_stops_before_its_next_batch(legacy_db):
         shown = runner.status(legacy_db)[3]
         assert ("interrupted", True) == (shown["state"], shown["explanation"].startswith(
             f"its runner lost the migration's advisory lock, which pid {stale.info.backend_pid} "))
-        with pytest.raises(MigrationError, match="another migration is running"):
+        with pytest.raises(LockHeld, match="another migration is running") as held:
             runner.migrate(legacy_db, to=4)
+        assert held.value.holder.startswith(f"pid {stale.info.backend_pid}, ")
     runner.migrate(legacy_db, to=4)  # and a plain re-run resumes it once the lock is free
     with connection(legacy_db) as conn:
         resumed = ledger.latest_run(conn, 4)

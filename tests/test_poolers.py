@@ -19,7 +19,7 @@ from tenant_migrate import ledger, lock, runner
 from tenant_migrate.backup import restore
 from tenant_migrate.compat import scratch
 from tenant_migrate.db import connection, scalar
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import PoolerRefused
 
 REFUSED = (r"is PgBouncer [\d.]+ in transaction pooling mode, not PostgreSQL itself: each transaction may run on "
            r"another server connection, .* give the migration a direct DSN \(--dsn .*\(docs/poolers.md\)$")
@@ -34,10 +34,12 @@ def test_a_transaction_or_statement_pooler_is_refused_at_once_and_changes_nothin
                         lambda: runner.check(pooled), lambda: runner.apply_phase(pooled, 1),
                         lambda: scratch.run(pooled),  # compat, and the app-statement part of check
                         lambda: restore.check_copy_server(pooled, pg_server, allow_same_cluster=True)):  # dry run
-        with pytest.raises(MigrationError, match=REFUSED):
+        with pytest.raises(PoolerRefused, match=REFUSED) as refused:
             entry_point()
-    with pytest.raises(MigrationError, match=r"is PgBouncer in statement pooling mode, not PostgreSQL itself"):
+        assert "transaction" == refused.value.mode
+    with pytest.raises(PoolerRefused, match=r"is PgBouncer in statement pooling mode, not PostgreSQL") as refused:
         runner.migrate(pgbouncer.dsn(app_db, "statement"))  # its admin console refuses us: named without version
+    assert "statement" == refused.value.mode
     app = typer.Typer()
     plan_commands.register(app)
     out = CliRunner().invoke(app, ["check", "--dsn", pooled])

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection, fingerprint, row_counts
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import ConflictError, LockHeld, MigrationError
 from tenant_migrate.plan import default_target, load_plan
 
 LAST = default_target()  # where migrate stops unless told (phase 9 is Citus only)
@@ -54,8 +54,9 @@ def test_only_the_newest_phase_can_be_rolled_back(legacy_db):
 def test_a_second_runner_fails_at_once_naming_the_first(legacy_db):
     with runner.migration_lock(legacy_db):
         started = time.monotonic()
-        with pytest.raises(MigrationError, match="another migration is running .*pid \\d+"):
+        with pytest.raises(LockHeld, match="another migration is running .*pid \\d+") as held:
             runner.migrate(legacy_db)
+        assert held.value.holder.startswith("pid ")
         assert time.monotonic() - started < 5
     assert runner.migrate(legacy_db, to=1)  # the lock is free again once its holder is gone
 
@@ -150,8 +151,9 @@ def test_a_missing_legacy_table_stops_preflight_and_changes_nothing(legacy_db):
     with connection(legacy_db) as conn:
         conn.execute("DROP TABLE campaign_subscribers")
     before = state(legacy_db)
-    with pytest.raises(MigrationError, match="preflight: legacy table campaign_subscribers is missing"):
-        runner.migrate(legacy_db)
+    with pytest.raises(ConflictError, match="preflight: legacy table campaign_subscribers is missing") as refused:
+        runner.migrate(legacy_db)  # the whole-plan check runs each phase's preflight first
+    assert (1, "preflight") == (refused.value.findings[0].phase, refused.value.findings[0].object)
     assert before == state(legacy_db)
 
 
@@ -159,9 +161,11 @@ def test_an_unexpected_tenant_column_stops_the_check_and_changes_nothing(legacy_
     with connection(legacy_db) as conn:
         conn.execute("ALTER TABLE contacts ADD COLUMN user_id text")
     before = state(legacy_db)
-    with pytest.raises(MigrationError, match="check: phase 2 column contacts.user_id: exists as text: .* nothing was "
-                                             "changed"):
+    with pytest.raises(ConflictError, match="check: phase 2 column contacts.user_id: exists as text: .* nothing was "
+                                            "changed") as refused:
         runner.migrate(legacy_db)
+    first = refused.value.findings[0]
+    assert (2, "column contacts.user_id", "refuse") == (first.phase, first.object, first.verdict)
     assert before == state(legacy_db)
 
 

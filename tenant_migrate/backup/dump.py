@@ -52,7 +52,7 @@ from tenant_migrate.db import (
     table_rows,
 )
 from tenant_migrate.dsn import database_name, describe, tool_env
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import BackupError, MigrationError
 from tenant_migrate.paths import read_sql
 from tenant_migrate.private import check_not_shared, make_private, private_dir, write_private
 
@@ -71,7 +71,7 @@ def _check_writable(folder: Path) -> None:
     behind."""
     base = existing_ancestor(folder)
     if not base.is_dir():
-        raise MigrationError(f"backup folder {folder} cannot be created: {base} is not a directory; "
+        raise BackupError(f"backup folder {folder} cannot be created: {base} is not a directory; "
                              "choose another --backup-dir")
     if base == folder:
         check_not_shared(folder, "--backup-dir")
@@ -81,7 +81,7 @@ def _check_writable(folder: Path) -> None:
         os.unlink(probe)
     except OSError as exc:
         what = "is not writable" if base == folder else f"cannot be created ({base} is not writable)"
-        raise MigrationError(f"backup folder {folder} {what}: {exc.strerror or exc}; "
+        raise BackupError(f"backup folder {folder} {what}: {exc.strerror or exc}; "
                              "fix its permissions or choose another --backup-dir") from None
 
 
@@ -113,20 +113,20 @@ def preflight(dsn: str, backup_dir: str | Path | None = None, *, pg_dump_candida
         info = _database_info(conn)
     server = server_major(info["server_version_num"])
     if tool["version_num"] < server:
-        raise MigrationError(
+        raise BackupError(
             f"{tool['path']} is version {version_text(tool['version_num'])}, older than the server "
             f"({info['server_version']}) of {describe(dsn)}: install pg_dump {version_text(server)} "
             "or newer, or set PG_DUMP to it")
     pg_restore = sibling(tool["path"], "pg_restore")
     if info["row_security"] == "restricted":
-        raise MigrationError(
+        raise BackupError(
             f"row-level security hides rows of {describe(dsn)} from this role, so its backup would miss them: "
             "back up as a superuser, a BYPASSRLS role or a member of tenant_owner")
     _check_writable(folder)
     needed = int(info["size_bytes"] * SPACE_FACTOR)
     free = _free_bytes(folder, free_bytes)
     if free < needed:
-        raise MigrationError(
+        raise BackupError(
             f"not enough disk for the backup in {folder}: {human(free)} free, {human(needed)} needed "
             f"(database size {human(info['size_bytes'])} x {SPACE_FACTOR}); free some space or choose "
             "another --backup-dir")
@@ -220,7 +220,7 @@ def _dump(dsn: str, checks: dict[str, Any], folder: Path, jobs: int, label: str,
         faults.checkpoint(f"backup:{label}:start")
         result = _run_with_progress(args, env, target, progress, progress_interval, f"pg_dump {database_name(dsn)}")
         if result.returncode != 0:
-            raise MigrationError(f"pg_dump of {describe(dsn)} failed: {tool_error('pg_dump', result.stderr, dsn)}")
+            raise BackupError(f"pg_dump of {describe(dsn)} failed: {tool_error('pg_dump', result.stderr, dsn)}")
         faults.checkpoint(f"backup:{label}:dumped")
         info["table_rows"] = count_tables()
     return counts, ledger, info
@@ -311,20 +311,20 @@ def verify(path: str | Path) -> dict[str, Any]:
     actual = {str(p) for p in dump_files(path)}
     for rel in sorted(set(expected) - actual):
         record(path, verified_at=None, last_check_failed=now())
-        raise MigrationError(f"backup {path.name} is incomplete: {rel} is missing")
+        raise BackupError(f"backup {path.name} is incomplete: {rel} is missing")
     for rel in sorted(actual - set(expected)):
         record(path, verified_at=None, last_check_failed=now())
-        raise MigrationError(f"backup {path.name} is corrupt: {rel} is not in its manifest")
+        raise BackupError(f"backup {path.name} is corrupt: {rel} is not in its manifest")
     for rel, facts in sorted(expected.items()):
         if sha256_of(path / rel) != facts["sha256"]:
             record(path, verified_at=None, last_check_failed=now())
-            raise MigrationError(f"backup {path.name} is corrupt: sha256 of {Path(rel).name} does not match "
+            raise BackupError(f"backup {path.name} is corrupt: sha256 of {Path(rel).name} does not match "
                                  "its manifest")
     listing = subprocess.run([pg_restore_for(manifest), "--list", str(archive(path))],
                              capture_output=True, text=True)
     if listing.returncode != 0:
         record(path, verified_at=None, last_check_failed=now())
-        raise MigrationError(f"backup {path.name} is unreadable: pg_restore --list says "
+        raise BackupError(f"backup {path.name} is unreadable: pg_restore --list says "
                              f"{tool_error('pg_restore', listing.stderr, '')}")
     entries = sum(1 for ln in listing.stdout.splitlines() if ln and not ln.startswith(";"))
     state = record(path, verified_at=now(), toc_entries=entries, sha256=manifest.get("sha256"))

@@ -32,7 +32,7 @@ from tenant_migrate.db import (
     table_rows,
 )
 from tenant_migrate.dsn import database_name, describe, tool_env, with_database
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import BackupError, MigrationError, RestoreRefused, first_line
 from tenant_migrate.lock import migration_lock
 from tenant_migrate.paths import read_sql
 from tenant_migrate.pooler import require_session
@@ -96,7 +96,7 @@ def verify_restore(dsn: str, path: str | Path, *, jobs: int = 1) -> dict[str, An
         diff = ", ".join(f"{t} {manifest['row_counts'].get(t)} -> {counts.get(t)}"
                          for t in sorted(set(counts) | set(manifest["row_counts"]))
                          if counts.get(t) != manifest["row_counts"].get(t))
-        raise MigrationError(f"backup {path.name} restores different row counts than its manifest: {diff}")
+        raise BackupError(f"backup {path.name} restores different row counts than its manifest: {diff}")
     seconds = round(time.perf_counter() - t0, 3)
     state = record(path, restore_verified_at=now(), restore_seconds=seconds)
     log.info("backup %s restores cleanly (%s rows match the manifest) in %.1f s", path.name,
@@ -124,12 +124,12 @@ def check_target(conn: psycopg.Connection, dsn: str, path: Path, manifest: dict[
     operator names the other target database with `confirm_target`."""
     here, source = (conn.info.dbname, cluster_id(conn)), (manifest.get("dbname"), manifest.get("system_identifier"))
     if confirm_target is not None and confirm_target != here[0]:
-        raise MigrationError(f"--confirm-target names {confirm_target!r}, but the target is {describe(dsn)}: "
+        raise RestoreRefused(f"--confirm-target names {confirm_target!r}, but the target is {describe(dsn)}: "
                              f"name the database that the restore replaces ({here[0]!r})")
     if (here == source and here[1]) or confirm_target == here[0]:
         return
     cluster = f"cluster {source[1]}" if source[1] else "a cluster it does not record"
-    raise MigrationError(f"backup {path.name} was taken of database {source[0]!r} ({manifest.get('database')}, "
+    raise RestoreRefused(f"backup {path.name} was taken of database {source[0]!r} ({manifest.get('database')}, "
                          f"{cluster}), not of {describe(dsn)} (cluster {here[1] or 'this role cannot identify'}): to "
                          f"replace {here[0]!r} with it all the same, add --confirm-target {here[0]}")
 
@@ -142,7 +142,7 @@ def check_copy_server(source: str, server: str, *, allow_same_cluster: bool) -> 
         require_session(b, server)
         same = cluster_id(a) == cluster_id(b)  # two unknown identifiers count as the same: the safe side
     if same and not allow_same_cluster:
-        raise MigrationError(f"the copy would go onto the cluster of {describe(source)} itself ({describe(server)} is "
+        raise RestoreRefused(f"the copy would go onto the cluster of {describe(source)} itself ({describe(server)} is "
                              "on the same server): give the dry run a staging server (staging: a DSN or a Prefect "
                              "Secret block), or allow it explicitly (allow_same_cluster, --allow-same-cluster)")
 
@@ -154,7 +154,7 @@ def check_ledger_record(conn: psycopg.Connection, path: Path, manifest: dict[str
         return
     for run_id, recorded in conn.execute(read_sql("backup/ledger_backup.sql"), {"name": path.name}).fetchall():
         if recorded and recorded != manifest.get("sha256"):
-            raise MigrationError(f"backup {path.name} is not the one the ledger recorded: run {run_id} noted sha256 "
+            raise RestoreRefused(f"backup {path.name} is not the one the ledger recorded: run {run_id} noted sha256 "
                                  f"{recorded[:16]}..., its manifest says {str(manifest.get('sha256'))[:16]}...: "
                                  "it was changed since it was taken; restore another backup")
 
@@ -280,7 +280,7 @@ def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None =
         detail = ", ".join(f"{t} {c['since_backup']:+,}" for t, c in changes.items() if c["since_backup"] > 0)
         verify(path)
         if not yes:
-            raise MigrationError(
+            raise RestoreRefused(
                 f"restore of {path.name} would replace {describe(dsn)} with its state at "
                 f"{manifest.get('finished_at', '?')}: {lost:,} rows written since then would be lost"
                 f"{f' ({detail})' if detail else ''}, and every change since: re-run with --yes to do it")
@@ -296,12 +296,12 @@ def _restore_beside(path: Path, manifest: dict[str, Any], dsn: str, new_database
     with connection(dsn) as admin:
         require_session(admin, dsn)
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (new_database,)).fetchone():
-            raise MigrationError(f"database {new_database!r} already exists on {describe(dsn)}: "
+            raise RestoreRefused(f"database {new_database!r} already exists on {describe(dsn)}: "
                                  "choose another --new-database or drop it first")
         check_ledger_record(admin, path, manifest)
         verify(path)
         if not yes:
-            raise MigrationError(f"restore of {path.name} would create database {new_database!r} on "
+            raise RestoreRefused(f"restore of {path.name} would create database {new_database!r} on "
                                  f"{describe(dsn)}: re-run with --yes to do it")
         t0 = time.perf_counter()
         target = with_database(dsn, new_database)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import BackupError, MigrationError, first_line
 from tenant_migrate.paths import PROJECT_ROOT
 from tenant_migrate.private import write_private
 
@@ -89,7 +89,7 @@ def resolve(backup_ref: str | Path, backup_dir: str | Path | None = None) -> Pat
     if not path.exists():
         path = backup_root(backup_dir) / str(backup_ref)
     if not (path / MANIFEST).is_file():
-        raise MigrationError(f"{backup_ref} is not a backup (no {MANIFEST} in {path}): "
+        raise BackupError(f"{backup_ref} is not a backup (no {MANIFEST} in {path}): "
                              "see `tenant-migrate backups` for the list")
     return path.resolve()
 
@@ -99,7 +99,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     try:
         return json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise MigrationError(f"backup {path.name} has an unreadable {MANIFEST}: {first_line(exc)}") from None
+        raise BackupError(f"backup {path.name} has an unreadable {MANIFEST}: {first_line(exc)}") from None
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:

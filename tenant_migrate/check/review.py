@@ -12,7 +12,7 @@ from tenant_migrate import ledger, ownership
 from tenant_migrate.check import data, environment, soft_references, uniques
 from tenant_migrate.check.objects import Finding, review_phase
 from tenant_migrate.citus import readiness
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import ConflictError
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Phase
 
@@ -56,7 +56,8 @@ def require_no_refusal(findings: list[Finding]) -> None:
     if refused:
         more = f" (and {len(refused) - 1} more: see `tenant-migrate check`)" if len(refused) > 1 else ""
         first = refused[0]
-        raise MigrationError(f"check: phase {first.phase} {first.object}: {first.text}{more}; nothing was changed")
+        raise ConflictError(f"check: phase {first.phase} {first.object}: {first.text}{more}; nothing was changed",
+                            findings=refused)
 
 
 def adopted(findings: list[Finding], number: int) -> ownership.Catalog:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from tenant_migrate.compat.prepare import Check
 from tenant_migrate.compat.statements import Statement
 from tenant_migrate.evidence import md_code, md_text
 
 Checks = dict[tuple[str, int], Check]
+Kind = Literal["breaks", "changes meaning", "confined"]  # fails after the phase; works but means else; now per tenant
 TENANT_GRANT = ("GRANT tenant_legacy TO {role} (legacy code: it then sees tenant 1), or tenant_app if it names its "
                 "tenant per transaction (SELECT public.app_set_tenant(...)))")
 LOOKUP = ("looks up {table} by {column} without the tenant: one row today, possibly another tenant's once a "
@@ -23,7 +25,7 @@ LOOKUP_FIX = ("add AND user_id = $n (the backend contract's tenant form), or con
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # breaks, changes meaning, confined
+    kind: Kind
     phase: int  # 0: a phase applied before this check
     phase_name: str
     statement: Statement
@@ -74,7 +76,7 @@ def compare(statements: Iterable[Statement], before: Checks, after: Checks, phas
         if b is None or a is None or b.status != "ok" or a.status not in ("ok", "fails"):
             continue
 
-        def finding(kind: str, detail: str, fix: str = "", s: Statement = s) -> Finding:
+        def finding(kind: Kind, detail: str, fix: str = "", s: Statement = s) -> Finding:
             return Finding(kind, phase, phase_name, s, detail, fix)
 
         if a.status == "fails":

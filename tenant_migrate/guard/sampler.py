@@ -44,7 +44,7 @@ from tenant_migrate.db import (
     connect,
     scalar,
 )
-from tenant_migrate.errors import MigrationError, first_line
+from tenant_migrate.errors import GuardStopped, MigrationError, first_line
 from tenant_migrate.evidence import redact
 from tenant_migrate.guard.budgets import MB, Budgets
 from tenant_migrate.guard.figures import Figures, Reading, Standby, statement_line
@@ -129,9 +129,8 @@ class Guard:
         """A part of the phase starts (preflight, backup, apply, validate); stops here if the ceiling was reached."""
         with self._cond:
             self.figures.step(name)
-        if self.stopped:
-            raise MigrationError(f"guard stopped the phase: {self.stopped}; it resumes where it stopped: run migrate "
-                                 "again once the app or replica caught up (or raise the budget), or roll back")
+        self._raise_if_stopped("; it resumes where it stopped: run migrate again once the app or replica caught up "
+                               "(or raise the budget), or roll back")
 
     def __call__(self, label: str) -> None:
         """A guard point (steps.Settings.guards): stop at the ceiling; pause while a standby is over budget."""
@@ -308,9 +307,9 @@ class Guard:
 
     # --- guard points ---------------------------------------------------------------------------------------
 
-    def _raise_if_stopped(self) -> None:
+    def _raise_if_stopped(self, advice: str = "") -> None:
         if self.stopped:
-            raise MigrationError(f"guard stopped the phase: {self.stopped}")
+            raise GuardStopped(f"guard stopped the phase: {self.stopped}{advice}", reason=self.stopped)
 
     def _reading_for_decision(self) -> Reading | None:
         """The latest reading, or a fresh one when the latest is near the budget or old."""
@@ -342,7 +341,7 @@ class Guard:
                                    f"{reason}"
                 if self.stopped:
                     self.figures.paused(label, t, waited, reason)
-                    raise MigrationError(f"guard stopped the phase: {self.stopped}")
+                    raise GuardStopped(f"guard stopped the phase: {self.stopped}", reason=self.stopped)
                 current = self.latest.worst(self.budgets) if self.latest else None
             waited = time.monotonic() - started
             self.figures.paused(label, t, waited, reason)
@@ -372,7 +371,7 @@ class Guard:
                                    f"{reason}"
                 if self.stopped:
                     self.figures.paused(label, t, waited, reason)
-                    raise MigrationError(f"guard stopped the phase: {self.stopped}")
+                    raise GuardStopped(f"guard stopped the phase: {self.stopped}", reason=self.stopped)
             waited = time.monotonic() - started
             self.figures.paused(label, t, waited, reason)
         latest = self.app_latency[1] if self.app_latency else 0.0
