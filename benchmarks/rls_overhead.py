@@ -9,7 +9,8 @@ primary-key lookup --runs times in two ways, on one connection, alternating bloc
 - "owner": the migration role, which row-level security does not restrict (explicit WHERE user_id);
 - "tenant_app": the application role with app.tenant_id set per transaction, as the backend contract
   does (the policy adds its own user_id condition to the same WHERE).
-Prints median and p95 latency and queries/s per query and the overhead in percent.
+Prints median and p95 latency and queries/s per query and the overhead in percent; then what naming the tenant
+costs: `SELECT public.app_set_tenant(1)` as tenant_app, first in each of --runs transactions.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def measure(conn: psycopg.Connection, role: str | None, query: str, params: list
     return ms
 
 
+def naming(conn: psycopg.Connection, runs: int) -> list[float]:
+    """Latency of the app's one statement per transaction, naming its tenant, as tenant_app."""
+    ms = []
+    for _ in range(runs):
+        with conn.transaction(), acting_as(conn, "tenant_app"):
+            ms.append(timed(partial(fetch_all, conn, "SELECT public.app_set_tenant(1)", {})))
+    return ms
+
+
 def scratch_database(server: str, scale: float, keep: bool) -> str:
     """The scratch database: loaded at `scale` and migrated through every phase (with `keep`: the one kept by an
     earlier run, if there is one)."""
@@ -80,6 +90,9 @@ def compare(dsn: str, runs: int) -> None:
             print(f"{name:<32}{statistics.median(owner):>10.3f}{statistics.median(rls):>10.3f}"
                   f"{percentile(owner, 95):>10.3f}{percentile(rls, 95):>10.3f}"
                   f"{qps[0]:>11,.0f}{qps[1]:>10,.0f}{(qps[0] / qps[1] - 1) * 100:>9.1f}%")
+        named = naming(conn, runs)
+        print(f"{'naming the tenant':<32}{'':>10}{statistics.median(named):>10.3f}{'':>10}"
+              f"{percentile(named, 95):>10.3f}{'':>11}{len(named) / (sum(named) / 1000):>10,.0f}")
 
 
 def main() -> None:
