@@ -126,7 +126,9 @@ def trap(app_db: str) -> Iterator[tuple[str, Path, str]]:
 def test_check_compat_the_gates_and_the_acceptance_checklist_run_the_apps_code_without_our_privileges(trap):
     dsn, trace_file, role = trap
     cli = CliRunner()
-    assert any("app_fold()" in s.query for s in read(dsn).statements)  # there to be checked
+    with connection(dsn) as conn:
+        evictions = scalar(conn, "SELECT dealloc FROM pg_stat_statements_info")
+    assert any("app_fold()" in s.query for s in read(dsn).statements), f"evictions: {evictions}"  # to be checked
     checked = cli.invoke(app, ["check", "--dsn", dsn])
     assert " fine, 0 unchecked, " in checked.output, checked.output  # app_fold() among the fine: planned
     compat = cli.invoke(app, ["compat", "--dsn", dsn])
