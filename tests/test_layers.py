@@ -23,9 +23,6 @@ ALLOWED = {
 }
 MAX_LINES = 400
 MAX_FUNCTION_LINES = 60
-# Over the limit, and being split on another branch (appcode, issue 23): remove each once it is split.
-LONG_FOR_NOW = {("tenant_migrate/acceptance/functional.py", "new_functionality"),
-                ("tenant_migrate/acceptance/functional.py", "existing_functionality")}
 
 
 def modules() -> list[Path]:
@@ -73,7 +70,7 @@ def test_no_function_is_over_60_lines() -> None:
     sources = [*modules(), *sorted((PROJECT_ROOT / "benchmarks").glob("*.py"))]
     long = {(str(path.relative_to(PROJECT_ROOT)), name): lines for path in sources
             for name, lines in function_lengths(path).items() if lines > MAX_FUNCTION_LINES}
-    assert {} == {where: lines for where, lines in long.items() if where not in LONG_FOR_NOW}
+    assert {} == long
 
 
 def test_the_check_sees_a_long_function(tmp_path: Path) -> None:
