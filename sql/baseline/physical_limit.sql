@@ -72,6 +72,11 @@ ALTER TABLE contacts ADD CONSTRAINT contacts_user_id_id_key UNIQUE (user_id, id)
 ALTER TABLE messages ADD CONSTRAINT messages_user_id_id_key UNIQUE (user_id, id);
 ALTER TABLE orders ADD CONSTRAINT orders_user_id_id_key UNIQUE (user_id, id);
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_user_id_id_key UNIQUE (user_id, id);
+-- Swapping a foreign key locks the table it references too. In one transaction, all locks first, in the order
+-- the app's INSERTs take theirs (the referencing table, then the one it references): statement by statement,
+-- an INSERT into messages waiting on contacts and this script waiting on messages deadlock.
+BEGIN;
+LOCK TABLE orders, campaign_subscribers, messages, campaigns, contacts IN ACCESS EXCLUSIVE MODE;
 ALTER TABLE messages DROP CONSTRAINT messages_contact_id_fkey,
     ADD FOREIGN KEY (user_id, contact_id) REFERENCES contacts (user_id, id);
 ALTER TABLE orders DROP CONSTRAINT orders_contact_id_fkey, DROP CONSTRAINT orders_message_id_fkey,
@@ -81,6 +86,7 @@ ALTER TABLE campaign_subscribers DROP CONSTRAINT campaign_subscribers_campaign_i
     DROP CONSTRAINT campaign_subscribers_contact_id_fkey,
     ADD FOREIGN KEY (user_id, campaign_id) REFERENCES campaigns (user_id, id),
     ADD FOREIGN KEY (user_id, contact_id) REFERENCES contacts (user_id, id);
+COMMIT;
 
 \echo PHASE 6
 \ir parts/6_supporting_tables.sql
