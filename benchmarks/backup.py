@@ -88,7 +88,7 @@ def main() -> None:
             dsn = with_database(server, name)
             print(f"demo database at scale {args.scale}: {sum(load['row_counts'].values()):,} rows, "
                   f"loaded in {time.perf_counter() - started:.1f} s")
-        print(f"database size {dump.preflight(dsn, work)['database_size_bytes'] / 1e6:,.0f} MB; "
+        print(f"database size {dump.ensure_backup_possible(dsn, work)['database_size_bytes'] / 1e6:,.0f} MB; "
               f"{tools.find_pg_dump()['version']}")
         rows = [row for jobs in (1, args.jobs) for row in variant(dsn, work, jobs, args.repeat, args.verify_restore)]
         print(f"\nmedian of {args.repeat} interleaved runs each")

@@ -32,7 +32,7 @@ def preflight_task(dsn: str, lock_conn: psycopg.Connection, number: int, backup_
         "schema as expected": True,
     }
     if backup_dir is not None:
-        space = dump.preflight(dsn, backup_dir)
+        space = dump.ensure_backup_possible(dsn, backup_dir)
         checks["backup tools and disk space"] = True
         checks["database_size_bytes"] = space["database_size_bytes"]
     get_run_logger().info("phase %d %s: preflight passed", target.number, target.name)

@@ -44,20 +44,20 @@ class Fingerprint:
 
 
 @dataclass(frozen=True)
-class Key:
+class ChunkKey:
     """How a table's rows are chunked: by its primary key (ranges of an integer one), else by the row."""
 
     columns: tuple[str, ...]
     integer: bool
 
 
-def tables(conn: psycopg.Connection) -> dict[str, tuple[Key, list[str]]]:
+def tables(conn: psycopg.Connection) -> dict[str, tuple[ChunkKey, list[str]]]:
     """The app's tables: (their primary key, their app columns)."""
     created = ownership.created_keys(conn) if ledger.exists(conn) else set()
     rows = conn.execute(read_sql("fingerprint/tables.sql"), {
         "created_tables": [name for kind, _, name in created if kind == "table"],
         "created_columns": [f"{table}.{name}" for kind, table, name in created if kind == "column"]})
-    return {table: (Key(tuple(pk or ()), bool(integer)), list(columns)) for table, pk, integer, columns in rows}
+    return {table: (ChunkKey(tuple(pk or ()), bool(integer)), list(columns)) for table, pk, integer, columns in rows}
 
 
 def _hashed(columns: list[str] | tuple[str, ...], as_text: bool) -> sql.Composed:
@@ -66,7 +66,7 @@ def _hashed(columns: list[str] | tuple[str, ...], as_text: bool) -> sql.Composed
         sql.SQL("hash_record_extended({}, 0)").format(row)
 
 
-def _query(table: str, key: Key, columns: list[str], as_text: bool) -> sql.Composed:
+def _query(table: str, key: ChunkKey, columns: list[str], as_text: bool) -> sql.Composed:
     hashed = _hashed(columns, as_text)
     if key.integer:
         chunk = sql.SQL("{} / {}").format(sql.Identifier("t", key.columns[0]), sql.Literal(CHUNK_ROWS))
@@ -77,7 +77,7 @@ def _query(table: str, key: Key, columns: list[str], as_text: bool) -> sql.Compo
         chunk, hashed, sql.Identifier(table))
 
 
-def _read(conn: psycopg.Connection, table: str, key: Key, columns: list[str]) -> Chunks:
+def _read(conn: psycopg.Connection, table: str, key: ChunkKey, columns: list[str]) -> Chunks:
     """One table's chunks. A column type without a hash function (json, say) makes the rows hash as text."""
     try:
         with conn.transaction():

@@ -97,7 +97,7 @@ def test_no_room_for_the_backup_is_refused_and_writes_nothing(legacy_db, backup_
         dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     assert nothing_in(backup_dir)
     with pytest.raises(MigrationError, match="not enough disk"):
-        dump.preflight(legacy_db, backup_dir, free_bytes=0)
+        dump.ensure_backup_possible(legacy_db, backup_dir, free_bytes=0)
 
 
 def test_backup_folder_that_cannot_be_created_is_refused(legacy_db, tmp_path):
@@ -121,7 +121,7 @@ def test_unwritable_backup_folder_is_refused(legacy_db, backup_dir):
 
 
 def test_preflight_reports_what_it_checked(legacy_db, backup_dir):
-    result = dump.preflight(legacy_db, backup_dir)
+    result = dump.ensure_backup_possible(legacy_db, backup_dir)
     assert result["free_bytes"] >= result["needed_bytes"] > 0
     assert Path(result["pg_restore"]).name == "pg_restore"
     assert not backup_dir.exists()  # a check creates nothing

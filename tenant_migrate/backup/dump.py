@@ -98,8 +98,9 @@ def _database_info(conn: psycopg.Connection) -> dict[str, Any]:
 
 
 
-def preflight(dsn: str, backup_dir: str | Path | None = None, *, pg_dump_candidates: list[str] | None = None,
-              free_bytes: int | None = None) -> dict[str, Any]:
+def ensure_backup_possible(dsn: str, backup_dir: str | Path | None = None, *,
+                           pg_dump_candidates: list[str] | None = None,
+                           free_bytes: int | None = None) -> dict[str, Any]:
     """Check, before anything is written, that a backup of `dsn` into `backup_dir` can succeed.
 
     pg_dump found and not older than the server (pg_dump refuses newer servers); pg_restore beside
@@ -259,12 +260,12 @@ def backup(dsn: str, *, phase: int | None, backup_dir: str | Path | None = None,
 
     pg_dump custom format (-Fc) with jobs == 1, directory format with -j jobs otherwise, into
     `<backup_dir>/<UTC timestamp>-<db>-<label>/` (label default `phase<N>`, or `manual`). Runs
-    preflight() first; nothing is written if it fails, and a failed dump leaves nothing behind.
+    ensure_backup_possible() first; nothing is written if it fails, and a failed dump leaves nothing behind.
     With verify_after (default) the new backup is verified (checksums + pg_restore --list).
     """
     if jobs < 1:
         raise MigrationError(f"--jobs must be at least 1, got {jobs}")
-    checks = preflight(dsn, backup_dir, pg_dump_candidates=pg_dump_candidates, free_bytes=free_bytes)
+    checks = ensure_backup_possible(dsn, backup_dir, pg_dump_candidates=pg_dump_candidates, free_bytes=free_bytes)
     root = Path(checks["backup_dir"])
     label = _slug(label or (f"phase{phase}" if phase is not None else "manual"))
     name = _free_name(root, database_name(dsn), label)

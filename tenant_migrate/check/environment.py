@@ -130,7 +130,7 @@ def views(conn: psycopg.Connection, numbers: set[int]) -> list[Finding]:
             for name, kind, tables in conn.execute(read_sql("ownership/owner_views.sql"))]
 
 
-def preflight(conn: psycopg.Connection, phases: list[Phase]) -> list[Finding]:
+def preflight_findings(conn: psycopg.Connection, phases: list[Phase]) -> list[Finding]:
     """The preflight's problems (missing legacy tables, privileges, phase 8's login roles), for each phase."""
     seen: set[str] = set()
     findings = []

@@ -31,7 +31,7 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str, keep: tuple[
            if k not in mine and not (k[0] == "index" and k[2] in building)}
     unsafe = {r[0] for r in conn.execute(read_sql("ownership/unsafe_roles.sql"))}
     numbers = {p.number for p in phases}
-    findings = environment.preflight(conn, phases)
+    findings = environment.preflight_findings(conn, phases)
     findings += environment.partitions(conn, numbers)
     findings += environment.keys(conn, numbers)
     findings += environment.triggers(conn, numbers, way)

@@ -24,7 +24,7 @@ LOOKUP_FIX = ("add AND user_id = $n (the backend contract's tenant form), or con
 
 
 @dataclass(frozen=True)
-class Finding:
+class StatementFinding:
     kind: Kind
     phase: int  # 0: a phase applied before this check
     phase_name: str
@@ -68,7 +68,7 @@ def fix_for(statement: Statement, error: str) -> str:
 
 
 def compare(statements: Iterable[Statement], before: Checks, after: Checks, phase: int,
-            phase_name: str) -> list[Finding]:
+            phase_name: str) -> list[StatementFinding]:
     """The findings of one phase: each statement checked before it and after it."""
     found = []
     for s in statements:
@@ -76,8 +76,8 @@ def compare(statements: Iterable[Statement], before: Checks, after: Checks, phas
         if b is None or a is None or b.status != "ok" or a.status not in ("ok", "fails"):
             continue
 
-        def finding(kind: Kind, detail: str, fix: str = "", s: Statement = s) -> Finding:
-            return Finding(kind, phase, phase_name, s, detail, fix)
+        def finding(kind: Kind, detail: str, fix: str = "", s: Statement = s) -> StatementFinding:
+            return StatementFinding(kind, phase, phase_name, s, detail, fix)
 
         if a.status == "fails":
             found.append(finding("breaks", a.reason, fix_for(s, a.reason)))
@@ -114,9 +114,9 @@ def unchecked(statements: Iterable[Statement], checks: Checks) -> list[tuple[Sta
             if c.status in ("unchecked", "fails")]
 
 
-def unconfined(statements: Iterable[Statement], checks: Checks) -> list[Finding]:
+def unconfined(statements: Iterable[Statement], checks: Checks) -> list[StatementFinding]:
     """The lookups without the tenant that the schema allows already (an earlier phase changed their meaning)."""
-    return [Finding("changes meaning", 0, "", s, LOOKUP.format(table=t, column=c), LOOKUP_FIX)
+    return [StatementFinding("changes meaning", 0, "", s, LOOKUP.format(table=t, column=c), LOOKUP_FIX)
             for s in statements if s.key in checks
             for t, c in (lookup.split(".") for lookup in checks[s.key].lookups)]
 
@@ -125,7 +125,7 @@ def unchecked_line(statement: Statement, reason: str) -> str:
     return f"unchecked: {statement.short()} ({statement.usage()}): {reason}"
 
 
-def summary(statements: list[Statement], checks: Checks, findings: list[Finding]) -> str:
+def summary(statements: list[Statement], checks: Checks, findings: list[StatementFinding]) -> str:
     """'27 app statements (about 41,000 calls a day): 1 breaking, 2 changing meaning, 20 fine, 3 unchecked, ...'."""
     judged = {f.statement.key for f in findings if f.kind != "confined"}
     broken = {f.statement.key for f in findings if f.kind == "breaks"}
@@ -138,7 +138,7 @@ def summary(statements: list[Statement], checks: Checks, findings: list[Finding]
             f"unchecked, {status.count('session')} transaction or session statements (unaffected)")
 
 
-def gate_section(statements: list[Statement], checks: Checks, findings: list[Finding], note: str = "") -> str:
+def gate_section(statements: list[Statement], checks: Checks, findings: list[StatementFinding], note: str = "") -> str:
     """The markdown section of a phase's go/no-go gate."""
     lines = ["#### App statements (from pg_stat_statements)"]
     if note:

@@ -25,7 +25,15 @@ from psycopg import sql
 from tenant_migrate import ownership, runner
 from tenant_migrate.backup.tools import find_pg_dump, sibling, tool_error
 from tenant_migrate.check.review import adopted, require_no_refusal, review
-from tenant_migrate.compat.findings import Checks, Finding, compare, summary, unchecked, unchecked_line, unconfined
+from tenant_migrate.compat.findings import (
+    Checks,
+    StatementFinding,
+    compare,
+    summary,
+    unchecked,
+    unchecked_line,
+    unconfined,
+)
 from tenant_migrate.compat.prepare import check_all
 from tenant_migrate.compat.statements import Statement, read
 from tenant_migrate.db import connection, drop_database, scalar
@@ -49,7 +57,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     baseline: Checks = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[StatementFinding] = field(default_factory=list)
 
     def breaks(self) -> bool:
         return any(f.kind == "breaks" for f in self.findings)

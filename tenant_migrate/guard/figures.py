@@ -23,7 +23,7 @@ def statement_line(statement: str | None, width: int = 120) -> str:
 
 
 @dataclass
-class Standby:
+class StandbyLag:
     """One standby's reading, its lag estimated by the guard (see sampler.lag_of)."""
 
     name: str
@@ -41,12 +41,12 @@ class Reading:
     t: float  # seconds since the guard started
     lsn: int
     waits: list[dict[str, Any]]
-    standbys: list[Standby]
+    standbys: list[StandbyLag]
     slots: list[dict[str, Any]]
     oldest: dict[str, Any] | None
     active: int
 
-    def worst(self, budgets: Budgets) -> Standby | None:
+    def worst(self, budgets: Budgets) -> StandbyLag | None:
         """The standby furthest over (or nearest to) its budget."""
         return max(self.standbys, default=None,
                    key=lambda s: max(s.lag_s / budgets.lag_s, s.behind_bytes / budgets.lag_bytes))
@@ -136,7 +136,7 @@ class Figures:
             current["wait"] = {k: episode[k] for k in ("pid", "statement", "blocker", "blocker_statement")}
         return ms
 
-    def _standby(self, s: Standby) -> None:
+    def _standby(self, s: StandbyLag) -> None:
         seen = self.standbys.setdefault(s.name, {"max_lag_s": 0.0, "max_behind_bytes": 0, "max_write_lag_s": 0.0,
                                                  "max_flush_lag_s": 0.0, "max_replay_lag_s": 0.0})
         for key, value in (("max_lag_s", s.lag_s), ("max_write_lag_s", s.write_lag_s),
@@ -153,7 +153,7 @@ class Figures:
             self.steps[-1]["max_app_latency_ms"] = max(self.steps[-1].get("max_app_latency_ms", 0.0),
                                                        round(added_ms, 1))
 
-    def went_on(self, standby: Standby | None) -> None:
+    def went_on(self, standby: StandbyLag | None) -> None:
         """A guard point let the migration go on at this lag (the evidence that work started within the budget)."""
         current = self.steps[-1] if self.steps else None
         if current is None or standby is None:

@@ -19,15 +19,15 @@ from psycopg import sql
 from tenant_migrate.errors import first_line
 from tenant_migrate.paths import read_sql
 
-Key = tuple[int, int]  # (userid, queryid)
+StatementKey = tuple[int, int]  # (userid, queryid)
 
 
 @dataclass
 class AppLatency:
     """The app statements' usual times and the counts of the reading before; `note` says why there is no pacing."""
 
-    usual_ms: dict[Key, float] = field(default_factory=dict)
-    last: dict[Key, tuple[int, float]] = field(default_factory=dict)
+    usual_ms: dict[StatementKey, float] = field(default_factory=dict)
+    last: dict[StatementKey, tuple[int, float]] = field(default_factory=dict)
     schema: str = ""
     note: str = ""
 

@@ -47,7 +47,7 @@ from tenant_migrate.db import (
 from tenant_migrate.errors import GuardStopped, MigrationError, first_line
 from tenant_migrate.evidence import redact
 from tenant_migrate.guard.budgets import MB, Budgets
-from tenant_migrate.guard.figures import Figures, Reading, Standby, statement_line
+from tenant_migrate.guard.figures import Figures, Reading, StandbyLag, statement_line
 from tenant_migrate.guard.latency import AppLatency
 from tenant_migrate.paths import read_sql
 from tenant_migrate.steps import Settings
@@ -237,7 +237,7 @@ class Guard:
             self._normalized[query_id] = found[0] if found else None
         return redact(self._normalized.get(query_id or 0) or text or "")
 
-    def _lag_of(self, s: dict[str, Any], t: float) -> Standby:
+    def _lag_of(self, s: dict[str, Any], t: float) -> StandbyLag:
         replay, behind = s["replay_lsn"], max(0, int(s["behind_bytes"] or 0))
         seen = self._replay.get(s["name"])
         since = seen[1] if seen and seen[0] == replay else t
@@ -247,7 +247,7 @@ class Guard:
             positions = [p for _, p in self._history]
             beyond = self._history[min(bisect.bisect_right(positions, replay), len(positions) - 1)][0]
             lag = max(t - max(since, beyond), float(s["replay_lag_s"] or 0))
-        return Standby(s["name"], lag, behind, float(s["write_lag_s"] or 0), float(s["flush_lag_s"] or 0),
+        return StandbyLag(s["name"], lag, behind, float(s["write_lag_s"] or 0), float(s["flush_lag_s"] or 0),
                        float(s["replay_lag_s"] or 0))
 
     def _forget_history(self, standbys: list[dict[str, Any]]) -> None:
@@ -324,14 +324,14 @@ class Guard:
             self._cond.wait_for(lambda: self._seq > seq or self._ending.is_set(), timeout=FRESH_READING_S)
             return self.latest
 
-    def _pause(self, label: str, worst: Standby) -> Standby | None:
+    def _pause(self, label: str, worst: StandbyLag) -> StandbyLag | None:
         """Wait until every standby is under half the budget; raise at the ceiling or after max_pause_s."""
         started, t = time.monotonic(), time.monotonic() - self._t0
         reason = (f"standby {worst.name} is {worst.lag_s:.1f} s and {human_bytes(worst.behind_bytes)} behind, over "
                   f"the budget ({self.budgets.lag_s:g} s or {self.budgets.lag_mb:g} MB)")
         self.notify(f"{label}: paused: {reason}; going on once every standby is under {self.budgets.lag_s / 2:g} s "
                     f"and {self.budgets.lag_mb / 2:g} MB")
-        current: Standby | None = worst
+        current: StandbyLag | None = worst
         with self._cond:
             while current is not None and self.budgets.over(current.lag_s, current.behind_bytes, 0.5):
                 self._cond.wait(timeout=2 * self.budgets.interval_s)
