@@ -9,14 +9,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from tenant_migrate import fingerprint as fingerprints
-from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.db import catalog_shape, connection, row_counts
 
 
 @task(name="schema and row counts", cache_policy=NO_CACHE)
 def schema_and_rows_task(dsn: str) -> tuple[list[Any], dict[str, int]]:
-    """The public schema's catalog fingerprint and the legacy tables' row counts."""
+    """The public schema's catalog shape and the legacy tables' row counts."""
     with connection(dsn) as conn:
-        return fingerprint(conn), row_counts(conn)
+        return catalog_shape(conn), row_counts(conn)
 
 
 @task(name="fingerprint", cache_policy=NO_CACHE)

@@ -124,9 +124,9 @@ def cluster_id(conn: psycopg.Connection) -> str:
     return str(scalar(conn, "SELECT system_identifier FROM pg_control_system()"))
 
 
-def fingerprint(conn: psycopg.Connection) -> list[tuple]:
+def catalog_shape(conn: psycopg.Connection) -> list[tuple]:
     """The public schema's shape: tables, columns, types, nullability, defaults, constraints, indexes."""
-    return [tuple(r) for r in conn.execute(read_sql("catalog/fingerprint.sql")).fetchall()]
+    return [tuple(r) for r in conn.execute(read_sql("catalog/shape.sql")).fetchall()]
 
 
 def catalog_search_path(conn: psycopg.Connection) -> psycopg.Connection:

@@ -38,7 +38,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenant_migrate import demo, embedded, standby
-from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts, scalar
+from tenant_migrate.db import LEGACY_TABLES, catalog_shape, connection, row_counts, scalar
 from tenant_migrate.dsn import database_name, with_database
 
 TEST_SCALE = 0.05  # 500 contacts, 5,000 messages: every table has rows, every test stays fast
@@ -56,7 +56,7 @@ def snapshot(dsn: str) -> tuple:
     the same expression), so constraint definitions are compared without their casts and parentheses."""
     with connection(dsn) as conn:
         shape = [(kind, table, name, _casts_and_parens_removed(d) if kind == "constraint" else d)
-                 for kind, table, name, d in fingerprint(conn)]
+                 for kind, table, name, d in catalog_shape(conn)]
         return shape, row_counts(conn)
 
 

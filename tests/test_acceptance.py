@@ -7,7 +7,7 @@ import pytest
 
 from tenant_migrate import runner
 from tenant_migrate.acceptance import checklist
-from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.db import catalog_shape, connection, row_counts
 from tenant_migrate.errors import MigrationError
 
 TENANT_TABLE_COUNTS = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM chatbots), " \
@@ -21,7 +21,7 @@ def failed(lines: list[dict]) -> dict[str, str]:
 def test_every_line_passes_on_the_migrated_database_and_leaves_nothing_behind(legacy_db):
     runner.migrate(legacy_db)
     with connection(legacy_db) as conn:
-        before = (fingerprint(conn), row_counts(conn), conn.execute(TENANT_TABLE_COUNTS).fetchone())
+        before = (catalog_shape(conn), row_counts(conn), conn.execute(TENANT_TABLE_COUNTS).fetchone())
     lines = checklist.run_checklist(legacy_db, samples=10, load_tenants=3, load_seconds=1)
     assert {} == failed(lines)
     assert {"Existing functionality", "New functionality", "Performance"} == {x["section"] for x in lines}
@@ -29,7 +29,7 @@ def test_every_line_passes_on_the_migrated_database_and_leaves_nothing_behind(le
     load = lines[-1]["evidence"]
     assert "0 errors" in load and "ops/s" in load
     with connection(legacy_db) as conn:
-        assert before == (fingerprint(conn), row_counts(conn), conn.execute(TENANT_TABLE_COUNTS).fetchone())
+        assert before == (catalog_shape(conn), row_counts(conn), conn.execute(TENANT_TABLE_COUNTS).fetchone())
 
 
 def test_without_row_level_security_isolation_is_reported_as_not_enforced(legacy_db):

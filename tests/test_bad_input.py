@@ -1,5 +1,5 @@
 """Bad input through the command line: one line saying what is wrong and what to do, exit 1, no
-traceback, no password, and the database exactly as before (catalog fingerprint, row counts, ledger).
+traceback, no password, and the database exactly as before (catalog shape, row counts, ledger).
 
 Cases already covered elsewhere at the function level are not repeated here: a phase applied out of
 order (test_runner), constraints with other names (test_phases), a missing or old pg_dump and a full
@@ -25,7 +25,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenant_migrate import demo, ledger, runner
-from tenant_migrate.db import connect, connection, fingerprint, row_counts
+from tenant_migrate.db import catalog_shape, connect, connection, row_counts
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import PROJECT_ROOT
@@ -41,7 +41,7 @@ def state(dsn: str) -> tuple:
     with connection(dsn) as conn:
         conn.execute("SET statement_timeout = 0")
         runs = [(r["id"], r["phase"], r["direction"], r["status"]) for r in ledger.history(conn)]
-        return fingerprint(conn), row_counts(conn), ledger.exists(conn), runs
+        return catalog_shape(conn), row_counts(conn), ledger.exists(conn), runs
 
 
 def migrate(dsn: str, *args: str, env: dict[str, str] | None = None,

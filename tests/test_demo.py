@@ -3,7 +3,7 @@
 import pytest
 
 from tenant_migrate import demo
-from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.db import catalog_shape, connection, row_counts
 from tenant_migrate.errors import MigrationError
 
 
@@ -55,11 +55,11 @@ def test_next_insert_gets_a_fresh_id(legacy_db):
 
 def test_loading_over_existing_tables_is_refused_and_changes_nothing(legacy_db):
     with connection(legacy_db) as conn:
-        before = (fingerprint(conn), row_counts(conn))
+        before = (catalog_shape(conn), row_counts(conn))
     with pytest.raises(MigrationError, match="is not empty"):
         demo.load(legacy_db, 0.01)
     with connection(legacy_db) as conn:
-        assert before == (fingerprint(conn), row_counts(conn))
+        assert before == (catalog_shape(conn), row_counts(conn))
 
 
 def test_creating_an_existing_database_is_refused(pg_server, legacy_template):

@@ -35,7 +35,7 @@ from psycopg import sql
 
 from tenant_migrate import demo, ledger, lock, ownership, runner
 from tenant_migrate import fingerprint as content
-from tenant_migrate.db import LEGACY_TABLES, connection, fingerprint, row_counts
+from tenant_migrate.db import LEGACY_TABLES, catalog_shape, connection, row_counts
 from tenant_migrate.dsn import database_name, with_database
 from tenant_migrate.faults import KILL_AT_ENV
 from tenant_migrate.paths import PROJECT_ROOT
@@ -177,7 +177,7 @@ def migrated(pg_server: str, legacy_template: str) -> Iterator[str]:
 def clean_schema(pg_server: str, migrated: str) -> list[tuple]:
     """The public schema after an uninterrupted migration: what every recovered run must end with."""
     with connection(with_database(pg_server, migrated)) as conn:
-        return fingerprint(conn)
+        return catalog_shape(conn)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -456,7 +456,7 @@ def test_killed_migration_resumes_and_loses_nothing(point: Point, request, pg_se
                                      .format(sql.Identifier(t))).fetchone()[0] for t in TENANT_TABLES}
             invalid = [r[0] for r in conn.execute("SELECT indexrelid::regclass::text FROM pg_index "
                                                   "WHERE NOT indisvalid")]
-            schema = fingerprint(conn)
+            schema = catalog_shape(conn)
             problems = ledger_problems(conn)
             lock_free = lock.lock_is_free(conn)
             history = ledger.history(conn)

@@ -18,7 +18,7 @@ from prefect.flow_engine import run_flow
 from flows.migrate import migrate
 from tasks import gate
 from tenant_migrate import ledger, runner
-from tenant_migrate.db import connection, fingerprint
+from tenant_migrate.db import catalog_shape, connection
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import PROJECT_ROOT
 from tenant_migrate.plan import default_target
@@ -58,7 +58,7 @@ def test_a_manual_gate_approved_in_the_api_goes_on_and_records_the_approver(lega
 
 def test_a_rejected_gate_rolls_the_phase_back_and_stops(legacy_db):
     with connection(legacy_db) as conn:
-        before = fingerprint(conn)
+        before = catalog_shape(conn)
     thread, out = run_in_thread(database=legacy_db, to=3, approval="manual", backups=False,
                                 poll_interval=1, data_docs=False)
     resume_flow_run(paused_run_id(), run_input={"approve": False, "approver": "lead", "comment": "not today"})
@@ -66,7 +66,7 @@ def test_a_rejected_gate_rolls_the_phase_back_and_stops(legacy_db):
     assert out["state"].is_failed()
     assert "rejected by lead" in out["state"].message
     with connection(legacy_db) as conn:
-        assert before == fingerprint(conn)
+        assert before == catalog_shape(conn)
         runs = ledger.history(conn)
     assert [("up", "applied", "rejected"), ("down", "rolled_back", None)] == \
         [(r["direction"], r["status"], r["decision"]) for r in runs]

@@ -4,21 +4,21 @@ import pytest
 
 from flows.rollback import rollback
 from tenant_migrate import ledger, runner
-from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.db import catalog_shape, connection, row_counts
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 
 def test_the_rollback_flow_backs_up_and_reverts_each_phase_newest_first(legacy_db, tmp_path):
     with connection(legacy_db) as conn:
-        legacy = (fingerprint(conn), row_counts(conn))
+        legacy = (catalog_shape(conn), row_counts(conn))
     runner.migrate(legacy_db, to=3)
     state = rollback(database=legacy_db, to=0, approval="auto", backup_dir=str(tmp_path), return_state=True)
     assert state.is_completed(), state.message
     assert [3, 2, 1] == [row["phase"] for row in state.result()]
     assert 3 == len(list(tmp_path.glob("*phase*")))
     with connection(legacy_db) as conn:
-        assert legacy == (fingerprint(conn), row_counts(conn))
+        assert legacy == (catalog_shape(conn), row_counts(conn))
         assert all(r["backup_path"] for r in ledger.history(conn) if r["direction"] == "down")
 
 

@@ -12,7 +12,7 @@ from prefect.client.schemas.sorting import ArtifactSort
 
 from flows.staging_dry_run import staging_dry_run
 from tenant_migrate import demo, embedded, ledger
-from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.db import catalog_shape, connection, row_counts
 from tenant_migrate.dsn import database_name, with_database
 from tenant_migrate.plan import default_target
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefe
 
 def source_state(dsn: str) -> tuple:
     with connection(dsn) as conn:
-        return fingerprint(conn), row_counts(conn), ledger.exists(conn)
+        return catalog_shape(conn), row_counts(conn), ledger.exists(conn)
 
 
 def databases(dsn: str, like: str) -> list[str]:

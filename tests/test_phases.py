@@ -1,5 +1,5 @@
 """Each phase's SQL against a real legacy database: it applies, its objects are there, its rollback
-returns the exact schema it started from (the catalog fingerprint), and it applies again after that.
+returns the exact schema it started from (the catalog shape), and it applies again after that.
 Also: all the way up and down, and a legacy database whose unique constraints have other names.
 """
 
@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from tenant_migrate import runner
-from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.db import catalog_shape, connection, row_counts
 from tenant_migrate.plan import default_target, load_plan
 
 TENANT_TABLES = ("contacts", "messages", "orders", "campaigns")
@@ -193,18 +193,18 @@ PHASES_AND_WAYS = [(n, "instant") for n in sorted(CHECKS)] + [(n, "batched") for
 
 
 @pytest.mark.parametrize(("number", "way"), PHASES_AND_WAYS, ids=lambda v: str(v))
-def test_phase_applies_rolls_back_to_the_same_fingerprint_and_applies_again(legacy_db, number, way):
+def test_phase_applies_rolls_back_to_the_same_catalog_shape_and_applies_again(legacy_db, number, way):
     settings = runner.Settings(backfill=way)
     if number > 1:
         runner.migrate(legacy_db, to=number - 1, settings=settings)
     with connection(legacy_db) as conn:
-        before, counts = fingerprint(conn), row_counts(conn)
+        before, counts = catalog_shape(conn), row_counts(conn)
     [outcome] = runner.migrate(legacy_db, to=number, settings=settings)
     with connection(legacy_db) as conn:
         CHECKS[number](conn, outcome.notes, way)
     runner.rollback(legacy_db, number - 1)
     with connection(legacy_db) as conn:
-        assert fingerprint(conn) == before
+        assert catalog_shape(conn) == before
         assert row_counts(conn) == counts
     [again] = runner.migrate(legacy_db, to=number, settings=settings)
     assert again.status == "applied"
@@ -214,11 +214,11 @@ def test_phase_applies_rolls_back_to_the_same_fingerprint_and_applies_again(lega
 
 def test_all_the_way_up_and_down_returns_the_legacy_schema_and_rows(legacy_db):
     with connection(legacy_db) as conn:
-        before, counts = fingerprint(conn), row_counts(conn)
+        before, counts = catalog_shape(conn), row_counts(conn)
     assert [o.phase for o in runner.migrate(legacy_db)] == sorted(CHECKS)
     runner.rollback(legacy_db, 0)
     with connection(legacy_db) as conn:
-        assert fingerprint(conn) == before
+        assert catalog_shape(conn) == before
         assert row_counts(conn) == counts
 
 
@@ -227,7 +227,7 @@ def test_uniques_with_other_names_or_a_unique_index_are_found_by_column_and_rest
         conn.execute('ALTER TABLE contacts RENAME CONSTRAINT contacts_phone_number_key TO "Phone Uniq"')
         conn.execute("CREATE UNIQUE INDEX contacts_thread_uidx ON contacts (thread_id) WHERE thread_id <> ''")
         conn.execute("ALTER TABLE contacts DROP CONSTRAINT contacts_thread_id_key")
-        before, counts = fingerprint(conn), row_counts(conn)
+        before, counts = catalog_shape(conn), row_counts(conn)
     runner.migrate(legacy_db)
     with connection(legacy_db) as conn:
         assert constraints(conn, "contacts")["unique_contact_per_user"][2] == "UNIQUE (user_id, phone_number)"
@@ -239,5 +239,5 @@ def test_uniques_with_other_names_or_a_unique_index_are_found_by_column_and_rest
         assert saved == {"Phone Uniq": "constraint", "contacts_thread_uidx": "index"}
     runner.rollback(legacy_db, 0)
     with connection(legacy_db) as conn:
-        assert fingerprint(conn) == before
+        assert catalog_shape(conn) == before
         assert row_counts(conn) == counts

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tenant_migrate import ledger, runner
-from tenant_migrate.db import connection, fingerprint, row_counts
+from tenant_migrate.db import catalog_shape, connection, row_counts
 from tenant_migrate.errors import ConflictError, LockHeld, MigrationError
 from tenant_migrate.plan import default_target, load_plan
 
@@ -18,7 +18,7 @@ LAST = default_target()  # where migrate stops unless told (phase 9 is Citus onl
 
 def state(dsn: str) -> tuple:
     with connection(dsn) as conn:
-        return fingerprint(conn), row_counts(conn), ledger.exists(conn)
+        return catalog_shape(conn), row_counts(conn), ledger.exists(conn)
 
 
 def test_migrate_applies_every_phase_once_and_a_rerun_skips_them(legacy_db):

@@ -1,5 +1,5 @@
--- catalog / fingerprint: one row per object of the public schema, in a stable order.
--- Two databases with equal fingerprints have the same tables, columns (type, nullability, default),
+-- catalog / shape: one row per object of the public schema, in a stable order.
+-- Two databases with equal shapes have the same tables, columns (type, nullability, default),
 -- constraints (by definition and validity), indexes (by definition and validity) and RLS settings.
 SELECT 'column' AS kind, c.relname AS table_name, a.attname AS name,
        format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
