@@ -32,6 +32,7 @@ from tenant_migrate.db import connection, drop_database, scalar
 from tenant_migrate.dsn import database_name, describe, tool_env, with_database
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import migration_lock
+from tenant_migrate.pending import drive
 from tenant_migrate.plan import Phase
 from tenant_migrate.pooler import require_session
 from tenant_migrate.probe import ProbeUnavailable
@@ -80,18 +81,23 @@ def run(dsn: str, settings: Settings | None = None) -> Report:
 def _run_on_a_copy(dsn: str, settings: Settings | None, found: Report) -> Report:
     """run()'s check itself: the copy, migrated phase by phase, the statements checked before and after each."""
     with schema_copy(dsn) as copy:
-        found.baseline = previous = check_all(copy, found.statements)
+        found.baseline = check_all(copy, found.statements)
+        checked = [found.baseline]  # before the first phase, then after each phase applied
         with migration_lock(copy) as lock_conn:
-            pending = runner.pending_phases(lock_conn, None)
-            if not pending:
-                found.notes.append(f"{found.database}: every phase is applied: nothing left to check the statements "
-                                   "against")
-            for target in pending:
+
+            def check(pending: list[Phase]) -> None:
+                if not pending:
+                    found.notes.append(f"{found.database}: every phase is applied: nothing left to check the "
+                                       "statements against")
+
+            def act(target: Phase) -> Checks | None:
                 after = _apply(copy, lock_conn, target, settings or Settings(), found)
-                if after is None:
-                    break
-                found.findings += compare(found.statements, previous, after, target.number, target.name)
-                previous = after
+                if after is not None:
+                    found.findings += compare(found.statements, checked[-1], after, target.number, target.name)
+                    checked.append(after)
+                return after
+
+            drive(lock_conn, None, check, act)
     return found
 
 
