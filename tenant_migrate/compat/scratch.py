@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
-from psycopg import sql
 
 from tenant_migrate import ownership, runner
 from tenant_migrate.backup.tools import find_pg_dump, sibling, tool_error
@@ -28,7 +27,7 @@ from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.compat.findings import Checks, Finding, compare, summary, unchecked, unchecked_line, unconfined
 from tenant_migrate.compat.prepare import check_all
 from tenant_migrate.compat.statements import Statement, read
-from tenant_migrate.db import connection, drop_database, scalar
+from tenant_migrate.db import connection, create_database, drop_database, scalar
 from tenant_migrate.dsn import database_name, describe, tool_env, with_database
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import migration_lock
@@ -132,7 +131,7 @@ def schema_copy(dsn: str) -> Iterator[str]:
         has_ledger = scalar(admin, "SELECT to_regnamespace('tenant_migrate') IS NOT NULL")
         server = admin.info.server_version
         try:
-            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch)))
+            create_database(admin, scratch, "template0")
         except psycopg.Error as exc:
             raise MigrationError(f"cannot create the scratch database of the compatibility check on "
                                  f"{describe(dsn)}: {first_line(exc)}: give role {admin.info.user} CREATEDB, "
