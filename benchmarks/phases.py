@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=100.0, help="legacy writer operations per second")
-    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=runner.Settings.batch_size)
     parser.add_argument("--server", help="maintenance DSN of the server to use (default: the embedded one)")
     args = parser.parse_args()
     server = args.server or embedded.start()
