@@ -9,6 +9,7 @@ import argparse
 import time
 
 from tenant_migrate import demo, embedded
+from tenant_migrate.db import scratch_database
 
 
 def main() -> None:
@@ -18,10 +19,8 @@ def main() -> None:
     args = parser.parse_args()
     server = args.server or embedded.start()
     name = f"bench_demo_load_{int(time.time())}"
-    try:
-        result = demo.load(demo.create_database(server, name), args.scale)
-    finally:
-        demo.drop_database(server, name)
+    with scratch_database(server, name) as dsn:
+        result = demo.load(dsn, args.scale)
     rows = sum(result["row_counts"].values())
     print(f"scale {args.scale}: {rows:,} rows in {result['seconds']:.1f} s = {rows / result['seconds']:,.0f} rows/s")
     for table, n in result["row_counts"].items():

@@ -31,7 +31,7 @@ from typing import Any
 import legacy_writer  # benchmarks/legacy_writer.py, beside this script
 
 from tenant_migrate import demo, embedded
-from tenant_migrate.db import connection, scalar
+from tenant_migrate.db import connection, scalar, scratch_database
 from tenant_migrate.paths import PROJECT_ROOT
 
 
@@ -135,8 +135,7 @@ def run(scale: float, to: int, docs: bool, rate: float, server: str | None) -> d
 
     server = server or embedded.start()
     name = f"bench_flow_cost_{int(time.time())}"
-    dsn = demo.create_database(server, name)
-    try:
+    with scratch_database(server, name) as dsn:
         demo.load(dsn, scale)
         with connection(dsn) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
@@ -154,8 +153,6 @@ def run(scale: float, to: int, docs: bool, rate: float, server: str | None) -> d
             raise SystemExit(f"migrate ended {state.type.value}: {state.message}")
         with connection(dsn) as conn:
             ledger_s = float(scalar(conn, "SELECT sum(duration_s) FROM tenant_migrate.phase_runs"))
-    finally:
-        demo.drop_database(server, name)
     parts = dict(sorted(clock.seconds.items(), key=lambda kv: -kv[1]))
     return {"scale": scale, "to": to, "data_docs": docs, "wall_s": round(wall, 2), "ledger_phases_s": ledger_s,
             "outside_phases_s": round(wall - ledger_s, 2), "load_average": [load_before, os.getloadavg()[0]],

@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
-
 from tenant_migrate import demo, embedded, forecast
 from tenant_migrate.db import connection
 from tenant_migrate.paths import PROJECT_ROOT
@@ -90,8 +88,7 @@ def main() -> None:
             (entries,) = rates.values()  # one server: this one
             forecast.DEFAULTS_FILE.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n")
         measured = loaded(server, names[1], args.scale)
-        with connection(server) as conn:  # the rehearsal's database is not needed any more: its I/O gone too
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(names[0])))
+        demo.drop_database(server, names[0])  # the rehearsal's database is not needed any more: its I/O gone too
         rehearse(measured, args.backfill)
         rows = compared(measured)
     finally:

@@ -26,7 +26,7 @@ import psycopg
 
 from tenant_migrate import demo, embedded
 from tenant_migrate.acceptance.performance import percentile
-from tenant_migrate.db import APPLICATION_NAME, WORK_APPLICATION_NAME, scalar
+from tenant_migrate.db import APPLICATION_NAME, WORK_APPLICATION_NAME, scalar, scratch_database
 from tenant_migrate.guard import Budgets, Guard
 from tenant_migrate.paths import PROJECT_ROOT, read_sql
 
@@ -119,15 +119,12 @@ def main() -> None:
     args = parser.parse_args()
     server = args.server or embedded.start()
     name = f"bench_guard_{int(time.time())}"
-    dsn = demo.create_database(server, name)
-    try:
+    with scratch_database(server, name) as dsn:
         demo.load(dsn, args.scale)
         with app_sessions(dsn, idle=args.sessions, in_transaction=5, queued=5):
             took = reading_ms(dsn)
             alone = [guard_alone(dsn, interval, args.seconds) for interval in (0.2, 0.05)]
         throughput = app_throughput(dsn, args.seconds / 2, args.rounds)
-    finally:
-        demo.drop_database(server, name)
     result = {"sessions": {"idle": args.sessions, "in_transaction": 5, "queued_behind_ours": 5},
               "reading_ms": {"p50": round(percentile(took, 50), 2), "p99": round(percentile(took, 99), 2)},
               "guard_alone": alone, "app_point_lookups": throughput}

@@ -34,10 +34,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import legacy_writer  # benchmarks/legacy_writer.py, beside this script
-from psycopg import sql
 
 from tenant_migrate import demo, embedded, ledger, standby
-from tenant_migrate.db import connection, row_counts, scalar
+from tenant_migrate.db import connection, create_database, row_counts, scalar
 from tenant_migrate.dsn import describe, tool_env, with_database
 from tenant_migrate.guard import store
 from tenant_migrate.paths import PROJECT_ROOT
@@ -55,7 +54,7 @@ Span = tuple[str, float, float]  # phase number, wall-clock start, end
 def copy_database(server: str, source: str, name: str) -> str:
     """A copy of `source` (nobody may be connected to it), by the server's file-level template copy."""
     with connection(server) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(source)))
+        create_database(conn, name, source)
     return with_database(server, name)
 
 

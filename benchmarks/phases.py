@@ -16,20 +16,19 @@ import legacy_writer  # benchmarks/legacy_writer.py, beside this script
 from psycopg import sql
 
 from tenant_migrate import demo, embedded, runner
-from tenant_migrate.db import connection, row_counts, scalar
+from tenant_migrate.db import connection, row_counts, scalar, scratch_database
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=100.0, help="legacy writer operations per second")
-    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=runner.Settings.batch_size)
     parser.add_argument("--server", help="maintenance DSN of the server to use (default: the embedded one)")
     args = parser.parse_args()
     server = args.server or embedded.start()
     name = f"bench_phases_{int(time.time())}"
-    dsn = demo.create_database(server, name)
-    try:
+    with scratch_database(server, name) as dsn:
         loaded = demo.load(dsn, args.scale)
         print(f"scale {args.scale}: {loaded['row_counts']['messages']:,} messages loaded in {loaded['seconds']} s")
         writer = legacy_writer.start(dsn, args.rate)
@@ -51,8 +50,6 @@ def main() -> None:
             nulls = sum(scalar(conn, sql.SQL("SELECT count(*) FROM {} WHERE user_id IS NULL").format(sql.Identifier(t)))
                         for t in ("contacts", "messages", "orders", "campaigns"))
             print(f"after: {row_counts(conn)}; NULL tenant ids: {nulls}")
-    finally:
-        demo.drop_database(server, name)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tasks import gate
 from tasks.acceptance import acceptance_task
-from tasks.apply import applied_earlier_task, apply_task, check_task, phases_to_apply_task, rollback_task
+from tasks.apply import all_applied_task, applied_earlier_task, apply_task, check_task, rollback_task, ungated_task
 from tasks.backup import backup_task
 from tasks.common import (
     Phase,
@@ -27,6 +27,7 @@ from tasks.common import (
     artifacts_sent,
     check_migrate_options,
     describe,
+    drive,
     send_artifact,
     without_heartbeat,
 )
@@ -122,13 +123,14 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
     acceptance checklist once every phase is applied. `app_dsn`: where the app's statements are read (default
     `dsn`; the dry run's source). Each row's `app_findings`: one line per thing the phase does to them, then one
     per statement that could not be checked."""
-    summary, budgets, said = [], budgets or Budgets(), set()
+    summary: list[dict[str, Any]] = []
+    budgets, said = budgets or Budgets(), set()
     settings = replace(settings, rates=load_rates())
     with migration_lock(dsn) as lock_conn, drawing_plots(), artifacts_sent(), \
             publishing_rates(dsn, settings.rates):
-        todo = phases_to_apply_task(lock_conn, to)
-        check_task(lock_conn, [target for target, applied in todo if applied is None], settings)
-        for target, applied in todo:
+
+        def gated(target: Phase, applied: dict[str, Any] | None = None) -> dict[str, Any]:
+            """One phase's subflow, then its gate: its row of the summary; a no-go rolls it back and stops."""
             evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied, app_dsn,
                                          budgets)
             if (note := evidence["app_statements"]["note"]) and note not in said:  # once per run, not per phase
@@ -152,9 +154,21 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
                 send_artifact(create_table_artifact, flat(summary), key="migration-summary",
                               description="per-phase results")
                 raise gate.refused(target, "up", decision)
+            return summary[-1]
+
+        ungated = ungated_task(lock_conn, to)
+
+        def check(pending: list[Phase]) -> None:
+            """The whole-plan check of the phases to apply, then, before any of them, the phase an earlier run
+            applied without a go/no-go, validated and gated again."""
+            check_task(lock_conn, pending, settings)
+            if ungated:
+                gated(*ungated)
+
+        drive(lock_conn, to, check, gated)  # the rows are in `summary`, after the ungated phase's
         send_artifact(create_table_artifact, flat(summary) or [{"phase": "-", "name": "nothing to apply"}],
                       key="migration-summary", description="per-phase results")
-        if not phases_to_apply_task(lock_conn, None):
+        if all_applied_task(lock_conn):
             run_acceptance_subflow(dsn, acceptance_load_seconds)
     return summary
 

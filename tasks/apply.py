@@ -15,19 +15,25 @@ from prefect.runtime import flow_run
 from tasks.common import progress_reporter
 from tenant_migrate import ledger, runner
 from tenant_migrate.check.review import require_no_refusal, review
+from tenant_migrate.pending import pending_phases
 from tenant_migrate.plan import Phase, phase
 from tenant_migrate.runner import PhaseOutcome
 from tenant_migrate.steps import Settings
 
 
-@task(name="phases to apply", cache_policy=NO_CACHE)
-def phases_to_apply_task(lock_conn: psycopg.Connection, to: int | None) -> list[tuple[Phase, dict[str, Any] | None]]:
-    """The phases to go through up to `to`, in order, each with None, or with its ledger run when it was applied
-    by an earlier run that never recorded its go/no-go (killed at its gate, or the plain runner): only the last
-    applied phase can be, and it comes first, to be validated and gated again."""
+@task(name="phase to gate again", cache_policy=NO_CACHE)
+def ungated_task(lock_conn: psycopg.Connection, to: int | None) -> tuple[Phase, dict[str, Any]] | None:
+    """The last applied phase up to `to` with its ledger run, when an earlier run applied it and never recorded its
+    go/no-go (killed at its gate, or the plain runner): only that phase can be, and it is validated and gated
+    again before any other is applied."""
     undecided = ledger.undecided_run(lock_conn, to)
-    regate: list[tuple[Phase, dict[str, Any] | None]] = [(phase(undecided["phase"]), undecided)] if undecided else []
-    return regate + [(target, None) for target in runner.pending_phases(lock_conn, to)]
+    return (phase(undecided["phase"]), undecided) if undecided else None
+
+
+@task(name="all applied", cache_policy=NO_CACHE)
+def all_applied_task(lock_conn: psycopg.Connection) -> bool:
+    """Every phase up to the default target is applied, each with its go/no-go recorded."""
+    return ledger.undecided_run(lock_conn) is None and not pending_phases(lock_conn, None)
 
 
 @task(name="check", cache_policy=NO_CACHE)

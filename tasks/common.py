@@ -1,6 +1,6 @@
 """What every task module shares: the retry condition, progress artifacts, artifact keys, and the
 engine's names a flow needs (its error, its settings, the checks of its parameters, how a database is named in
-logs)."""
+logs, the loop over the pending phases)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ from prefect.settings import Settings as PrefectSettings
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.options import check_migrate_options, check_rollback_options
+from tenant_migrate.pending import drive
 from tenant_migrate.plan import Phase
 from tenant_migrate.steps import TRANSIENT_ERRORS, Settings
 
 __all__ = ["MigrationError", "Phase", "Settings", "artifact_key", "artifacts_sent", "check_migrate_options",
-           "check_rollback_options", "describe", "only_transient", "progress_reporter", "send_artifact",
+           "check_rollback_options", "describe", "drive", "only_transient", "progress_reporter", "send_artifact",
            "without_heartbeat"]
 
 log = logging.getLogger("tenant_migrate.flow")

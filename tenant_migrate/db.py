@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from tenant_migrate.dsn import describe, scrub
+from tenant_migrate.dsn import describe, scrub, with_database
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import read_sql
 
@@ -75,9 +76,32 @@ def server_pid(conn: psycopg.Connection) -> int:
     return int(scalar(conn, "SELECT pg_backend_pid()"))
 
 
+def create_database(conn: psycopg.Connection, name: str, template: str | None = None) -> None:
+    """Create database `name` on the server of `conn`: a copy of `template` (nobody may be connected to it), else
+    an empty one."""
+    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
+    conn.execute(query)
+
+
 def drop_database(conn: psycopg.Connection, name: str) -> None:
     """Drop a database if it exists, disconnecting its sessions (PostgreSQL 13+)."""
     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def scratch_database(server_dsn: str, name: str | None = None, template: str | None = None) -> Iterator[str]:
+    """A new database on the server of `server_dsn` for the block (named `name`, else scratch_<random>; a copy of
+    `template`, else empty): its DSN. Dropped on the way out, its sessions disconnected."""
+    name = name or f"scratch_{secrets.token_hex(4)}"
+    with connection(server_dsn) as conn:
+        create_database(conn, name, template)
+    try:
+        yield with_database(server_dsn, name)
+    finally:
+        with connection(server_dsn) as conn:
+            drop_database(conn, name)
 
 
 INTEGER_KEYS = ("smallint", "integer", "bigint")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from psycopg import sql
-
 from tenant_migrate import db
 from tenant_migrate.db import LEGACY_TABLES, connection, row_counts, scalar
 from tenant_migrate.dsn import describe, with_database
@@ -22,7 +20,7 @@ def create_database(server_dsn: str, name: str) -> str:
                 f"database {name!r} already exists on {describe(server_dsn)}: "
                 "choose another --name or drop it first"
             )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        db.create_database(conn, name)
     return with_database(server_dsn, name)
 
 

@@ -26,6 +26,7 @@ from tenant_migrate.errors import LockLost, MigrationError, PhaseFailed, Preflig
 from tenant_migrate.guard import store
 from tenant_migrate.lock import lock_guard, lock_holder, migration_lock
 from tenant_migrate.paths import read_sql
+from tenant_migrate.pending import drive, pending_phases
 from tenant_migrate.plan import BACKFILLS, Phase, default_target, load_plan, phase
 from tenant_migrate.pooler import require_session
 from tenant_migrate.steps import Run, Settings, run_step, work_session
@@ -201,19 +202,6 @@ def _forecast_start(run: Run, target: Phase, way: str) -> forecast.Forecast | No
     return made
 
 
-def pending_phases(conn: psycopg.Connection, to: int | None) -> list[Phase]:
-    """The phases to apply to reach `to` (default: the last that every server takes), in order; refuses a gap in
-    what is applied."""
-    plan = load_plan()
-    to = default_target() if to is None else phase(to).number
-    applied = ledger.applied_phases(conn)
-    gaps = [n for n in applied if any(m not in applied for m in range(1, n))]
-    if gaps:
-        raise MigrationError(f"ledger: phase {min(gaps)} is applied but an earlier phase is not; "
-                             "roll back to the last phase applied in order")
-    return [p for p in plan if p.number <= to and p.number not in applied]
-
-
 def check_rollback_target(to: int) -> None:
     if not 0 <= to <= len(load_plan()):
         raise MigrationError(f"cannot roll back to phase {to}: choose 0 (legacy schema) to {len(load_plan())}")
@@ -310,13 +298,15 @@ def rollback_phase(dsn: str, number: int, settings: Settings | None = None,
 
 def migrate(dsn: str, to: int | None = None, settings: Settings | None = None) -> list[PhaseOutcome]:
     """Apply every pending phase up to `to`, in order, skipping applied ones."""
-    settings = settings or Settings()
+    chosen = settings or Settings()
     with migration_lock(dsn) as lock_conn:
-        pending = pending_phases(lock_conn, to)
-        if not pending:
-            log.info("nothing to apply: phases up to %s are applied", to or default_target())
-        check_plan(lock_conn, pending, settings)
-        return [apply_phase(dsn, p.number, settings, lock_conn) for p in pending]
+
+        def check(pending: list[Phase]) -> None:
+            if not pending:
+                log.info("nothing to apply: phases up to %s are applied", to or default_target())
+            check_plan(lock_conn, pending, chosen)
+
+        return drive(lock_conn, to, check, lambda target: apply_phase(dsn, target.number, chosen, lock_conn))
 
 
 def rollback(dsn: str, to: int, settings: Settings | None = None) -> list[PhaseOutcome]:

@@ -38,7 +38,15 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenant_migrate import demo, embedded, standby
-from tenant_migrate.db import LEGACY_TABLES, catalog_shape, connection, row_counts, scalar
+from tenant_migrate.db import (
+    LEGACY_TABLES,
+    catalog_shape,
+    connection,
+    create_database,
+    row_counts,
+    scalar,
+    scratch_database,
+)
 from tenant_migrate.dsn import database_name, with_database
 
 TEST_SCALE = 0.05  # 500 contacts, 5,000 messages: every table has rows, every test stays fast
@@ -174,11 +182,9 @@ def backup_dir(tmp_path: Path) -> Path:
 def empty_db(pg_server: str) -> Iterator[str]:
     """DSN of a new, empty database, dropped after the test."""
     name = f"tm_test_{os.getpid()}_{next(_counter)}"
-    demo.drop_database(pg_server, name)
-    with connection(pg_server) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(pg_server, name)
-    demo.drop_database(pg_server, name)
+    demo.drop_database(pg_server, name)  # left by a killed session of the same pid
+    with scratch_database(pg_server, name) as dsn:
+        yield dsn
 
 
 @pytest.fixture
@@ -194,8 +200,7 @@ def clone_legacy(pg_server: str, legacy_template: str) -> str:
     name = f"tm_test_{os.getpid()}_{next(_counter)}"
     demo.drop_database(pg_server, name)
     with connection(pg_server) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(legacy_template)))
+        create_database(conn, name, legacy_template)
     return with_database(pg_server, name)
 
 

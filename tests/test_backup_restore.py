@@ -83,8 +83,7 @@ def test_restore_into_a_new_database_leaves_the_original_alone(legacy_db, pg_ser
         with pytest.raises(MigrationError, match="already exists"):
             restore.restore(path, legacy_db, yes=True, new_database=name)
     finally:
-        with connection(pg_server) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        demo.drop_database(pg_server, name)
 
 
 def test_restore_refuses_without_yes_and_changes_nothing(legacy_db, backup_dir):

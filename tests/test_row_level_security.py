@@ -9,7 +9,7 @@ from psycopg.conninfo import make_conninfo
 
 from tenant_migrate import runner
 from tenant_migrate.backup import dump, restore
-from tenant_migrate.db import LEGACY_TABLES, connection, row_counts
+from tenant_migrate.db import LEGACY_TABLES, connection, drop_database, row_counts
 from tenant_migrate.dsn import database_name, with_database
 from tenant_migrate.errors import MigrationError
 
@@ -46,7 +46,7 @@ def test_a_non_superuser_owner_migrates_backs_up_and_restores_under_row_level_se
             with pytest.raises(MigrationError, match="row-level security hides rows"):
                 dump.backup(as_owner, phase=None, backup_dir=tmp_path)
         finally:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(copy)))
+            drop_database(conn, copy)
             conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(sql.Identifier(db)))
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(owner)))
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(owner)))

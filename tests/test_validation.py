@@ -18,7 +18,7 @@ from psycopg import sql
 from typer.testing import CliRunner
 
 from tenant_migrate import demo
-from tenant_migrate.db import connection
+from tenant_migrate.db import connection, create_database
 from tenant_migrate.dsn import with_database
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import SQL_DIR
@@ -46,7 +46,7 @@ AVAILABLE = [n for n in sorted(PHASES) if _phase_sql_exists(n) and n <= default_
 def _create_from(server: str, name: str, template: str) -> None:
     demo.drop_database(server, name)
     with connection(server) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+        create_database(conn, name, template)
 
 
 @pytest.fixture(scope="session")

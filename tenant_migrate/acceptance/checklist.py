@@ -16,13 +16,13 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from tenant_migrate import runner
 from tenant_migrate.acceptance.checks import Checks, Line, row_level_security_on
 from tenant_migrate.acceptance.functional import existing_functionality, new_functionality
 from tenant_migrate.acceptance.performance import concurrent_load, query_performance
 from tenant_migrate.db import catalog_search_path, connect, connection
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
+from tenant_migrate.pending import pending_phases
 from tenant_migrate.plan import last_plan_phase
 from tenant_migrate.probe import PROBE_APPLICATION_NAME, Grant, ProbeUnavailable, lendable, login_as
 
@@ -34,7 +34,7 @@ def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_se
     """Every line of the acceptance checklist, measured; nothing is left behind in the database."""
     with connection(dsn) as admin:
         catalog_search_path(admin)
-        if missing := [p.number for p in runner.pending_phases(admin, last_plan_phase())]:
+        if missing := [p.number for p in pending_phases(admin, last_plan_phase())]:
             raise MigrationError(f"acceptance checklist: phases {missing} are not applied yet: "
                                  "run `tenant-migrate migrate` first")
         rls = row_level_security_on(admin)

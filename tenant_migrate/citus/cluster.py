@@ -15,8 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from psycopg import sql
-
 from tenant_migrate import db, embedded
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import with_database
@@ -88,7 +86,7 @@ def create_database(cluster: Cluster, name: str) -> str:
     returns the coordinator's DSN for it."""
     for node in cluster.nodes:
         with connection(node) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            db.create_database(conn, name)
         with connection(with_database(node, name)) as conn:
             conn.execute("CREATE EXTENSION citus")
     coordinator = with_database(cluster.coordinator, name)

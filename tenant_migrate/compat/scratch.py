@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
-from psycopg import sql
 
 from tenant_migrate import ownership, runner
 from tenant_migrate.backup.tools import find_pg_dump, sibling, tool_error
@@ -36,10 +35,11 @@ from tenant_migrate.compat.findings import (
 )
 from tenant_migrate.compat.prepare import check_all
 from tenant_migrate.compat.statements import Statement, read
-from tenant_migrate.db import connection, drop_database, scalar
+from tenant_migrate.db import connection, create_database, drop_database, scalar
 from tenant_migrate.dsn import database_name, describe, tool_env, with_database
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.lock import migration_lock
+from tenant_migrate.pending import drive
 from tenant_migrate.plan import Phase
 from tenant_migrate.pooler import require_session
 from tenant_migrate.probe import ProbeUnavailable
@@ -88,18 +88,23 @@ def run(dsn: str, settings: Settings | None = None) -> Report:
 def _run_on_a_copy(dsn: str, settings: Settings | None, found: Report) -> Report:
     """run()'s check itself: the copy, migrated phase by phase, the statements checked before and after each."""
     with schema_copy(dsn) as copy:
-        found.baseline = previous = check_all(copy, found.statements)
+        found.baseline = check_all(copy, found.statements)
+        checked = [found.baseline]  # before the first phase, then after each phase applied
         with migration_lock(copy) as lock_conn:
-            pending = runner.pending_phases(lock_conn, None)
-            if not pending:
-                found.notes.append(f"{found.database}: every phase is applied: nothing left to check the statements "
-                                   "against")
-            for target in pending:
+
+            def check(pending: list[Phase]) -> None:
+                if not pending:
+                    found.notes.append(f"{found.database}: every phase is applied: nothing left to check the "
+                                       "statements against")
+
+            def act(target: Phase) -> Checks | None:
                 after = _apply(copy, lock_conn, target, settings or Settings(), found)
-                if after is None:
-                    break
-                found.findings += compare(found.statements, previous, after, target.number, target.name)
-                previous = after
+                if after is not None:
+                    found.findings += compare(found.statements, checked[-1], after, target.number, target.name)
+                    checked.append(after)
+                return after
+
+            drive(lock_conn, None, check, act)
     return found
 
 
@@ -134,7 +139,7 @@ def schema_copy(dsn: str) -> Iterator[str]:
         has_ledger = scalar(admin, "SELECT to_regnamespace('tenant_migrate') IS NOT NULL")
         server = admin.info.server_version
         try:
-            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch)))
+            create_database(admin, scratch, "template0")
         except psycopg.Error as exc:
             raise MigrationError(f"cannot create the scratch database of the compatibility check on "
                                  f"{describe(dsn)}: {first_line(exc)}: give role {admin.info.user} CREATEDB, "
