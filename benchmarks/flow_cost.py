@@ -79,7 +79,7 @@ def instrument(clock: Clock) -> None:
     from prefect.tasks import Task
 
     import flows.migrate  # noqa: F401 - loads every module the flow uses
-    from tasks import monitor
+    from flows import monitor
     from tenant_migrate import db, ledger, runner
     from tenant_migrate.check import review
     from tenant_migrate.guard import plot, sampler, store

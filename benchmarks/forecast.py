@@ -2,7 +2,7 @@
 
 A rehearsal first: the `migrate` flow (auto approval, backups off, Data Docs off) applies every phase to a copy of
 a demo database loaded at --calibrate-scale (default: --scale) and the `rollback` flow takes it back to the legacy
-schema; both publish their measured rates (tasks/forecast.py, a Prefect Variable of this run's Prefect API), as the
+schema; both publish their measured rates (flows/forecast.py, a Prefect Variable of this run's Prefect API), as the
 nightly dry run does. Then the same two flows on a fresh copy at --scale: each phase run records the forecast it
 started with beside its time (tenant_migrate.phase_runs.forecast_s, duration_s), printed here with the error. The
 target (issue 26): every phase that takes over 5 s within 25% of its forecast.
@@ -75,7 +75,7 @@ def main() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from prefect.variables import Variable
 
-    from tasks.forecast import RATES_VARIABLE
+    from flows.forecast import RATES_VARIABLE
 
     Variable.set(RATES_VARIABLE, {}, overwrite=True)  # this run's API: only the rehearsal's rates
     server, stamp = args.server or embedded.start(), int(time.time())

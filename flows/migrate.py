@@ -16,27 +16,22 @@ import psycopg
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from tasks import gate
+from flows import gate
+from flows.forecast import gate_section, load_rates, publishing_rates, recorded
+from flows.monitor import Budgets, drawing_plots, watching
+from flows.session import backup_folder, migration_lock, resolve_database
 from tasks.acceptance import acceptance_task
 from tasks.apply import all_applied_task, applied_earlier_task, apply_task, check_task, rollback_task, ungated_task
 from tasks.backup import backup_task
-from tasks.common import (
-    Phase,
-    Settings,
-    artifact_key,
-    artifacts_sent,
-    check_migrate_options,
-    describe,
-    drive,
-    send_artifact,
-    without_heartbeat,
-)
+from tasks.common import artifact_key, artifacts_sent, send_artifact, without_heartbeat
 from tasks.compat import compat_after_task, compat_before_task
-from tasks.forecast import gate_section, load_rates, publishing_rates, recorded
-from tasks.monitor import Budgets, drawing_plots, watching
 from tasks.preflight import preflight_task
-from tasks.session import backup_folder, migration_lock, resolve_database
 from tasks.validate import row_counts_task, validate_task
+from tenant_migrate.dsn import describe
+from tenant_migrate.options import check_migrate_options
+from tenant_migrate.pending import drive
+from tenant_migrate.plan import Phase
+from tenant_migrate.steps import Settings
 
 
 def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings,
@@ -204,7 +199,7 @@ def migrate(
     a budget or after a pause of `max_pause_s`. `keep_global_unique` (phone_number, thread_id): values phase 5
     leaves unique across tenants, the app's own unique key on each kept beside the per-tenant one (for the app's
     tables that hold them without a tenant: docs/real-schemas.md). Every parameter is checked before anything runs;
-    approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
+    approval auto in a deployment's run needs its worker's consent (flows/gate.py)."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, poll_interval=poll_interval,
                           acceptance_load_seconds=acceptance_load_seconds,

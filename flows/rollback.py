@@ -8,14 +8,17 @@ from typing import Any, Literal
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from tasks import gate
+from flows import gate
+from flows.forecast import load_rates, publishing_rates, rollback_section
+from flows.monitor import Budgets, drawing_plots, watching
+from flows.session import backup_folder, migration_lock, resolve_database
 from tasks.apply import phases_to_roll_back_task, rollback_task
 from tasks.backup import backup_task
-from tasks.common import Settings, artifacts_sent, check_rollback_options, describe
-from tasks.forecast import load_rates, publishing_rates, rollback_section
-from tasks.monitor import Budgets, drawing_plots, watching
-from tasks.session import backup_folder, migration_lock, resolve_database
+from tasks.common import artifacts_sent
 from tasks.validate import validate_after_rollback_task
+from tenant_migrate.dsn import describe
+from tenant_migrate.options import check_rollback_options
+from tenant_migrate.steps import Settings
 
 
 @flow(name="rollback")
@@ -37,7 +40,7 @@ def rollback(
     """Roll back to phase `to` (0 = the legacy schema); in manual mode each phase waits for its go/no-go.
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL. The guard watches
     each phase's backup, rollback and check, with the budgets of the migrate flow. Every parameter is checked before
-    anything runs; approval auto in a deployment's run needs its worker's consent (tasks/gate.py)."""
+    anything runs; approval auto in a deployment's run needs its worker's consent (flows/gate.py)."""
     check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s,
                            poll_interval=poll_interval)
     gate.check_approval_mode(approval)

@@ -15,14 +15,16 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows.forecast import publish_rates
 from flows.migrate import flat, migrate_phases
+from flows.session import backup_root, resolve_database
 from tasks.apply import rollback_all_task
 from tasks.backup import copy_database_task, drop_copy_task
-from tasks.common import MigrationError, Settings, describe
 from tasks.compat import app_statements_report_task
-from tasks.forecast import publish_rates
-from tasks.session import backup_root, resolve_database
 from tasks.staging import fingerprint_task, schema_and_rows_task
+from tenant_migrate.dsn import describe
+from tenant_migrate.errors import MigrationError
+from tenant_migrate.steps import Settings
 
 
 @flow(name="staging-dry-run")

@@ -1,6 +1,5 @@
-"""What every task module shares: the retry condition, progress artifacts, artifact keys, and the
-engine's names a flow needs (its error, its settings, the checks of its parameters, how a database is named in
-logs, the loop over the pending phases)."""
+"""What every task module shares: the retry condition, progress artifacts, artifact keys and the thread that sends
+artifacts; and the run without a heartbeat of its own that a flow's subflows use."""
 
 from __future__ import annotations
 
@@ -18,16 +17,7 @@ from prefect.context import SettingsContext, get_settings_context
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 from prefect.settings import Settings as PrefectSettings
 
-from tenant_migrate.dsn import describe
-from tenant_migrate.errors import MigrationError
-from tenant_migrate.options import check_migrate_options, check_rollback_options
-from tenant_migrate.pending import drive
-from tenant_migrate.plan import Phase
-from tenant_migrate.steps import TRANSIENT_ERRORS, Settings
-
-__all__ = ["MigrationError", "Phase", "Settings", "artifact_key", "artifacts_sent", "check_migrate_options",
-           "check_rollback_options", "describe", "drive", "only_transient", "progress_reporter", "send_artifact",
-           "without_heartbeat"]
+from tenant_migrate.steps import TRANSIENT_ERRORS
 
 log = logging.getLogger("tenant_migrate.flow")
 _sending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenant-migrate-artifacts")

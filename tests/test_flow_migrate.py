@@ -15,8 +15,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.deployments import run_deployment
 from prefect.flow_engine import run_flow
 
+from flows import gate
 from flows.migrate import migrate
-from tasks import gate
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import catalog_shape, connection
 from tenant_migrate.errors import MigrationError

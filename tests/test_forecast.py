@@ -9,7 +9,7 @@ import json
 from typer.testing import CliRunner
 
 from cli.main import app
-from tasks.forecast import gate_section, rollback_section
+from flows.forecast import gate_section, rollback_section
 from tenant_migrate import forecast, runner
 from tenant_migrate.db import cluster_id, connection
 from tenant_migrate.plan import load_plan, phase

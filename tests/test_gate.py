@@ -1,4 +1,4 @@
-"""tasks/gate.py: one go/no-go gate for migrate and rollback; every decision in the ledger, by a named approver (on the
+"""flows/gate.py: one go/no-go gate for migrate and rollback; every decision in the ledger, by a named approver (on the
 allow-list when one is set); a timeout is a no."""
 
 import pytest
@@ -7,9 +7,9 @@ from prefect import resume_flow_run
 from prefect.variables import Variable
 
 from cli.flows import run_flow
+from flows import gate
 from flows.migrate import migrate
 from flows.rollback import rollback
-from tasks import gate
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import connection
 from tenant_migrate.errors import GateTimedOut

@@ -1,5 +1,6 @@
-"""The layers import one way: cli -> flows -> tasks -> tenant_migrate (the engine); flows reach the engine only
-through tasks; backend_contract imports nothing of the migration. Read from the code's own import statements.
+"""The layers import one way: cli -> flows -> tasks -> tenant_migrate (the engine); a flow may also call the engine
+(the lock it holds, the loop over pending phases, the gate's ledger record); backend_contract imports nothing of the
+migration. Read from the code's own import statements.
 And the code stays small: no module over 400 lines, no function over 60 (benchmarks included; tests are not held
 to it)."""
 
@@ -16,7 +17,7 @@ OURS = ("cli", "flows", "tasks", "tenant_migrate", "backend_contract")
 # package -> the packages of ours it may import (itself included)
 ALLOWED = {
     "cli": {"cli", "flows", "tenant_migrate"},
-    "flows": {"flows", "tasks"},
+    "flows": {"flows", "tasks", "tenant_migrate"},
     "tasks": {"tasks", "tenant_migrate"},
     "tenant_migrate": {"tenant_migrate", "backend_contract"},
     "backend_contract": {"backend_contract"},
@@ -62,7 +63,7 @@ def test_no_module_is_over_400_lines(path: Path) -> None:
 
 def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "example.py"
-    module.write_text("from cli.main import app\nimport tasks.gate\nfrom . import sibling\n")
+    module.write_text("from cli.main import app\nimport tasks.apply\nfrom . import sibling\n")
     assert {"cli", "tasks"} == imported_packages(module)
 
 

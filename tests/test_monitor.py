@@ -1,4 +1,4 @@
-"""tasks/monitor.py: the guard beside every phase of the flows. The gate shows its figures and ticks "Monitoring
+"""flows/monitor.py: the guard beside every phase of the flows. The gate shows its figures and ticks "Monitoring
 systems active" only when it watched the whole phase; each phase gets an artifact and a plot beside the Data Docs;
 the ledger keeps the figures and `status` shows them; the ceiling fails the run saying why, and the re-run resumes."""
 
