@@ -9,7 +9,6 @@ import typer
 from cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 
 
-@fail_cleanly
 def acceptance_command(
     dsn: DsnOption = None,
     as_json: JsonOption = False,
@@ -27,4 +26,4 @@ def acceptance_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("acceptance")(acceptance_command)
+    app.command("acceptance")(fail_cleanly(acceptance_command))

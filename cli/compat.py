@@ -7,7 +7,6 @@ import typer
 from cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn
 
 
-@fail_cleanly
 def compat_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
     """Check the app's statements (from pg_stat_statements) against every pending phase, on a schema-only scratch
     copy of the database (dropped after; the database itself is only read). Exit 1 if a statement breaks."""
@@ -23,4 +22,4 @@ def compat_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("compat")(compat_command)
+    app.command("compat")(fail_cleanly(compat_command))

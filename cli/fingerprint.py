@@ -13,7 +13,6 @@ from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError
 
 
-@fail_cleanly
 def fingerprint_command(
     dsn: DsnOption = None,
     save: Annotated[str | None, typer.Option(help="Keep it in the ledger under this label (writes only to the "
@@ -52,4 +51,4 @@ def fingerprint_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fingerprint")(fingerprint_command)
+    app.command("fingerprint")(fail_cleanly(fingerprint_command))

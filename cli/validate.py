@@ -14,7 +14,6 @@ from tenant_migrate.plan import phase as plan_phase
 from tenant_migrate.validation.results import failure_text, summary_line
 
 
-@fail_cleanly
 def validate_command(
     phase: Annotated[int, typer.Option("--phase", help="Phase number of sql/plan.toml whose suite to run.")],
     dsn: DsnOption = None,
@@ -39,4 +38,4 @@ def validate_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("validate")(validate_command)
+    app.command("validate")(fail_cleanly(validate_command))
