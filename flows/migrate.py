@@ -96,7 +96,7 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
 
 def flat(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The per-phase rows as a table artifact: without the list of app findings (each phase's own artifact)."""
-    return [{k: v for k, v in row.items() if k != "app_findings"} for row in summary]
+    return [{k: v for k, v in row.items() if k not in ("app_findings", "app_unchecked")} for row in summary]
 
 
 def run_acceptance_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]]:
@@ -116,8 +116,8 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
                    budgets: Budgets | None = None) -> list[dict[str, Any]]:
     """The body of `migrate`, also run by the staging dry run: pending phases in order, each gated, then the
     acceptance checklist once every phase is applied. `app_dsn`: where the app's statements are read (default
-    `dsn`; the dry run's source). Each row's `app_findings`: one line per thing the phase does to them, then one
-    per statement that could not be checked."""
+    `dsn`; the dry run's source). Each row's `app_findings`: what the phase does to them (each its kind and its
+    line); `app_unchecked`: one line per statement that could not be checked."""
     summary: list[dict[str, Any]] = []
     budgets, said = budgets or Budgets(), set()
     settings = replace(settings, rates=load_rates())
@@ -140,7 +140,8 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
                 "checks": f"{evidence['validation'].get('passed')}/{evidence['validation'].get('evaluated')}",
                 "backup": str((evidence["backup"] or {}).get("path", "-")),
                 "app_statements": evidence["app_statements"]["summary"],
-                "app_findings": evidence["app_statements"]["findings"] + evidence["app_statements"]["unchecked"],
+                "app_findings": evidence["app_statements"]["findings"],
+                "app_unchecked": evidence["app_statements"]["unchecked"],
             })
             if not decision.go:
                 with watching(dsn, lock_conn, target, "down", budgets) as watch:

@@ -7,6 +7,7 @@ one line and the migration goes on.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,8 @@ def compat_before_task(app_dsn: str, dsn: str) -> Before:
 
 @task(name="app statements after", cache_policy=NO_CACHE)
 def compat_after_task(dsn: str, target: Phase, before: Before, compared: bool = True) -> dict[str, Any]:
-    """Check them again after the phase: the gate's section, the one-line summary and findings, and the artifact
+    """Check them again after the phase: the gate's section, the one-line summary, the findings (each its kind and
+    its line) and the statements left unchecked, and the artifact
     `app-statements-phase-N`, and `note`: why nothing was checked, if so. `compared=False`: the phase was applied
     by an earlier run, `before` is its state after it; nothing to compare, what fails now is listed."""
     note, notes = before.note, list(before.notes)
@@ -69,12 +71,12 @@ def compat_after_task(dsn: str, target: Phase, before: Before, compared: bool = 
         "summary": note or summary(before.statements, before.checks, findings),
         "note": note,
         "section": section,
-        "findings": [f.line() for f in findings],
+        "findings": [{"kind": f.kind, "line": f.line()} for f in findings],
         "unchecked": [unchecked_line(s, r) for s, r in unchecked(before.statements, before.checks)],
     }
     create_markdown_artifact(section, key=f"app-statements-phase-{target.number}", description=result["summary"])
-    for line in result["findings"]:
-        get_run_logger().warning("%s", line)
+    for finding in findings:
+        get_run_logger().warning("%s", finding.line())
     return result
 
 
@@ -82,12 +84,13 @@ def compat_after_task(dsn: str, target: Phase, before: Before, compared: bool = 
 def app_statements_report_task(phases: list[dict[str, Any]]) -> list[str]:
     """The dry run's findings about the app's statements, phase by phase, then the statements that could not be
     checked before the first phase, as the artifact `dry-run-app-statements` (one line each) and as its result."""
-    found = [x for row in phases for x in row.get("app_findings", []) if not x.startswith("unchecked")]
-    lines = found + [x for x in (phases[0].get("app_findings", []) if phases else []) if x.startswith("unchecked")]
+    found = [f for row in phases for f in row["app_findings"]]
+    not_checked = phases[0]["app_unchecked"] if phases else []  # before the first phase: the same at every phase
+    lines = [f["line"] for f in found] + not_checked
     last = phases[-1]["app_statements"] if phases else "no phase applied"
-    count = {kind: sum(1 for x in lines if x.startswith(kind)) for kind in ("breaks", "changes meaning", "unchecked")}
+    count = Counter(f["kind"] for f in found)
     total = (f"through phases {phases[0]['phase']}-{phases[-1]['phase']}: {count['breaks']} break, "
-             f"{count['changes meaning']} changes of meaning, {count['unchecked']} not checked, of "
+             f"{count['changes meaning']} changes of meaning, {len(not_checked)} not checked, of "
              f"{last.split(':')[0]}" if phases and " app statements (" in last else last)
     create_markdown_artifact("\n".join(["### App statements through the dry run", "",
                                         *(f"- {md_text(x)}" for x in lines), "", md_text(total)]),
