@@ -164,17 +164,34 @@ def attach(lock_conn: psycopg.Connection, decision_id: int, run_id: int) -> None
     ledger.attach_decision(lock_conn, decision_id, run_id)
 
 
+@dataclass(frozen=True)
+class PhaseEvidence:
+    """What the migrate gate shows of a phase just applied (or applied by an earlier run) and validated."""
+
+    run_id: int
+    status: str
+    seconds: float
+    forecast_s: float | None
+    notes: list[str]
+    backup: dict[str, Any] | None  # path, sha256, verified; None: --no-backup
+    validation: dict[str, Any]  # success, passed, evaluated (tenant_migrate/validation/results.py)
+    counts_before: dict[str, int]
+    counts_after: dict[str, int]
+    whole_phase_watched: bool  # the guard watched the phase from its first step
+    app_statements: dict[str, Any]  # tasks/compat.py compat_after_task
+    sections: list[str]  # more evidence, each a markdown section of its own (guard, app statements, forecast)
+
+
 def _box(ok: Any) -> str:
     return "x" if ok else " "
 
 
-def applied_question(target: Phase, evidence: dict[str, Any]) -> str:
+def applied_question(target: Phase, evidence: PhaseEvidence) -> str:
     """The migrate gate, after a phase is applied and validated: the plan's go/no-go checklist with the evidence."""
     plan = load_plan()
     next_phase = phase(target.number + 1) if target.number < len(plan) else None
-    backup_info = evidence.get("backup") or {}
-    validation = evidence.get("validation") or {}
-    before, after = evidence.get("counts_before", {}), evidence.get("counts_after", {})
+    backup_info, validation = evidence.backup or {}, evidence.validation
+    before, after = evidence.counts_before, evidence.counts_after
     rows = "\n".join(f"| {t} | {before.get(t, '-'):,} | {after.get(t, '-'):,} |" for t in after)
     lines = [
         f"### Phase {target.number} `{target.name}` applied: go on?",
@@ -187,15 +204,15 @@ def applied_question(target: Phase, evidence: dict[str, Any]) -> str:
         + (f", sha256 `{backup_info['sha256'][:16]}…`" if backup_info.get("sha256") else ""),
         f"- [x] Rollback procedure confirmed: {target.rollback}",
         "- [ ] Team available for support",
-        f"- [{_box((evidence.get('monitoring') or {}).get('whole_phase'))}] Monitoring systems active",
+        f"- [{_box(evidence.whole_phase_watched)}] Monitoring systems active",
         "",
-        f"Duration: {evidence.get('seconds', 0):.1f} s. Notes: {'; '.join(evidence.get('notes', [])) or 'none'}",
+        f"Duration: {evidence.seconds:.1f} s. Notes: {'; '.join(evidence.notes) or 'none'}",
         "",
         "| table | rows before | rows after |",
         "|---|---|---|",
         rows,
     ]
-    for section in evidence.get("sections", []):  # more evidence, each a markdown section of its own
+    for section in evidence.sections:
         lines += ["", section]
     if target.warning:
         lines += ["", f"**Warning:** {target.warning}"]

@@ -37,7 +37,7 @@ from tenant_migrate.steps import Settings
 def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings,
                       backup_dir: Path | None, data_docs: bool,
                       applied: dict[str, Any] | None = None, app_dsn: str | None = None,
-                      budgets: Budgets | None = None) -> dict[str, Any]:
+                      budgets: Budgets | None = None) -> gate.PhaseEvidence:
     """One phase: preflight, backup (+ verify), apply, validate, with the guard beside it. Returns the gate's
     evidence.
 
@@ -48,7 +48,7 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
     """
 
     @flow(name=target.name)
-    def phase_flow() -> dict[str, Any]:
+    def phase_flow() -> gate.PhaseEvidence:
         with watching(dsn, lock_conn, target, "up", budgets or Budgets(), whole=applied is None) as watch:
             watch.stage("preflight")
             if applied is None:
@@ -60,7 +60,6 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
                 watch.stage("apply")
                 outcome = apply_task(dsn, lock_conn, target.number, watch.settings(settings), backup_info)
             else:
-                checks = {}
                 backup_info = {"path": applied["backup_path"], "sha256": applied["backup_sha256"],
                                "verified": True} if applied["backup_path"] else None
                 outcome = applied_earlier_task(lock_conn, applied)
@@ -84,11 +83,11 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
             key=artifact_key(f"phase-{target.number}-summary"),
             description="phase summary",
         )
-        return {"checks": checks, "backup": backup_info, "validation": validation, "run_id": outcome.run_id,
-                "counts_before": counts_before, "counts_after": counts_after, "seconds": outcome.seconds,
-                "notes": outcome.notes, "status": outcome.status, "monitoring": watch.evidence["monitoring"],
-                "sections": [*watch.evidence["sections"], app["section"], forecast], "app_statements": app,
-                "forecast_s": expected["forecast_s"]}
+        return gate.PhaseEvidence(
+            run_id=outcome.run_id, status=outcome.status, seconds=outcome.seconds, forecast_s=expected["forecast_s"],
+            notes=outcome.notes, backup=backup_info, validation=validation, counts_before=counts_before,
+            counts_after=counts_after, whole_phase_watched=bool(watch.evidence["monitoring"].get("whole_phase")),
+            app_statements=app, sections=[*watch.evidence["sections"], app["section"], forecast])
 
     with without_heartbeat():
         return phase_flow()
@@ -128,20 +127,20 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
             """One phase's subflow, then its gate: its row of the summary; a no-go rolls it back and stops."""
             evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied, app_dsn,
                                          budgets)
-            if (note := evidence["app_statements"]["note"]) and note not in said:  # once per run, not per phase
+            if (note := evidence.app_statements["note"]) and note not in said:  # once per run, not per phase
                 said.add(note)
                 get_run_logger().warning("%s", note)
             decision = gate.ask(gate.applied_question(target, evidence), key=f"phase-{target.number}",
                                 approval=approval, timeout_s=approval_timeout_s, poll_interval=poll_interval)
-            gate.record(lock_conn, target, "up", decision, evidence["run_id"])
+            gate.record(lock_conn, target, "up", decision, evidence.run_id)
             summary.append({
-                "phase": target.number, "name": target.name, "status": evidence["status"],
-                "seconds": evidence["seconds"], "forecast_s": evidence["forecast_s"], "decision": decision.verdict,
-                "checks": f"{evidence['validation'].get('passed')}/{evidence['validation'].get('evaluated')}",
-                "backup": str((evidence["backup"] or {}).get("path", "-")),
-                "app_statements": evidence["app_statements"]["summary"],
-                "app_findings": evidence["app_statements"]["findings"],
-                "app_unchecked": evidence["app_statements"]["unchecked"],
+                "phase": target.number, "name": target.name, "status": evidence.status,
+                "seconds": evidence.seconds, "forecast_s": evidence.forecast_s, "decision": decision.verdict,
+                "checks": f"{evidence.validation.get('passed')}/{evidence.validation.get('evaluated')}",
+                "backup": str((evidence.backup or {}).get("path", "-")),
+                "app_statements": evidence.app_statements["summary"],
+                "app_findings": evidence.app_statements["findings"],
+                "app_unchecked": evidence.app_statements["unchecked"],
             })
             if not decision.go:
                 with watching(dsn, lock_conn, target, "down", budgets) as watch:
