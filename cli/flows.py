@@ -55,13 +55,12 @@ AppLatencyOption = Annotated[float, typer.Option(
     "over the last second): the next scan chunk, batch or statement waits until under half; 0: no pacing.")]
 
 
-def guard_parameters(lock_wait_ms: int, lag_s: float, lag_mb: float, ceiling: float, max_pause_s: float,
-                     app_latency_ms: float) -> dict[str, Any]:
-    """The flows' guard parameters, checked before the flow starts (a bad value is a one-line error)."""
-    Budgets(lock_wait_ms=lock_wait_ms, lag_s=lag_s, lag_mb=lag_mb, ceiling=ceiling, max_pause_s=max_pause_s,
-            app_latency_ms=app_latency_ms)
-    return {"lock_wait_budget_ms": lock_wait_ms, "lag_budget_s": lag_s, "lag_budget_mb": lag_mb,
-            "budget_ceiling": ceiling, "max_pause_s": max_pause_s, "app_latency_budget_ms": app_latency_ms}
+def budgets_from_options(lock_wait_ms: int, lag_s: float, lag_mb: float, ceiling: float, max_pause_s: float,
+                         app_latency_ms: float = Budgets.app_latency_ms) -> Budgets:
+    """The guard's budgets from the command's options, checked before anything runs (a bad value is a one-line
+    error)."""
+    return Budgets(lock_wait_ms=lock_wait_ms, lag_s=lag_s, lag_mb=lag_mb, ceiling=ceiling, max_pause_s=max_pause_s,
+                   app_latency_ms=app_latency_ms)
 
 
 def require_prefect_server(approval: str) -> None:
@@ -151,7 +150,7 @@ def migrate_command(
     phase and bounds what it does to the app and its replicas."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, keep_global_unique=tuple(keep_global_unique or ()))
-    guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s,
+    budgets = budgets_from_options(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s,
                              app_latency_budget_ms)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
@@ -169,7 +168,7 @@ def migrate_command(
         batch_size=batch_size,
         lock_timeout_ms=lock_timeout_ms,
         keep_global_unique=keep_global_unique or [],
-        **guard,
+        budgets=budgets,
         **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}),
     )
     emit(rows, as_json, f"migrated {describe(target)}:\n{flow_table(rows)}")
@@ -195,14 +194,15 @@ def rollback_command(
 ) -> None:
     """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
     check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout)
-    guard = guard_parameters(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s,
+    budgets = budgets_from_options(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s,
                              app_latency_budget_ms)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
     from flows.rollback import rollback
 
     rows = run_flow(rollback, database=target, to=to, approval=approval, backups=not no_backup, backup_dir=backup_dir,
-                    **guard, **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}))
+                    budgets=budgets,
+                    **({"approval_timeout_s": approval_timeout} if approval_timeout is not None else {}))
     lines = [f"  {r['phase']} {r['name']:<31} {r['status']:<12} {r['seconds']:>8.1f} s" for r in rows]
     emit(rows, as_json, f"rolled back {describe(target)}:\n" + ("\n".join(lines) or "  nothing to roll back"))
 

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn
-from cli.flows import CeilingOption, LagBudgetMbOption, LagBudgetSOption, LockWaitBudgetOption, MaxPauseOption
+from cli.flows import (
+    CeilingOption,
+    LagBudgetMbOption,
+    LagBudgetSOption,
+    LockWaitBudgetOption,
+    MaxPauseOption,
+    budgets_from_options,
+)
 from tenant_migrate.citus import tenants
 from tenant_migrate.db import connection
 from tenant_migrate.guard import Budgets, report
@@ -49,8 +56,7 @@ def isolate_command(
     """Give the tenant shards of its own (isolate_tenant_to_new_shard, every colocated table), on the worker it is on;
     then `tenant move` can take them elsewhere. Writes to its shards wait for the split: the guard cancels it (and
     retries) when an app session waits longer than --lock-wait-budget-ms, so set that to the stall you accept."""
-    budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
-                      ceiling=budget_ceiling, max_pause_s=max_pause_s)
+    budgets = budgets_from_options(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
     show_logs()
     _outcome(tenants.isolate(target_dsn(dsn), tenant, budgets), as_json, "isolated in shards of its own")
 
@@ -68,8 +74,7 @@ def move_command(
 ) -> None:
     """Move the shards that hold the tenant (with every colocated table's) to another worker
     (citus_move_shard_placement). Writes to them wait for the copy: --lock-wait-budget-ms is the stall you accept."""
-    budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
-                      ceiling=budget_ceiling, max_pause_s=max_pause_s)
+    budgets = budgets_from_options(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
     show_logs()
     _outcome(tenants.move(target_dsn(dsn), tenant, to, budgets), as_json, f"moved to {to}")
 

@@ -182,31 +182,25 @@ def migrate(
     poll_interval: int = 5,
     data_docs: bool = True,
     acceptance_load_seconds: float = 5.0,
-    lock_wait_budget_ms: int = Budgets.lock_wait_ms,
-    lag_budget_s: float = Budgets.lag_s,
-    lag_budget_mb: float = Budgets.lag_mb,
-    budget_ceiling: float = Budgets.ceiling,
-    max_pause_s: float = Budgets.max_pause_s,
     keep_global_unique: list[str] | None = None,
-    app_latency_budget_ms: float = Budgets.app_latency_ms,
+    budgets: Budgets | None = None,
 ) -> list[dict[str, Any]]:
     """Apply the pending phases up to `to`, each gated, then run the acceptance checklist when all are applied;
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL; `backfill` the
-    way through phases 2-4 (instant by default; once phase 2 ran, its way). The guard beside each phase cancels a
-    migration statement an app session waited on longer than `lock_wait_budget_ms`, pauses batched work while a
-    standby is more than `lag_budget_s` or `lag_budget_mb` behind or while the app's statements run more than
-    `app_latency_budget_ms` slower than usual (0: never), and stops the phase (resumably) at `budget_ceiling` times
-    a budget or after a pause of `max_pause_s`. `keep_global_unique` (phone_number, thread_id): values phase 5
-    leaves unique across tenants, the app's own unique key on each kept beside the per-tenant one (for the app's
-    tables that hold them without a tenant: docs/real-schemas.md). Every parameter is checked before anything runs;
-    approval auto in a deployment's run needs its worker's consent (flows/gate.py)."""
+    way through phases 2-4 (instant by default; once phase 2 ran, its way). `budgets`: the guard's beside each
+    phase (default: tenant_migrate/guard/budgets.py): it cancels a migration statement an app session waited on
+    longer than `lock_wait_ms`, pauses batched work while a standby is more than `lag_s` or `lag_mb` behind or while
+    the app's statements run more than `app_latency_ms` slower than usual (0: never), and stops the phase
+    (resumably) at `ceiling` times a budget or after a pause of `max_pause_s`. `keep_global_unique` (phone_number,
+    thread_id): values phase 5 leaves unique across tenants, the app's own unique key on each kept beside the
+    per-tenant one (for the app's tables that hold them without a tenant: docs/real-schemas.md). Every parameter
+    is checked before anything runs; approval auto in a deployment's run needs its worker's consent (flows/gate.py)."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, poll_interval=poll_interval,
                           acceptance_load_seconds=acceptance_load_seconds,
                           keep_global_unique=tuple(keep_global_unique or ()))
     gate.check_approval_mode(approval)
-    budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
-                      ceiling=budget_ceiling, max_pause_s=max_pause_s, app_latency_ms=app_latency_budget_ms)
+    budgets = budgets or Budgets()
     dsn = resolve_database(database)
     get_run_logger().info("migrating %s (approval %s; guard budgets: %s)", describe(dsn), approval, budgets.describe())
     return migrate_phases(dsn, to=to, approval=approval, approval_timeout_s=approval_timeout_s,

@@ -30,22 +30,16 @@ def rollback(
     backups: bool = True,
     backup_dir: str | None = None,
     poll_interval: int = 5,
-    lock_wait_budget_ms: int = Budgets.lock_wait_ms,
-    lag_budget_s: float = Budgets.lag_s,
-    lag_budget_mb: float = Budgets.lag_mb,
-    budget_ceiling: float = Budgets.ceiling,
-    max_pause_s: float = Budgets.max_pause_s,
-    app_latency_budget_ms: float = Budgets.app_latency_ms,
+    budgets: Budgets | None = None,
 ) -> list[dict[str, Any]]:
     """Roll back to phase `to` (0 = the legacy schema); in manual mode each phase waits for its go/no-go.
     `database` is a DSN (no password), a Prefect Secret block name, or empty for $DATABASE_URL. The guard watches
-    each phase's backup, rollback and check, with the budgets of the migrate flow. Every parameter is checked before
+    each phase's backup, rollback and check, with `budgets` as in the migrate flow. Every parameter is checked before
     anything runs; approval auto in a deployment's run needs its worker's consent (flows/gate.py)."""
     check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s,
                            poll_interval=poll_interval)
     gate.check_approval_mode(approval)
-    budgets = Budgets(lock_wait_ms=lock_wait_budget_ms, lag_s=lag_budget_s, lag_mb=lag_budget_mb,
-                      ceiling=budget_ceiling, max_pause_s=max_pause_s, app_latency_ms=app_latency_budget_ms)
+    budgets = budgets or Budgets()
     dsn = resolve_database(database)
     get_run_logger().info("rolling %s back to phase %d (approval %s)", describe(dsn), to, approval)
     folder, settings, summary = backup_folder(backups, backup_dir), Settings(rates=load_rates()), []

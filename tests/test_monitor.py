@@ -154,3 +154,20 @@ def test_a_bad_budget_is_one_line_before_anything_runs(legacy_db):
                "`tenant-migrate migrate --help`)\n") == (result.exit_code, result.output)
     with connection(legacy_db) as conn:
         assert not ledger.exists(conn)
+
+
+def test_migrate_and_rollback_hand_every_guard_budget_from_the_command_to_the_guard(legacy_db):
+    """Each budget option of both commands reaches the guard beside the phase (the figures in the ledger keep the
+    budgets they were judged by): a budget a command took and its flow dropped would show its default here."""
+    given = {"lock_wait_ms": 777, "lag_s": 7.5, "lag_mb": 77.0, "ceiling": 7.0, "max_pause_s": 77.0,
+             "app_latency_ms": 7.0}
+    options = ["--lock-wait-budget-ms", "777", "--lag-budget-s", "7.5", "--lag-budget-mb", "77", "--budget-ceiling",
+               "7", "--max-pause-s", "77", "--app-latency-budget-ms", "7"]
+    cli = CliRunner()
+    for command in (["migrate", "--to", "1", "--no-docs"], ["rollback", "--to", "0"]):
+        result = cli.invoke(app, [*command, "--dsn", legacy_db, "--approval", "auto", "--no-backup", *options])
+        assert 0 == result.exit_code, result.output
+    with connection(legacy_db) as conn:
+        judged_by = conn.execute("SELECT direction, figures->'budgets' FROM tenant_migrate.guard_figures "
+                                 "ORDER BY id").fetchall()
+    assert [("up", given), ("down", given)] == [(d, {k: b[k] for k in given}) for d, b in judged_by]
