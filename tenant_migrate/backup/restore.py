@@ -21,7 +21,7 @@ from psycopg import sql
 from tenant_migrate import ledger, ownership
 from tenant_migrate.backup.dump import verify
 from tenant_migrate.backup.store import RESTORES, archive, now, read_manifest, record, resolve
-from tenant_migrate.backup.tools import pg_restore_for, sibling, tool_error
+from tenant_migrate.backup.tools import pg_restore_for, script_for_server, sibling, tool_error
 from tenant_migrate.db import (
     LEGACY_TABLES,
     TOOL_APPLICATION_NAME,
@@ -60,7 +60,8 @@ def pg_restore_into(dsn: str, path: Path, *, jobs: int = 1, exact: bool = True) 
     manifest = read_manifest(path)
     with connection(dsn) as conn:
         if conn.info.server_version < 170000:
-            # pg_restore 17+ sends `SET transaction_timeout` even to older servers, which reject it
+            # pg_restore 17+ sends `SET transaction_timeout` even to older servers, which reject it: its script
+            # goes through psql instead, without that line (script_for_server)
             _replay_script(dsn, path, manifest, [], exact=exact)
             return
     conninfo, env = tool_env(dsn, TOOL_APPLICATION_NAME)
@@ -205,7 +206,7 @@ def _replay_script(dsn: str, path: Path, manifest: dict[str, Any], preamble: lis
         reader.start()
         try:
             psql_in.write(("\n".join(["\\set ON_ERROR_STOP on", "BEGIN;", *preamble]) + "\n").encode())
-            _copy_script(script_out, psql_in, drop_transaction_timeout=server < 170000)
+            psql_in.writelines(script_for_server(script_out, server))
         except BrokenPipeError:
             pass  # psql stopped at an error: its stderr says which
         finally:
@@ -231,19 +232,6 @@ def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
     if stream is None:
         raise MigrationError("a pipe to a PostgreSQL tool is missing")
     return stream
-
-
-def _copy_script(source: IO[bytes], sink: IO[bytes], *, drop_transaction_timeout: bool) -> None:
-    """Copy pg_restore's script to psql. A pg_restore of version 17+ writes `SET transaction_timeout`
-    in the script's header even for older servers, which reject it: that one header line is left out."""
-    header = True
-    for line in source:
-        if header:
-            if line.startswith((b"CREATE ", b"COPY ", b"ALTER ")):
-                header = False
-            elif drop_transaction_timeout and line.strip() == b"SET transaction_timeout = 0;":
-                continue
-        sink.write(line)
 
 
 def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None = None,

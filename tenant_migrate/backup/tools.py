@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,16 @@ def tool_error(tool: str, stderr: str, dsn: str) -> str:
 def pg_restore_for(manifest: dict[str, Any]) -> str:
     """pg_restore beside the newest pg_dump (it reads archives of its own and older versions)."""
     return sibling(find_pg_dump()["path"], "pg_restore")
+
+
+def script_for_server(script: Iterable[bytes], server_version_num: int) -> Iterator[bytes]:
+    """The lines of a pg_dump or pg_restore SQL script as the server can run them: a tool of version 17+ writes
+    `SET transaction_timeout = 0;` into the script's header even for an older server, which rejects the setting;
+    that one header line is left out there."""
+    header = True
+    for line in script:
+        if header and line.startswith((b"CREATE ", b"COPY ", b"ALTER ")):
+            header = False
+        if header and server_version_num < 170000 and line.strip() == b"SET transaction_timeout = 0;":
+            continue
+        yield line

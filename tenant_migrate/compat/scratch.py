@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from tenant_migrate import ownership, runner
-from tenant_migrate.backup.tools import find_pg_dump, sibling, tool_error
+from tenant_migrate.backup.tools import find_pg_dump, script_for_server, sibling, tool_error
 from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.compat.findings import (
     Checks,
@@ -146,11 +146,9 @@ def schema_copy(dsn: str) -> Iterator[str]:
                                  "or rely on the staging dry run's check") from None
         try:
             log.info("copying the schema of %s into the scratch database %s", describe(dsn), scratch)
-            script = _dump(dsn, ["--schema-only"])
-            if has_ledger:
-                script += _dump(dsn, ["--data-only", "--schema=tenant_migrate"])
-            if server < 170000:  # pg_dump 17+ sets transaction_timeout, which older servers do not know
-                script = script.replace(b"\nSET transaction_timeout = 0;\n", b"\n")
+            dumps = [_dump(dsn, ["--schema-only"]), *([_dump(dsn, ["--data-only", "--schema=tenant_migrate"])]
+                                                       if has_ledger else [])]
+            script = b"".join(b"".join(script_for_server(d.splitlines(keepends=True), server)) for d in dumps)
             _load(with_database(dsn, scratch), script)
             if has_ledger:  # the copy's objects have new oids: its ledger's identities follow them
                 with connection(with_database(dsn, scratch)) as copy:
