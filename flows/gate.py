@@ -169,7 +169,7 @@ class PhaseEvidence:
     """What the migrate gate shows of a phase just applied (or applied by an earlier run) and validated."""
 
     run_id: int
-    status: str
+    status: ledger.RunStatus
     seconds: float
     forecast_s: float | None
     notes: list[str]
