@@ -87,15 +87,27 @@ def private_output_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
 TEST_SERVER_SETTINGS = {"pg_stat_statements.max": "100000"}
 
 
+@contextlib.contextmanager
+def server_data_dir(prefix: str) -> Iterator[Path]:
+    """A data directory for a test server, outside pytest's base folder: a pytest session started meanwhile by the
+    same OS user closes that folder to other users, and a server run as another OS user (as root, embedded.py's
+    server user) then fails on its own files (seen: PANIC "could not open file global/pg_control")."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder / "pgdata"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str]:
     """DSN of the session's server, connected to its maintenance database."""
     if url := os.environ.get("TEST_DATABASE_URL"):
         yield url
         return
-    pgdata = tmp_path_factory.mktemp("embedded") / "pgdata"
-    yield embedded.start(pgdata, _free_port(), settings=TEST_SERVER_SETTINGS)
-    embedded.stop(pgdata)
+    with server_data_dir("tm-test-server-") as pgdata:
+        yield embedded.start(pgdata, _free_port(), settings=TEST_SERVER_SETTINGS)
+        embedded.stop(pgdata)
 
 
 @pytest.fixture(scope="session")

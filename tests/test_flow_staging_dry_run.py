@@ -4,7 +4,7 @@ source untouched; production's own cluster only when explicitly allowed; the dum
 import socket
 
 import pytest
-from conftest import APP_UPSERT_CALLS
+from conftest import APP_UPSERT_CALLS, server_data_dir
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -30,15 +30,14 @@ def databases(dsn: str, like: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def staging_server(tmp_path_factory: pytest.TempPathFactory):
+def staging_server():
     """A second PostgreSQL cluster: the staging server, in a Prefect Secret block as the deployment has it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    pgdata = tmp_path_factory.mktemp("staging") / "pgdata"
-    dsn = embedded.start(pgdata, port)
-    yield dsn
-    embedded.stop(pgdata)
+    with server_data_dir("tm-test-staging-") as pgdata:
+        yield embedded.start(pgdata, port)
+        embedded.stop(pgdata)
 
 
 def test_the_staging_dry_run_rehearses_everything_and_never_writes_to_the_source(legacy_db, tmp_path):
