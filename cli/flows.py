@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import BackfillOption, DsnOption, JsonOption, KeepGlobalUniqueOption, emit, fail_cleanly, target_dsn
+from cli.common import (
+    BackfillOption,
+    DsnOption,
+    JsonOption,
+    KeepGlobalUniqueOption,
+    emit,
+    fail_cleanly,
+    target_dsn,
+    with_budget_options,
+)
 from tenant_migrate.dsn import describe, password_to_environment
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.guard import Budgets
@@ -38,31 +47,6 @@ BackupDirOption = Annotated[
         "--backup-dir", help="Backup folder (default: $TENANT_MIGRATE_BACKUP_DIR, else ./backups).", show_default=False
     ),
 ]
-LockWaitBudgetOption = Annotated[int, typer.Option(
-    "--lock-wait-budget-ms", help="An app session that waited this long on the migration gets the migration's "
-    "statement cancelled out of its way (retried later, like a lock timeout).")]
-LagBudgetSOption = Annotated[float, typer.Option(
-    "--lag-budget-s", help="Batched work pauses while a standby's replay is this far behind (until under half).")]
-LagBudgetMbOption = Annotated[float, typer.Option(
-    "--lag-budget-mb", help="... or this much WAL behind.")]
-CeilingOption = Annotated[float, typer.Option(
-    "--budget-ceiling", help="At this many times a budget the phase stops (resumably) and the run fails, saying why.")]
-MaxPauseOption = Annotated[float, typer.Option(
-    "--max-pause-s", help="A pause for replica lag or the app's latency longer than this stops the phase "
-    "(resumably).")]
-AppLatencyOption = Annotated[float, typer.Option(
-    "--app-latency-budget-ms", help="The app's statements this much slower than their usual time (pg_stat_statements, "
-    "over the last second): the next scan chunk, batch or statement waits until under half; 0: no pacing.")]
-
-
-def budgets_from_options(lock_wait_ms: int, lag_s: float, lag_mb: float, ceiling: float, max_pause_s: float,
-                         app_latency_ms: float = Budgets.app_latency_ms) -> Budgets:
-    """The guard's budgets from the command's options, checked before anything runs (a bad value is a one-line
-    error)."""
-    return Budgets(lock_wait_ms=lock_wait_ms, lag_s=lag_s, lag_mb=lag_mb, ceiling=ceiling, max_pause_s=max_pause_s,
-                   app_latency_ms=app_latency_ms)
-
-
 def require_prefect_server(approval: str) -> None:
     """Manual approval needs a Prefect server whose UI the operator can open; say so before anything runs."""
     if approval == "manual":
@@ -137,21 +121,15 @@ def migrate_command(
     backfill: BackfillOption = None,
     batch_size: BatchOption = Settings.batch_size,
     lock_timeout_ms: LockTimeoutOption = Settings.lock_timeout_ms,
-    lock_wait_budget_ms: LockWaitBudgetOption = Budgets.lock_wait_ms,
-    lag_budget_s: LagBudgetSOption = Budgets.lag_s,
-    lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,
-    budget_ceiling: CeilingOption = Budgets.ceiling,
-    max_pause_s: MaxPauseOption = Budgets.max_pause_s,
     keep_global_unique: KeepGlobalUniqueOption = None,
-    app_latency_budget_ms: AppLatencyOption = Budgets.app_latency_ms,
     as_json: JsonOption = False,
+    *,
+    budgets: Budgets,
 ) -> None:
     """Run the migrate flow: each pending phase backed up, applied, validated, then gated; the guard watches each
     phase and bounds what it does to the app and its replicas."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, keep_global_unique=tuple(keep_global_unique or ()))
-    budgets = budgets_from_options(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s,
-                             app_latency_budget_ms)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
     from flows.migrate import migrate
@@ -184,18 +162,12 @@ def rollback_command(
         "--approval-timeout", show_default=False,
         help="Seconds each gate waits for go/no-go (default 24 h); no answer = no-go: that phase stays applied.",
     )] = None,
-    lock_wait_budget_ms: LockWaitBudgetOption = Budgets.lock_wait_ms,
-    lag_budget_s: LagBudgetSOption = Budgets.lag_s,
-    lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,
-    budget_ceiling: CeilingOption = Budgets.ceiling,
-    max_pause_s: MaxPauseOption = Budgets.max_pause_s,
-    app_latency_budget_ms: AppLatencyOption = Budgets.app_latency_ms,
     as_json: JsonOption = False,
+    *,
+    budgets: Budgets,
 ) -> None:
     """Run the rollback flow: phases newest first down to --to, each backed up, reverted by its down script."""
     check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout)
-    budgets = budgets_from_options(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s,
-                             app_latency_budget_ms)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
     from flows.rollback import rollback
@@ -235,6 +207,6 @@ def dry_run_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("migrate")(fail_cleanly(migrate_command))
-    app.command("rollback")(fail_cleanly(rollback_command))
+    app.command("migrate")(fail_cleanly(with_budget_options()(migrate_command)))
+    app.command("rollback")(fail_cleanly(with_budget_options()(rollback_command)))
     app.command("dry-run")(fail_cleanly(dry_run_command))

@@ -7,15 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn
-from cli.flows import (
-    CeilingOption,
-    LagBudgetMbOption,
-    LagBudgetSOption,
-    LockWaitBudgetOption,
-    MaxPauseOption,
-    budgets_from_options,
-)
+from cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn, with_budget_options
 from tenant_migrate.citus import tenants
 from tenant_migrate.db import connection
 from tenant_migrate.guard import Budgets, report
@@ -46,17 +38,13 @@ def where_command(tenant: TenantOption, dsn: DsnOption = None, as_json: JsonOpti
 def isolate_command(
     tenant: TenantOption,
     dsn: DsnOption = None,
-    lock_wait_budget_ms: LockWaitBudgetOption = Budgets.lock_wait_ms,
-    lag_budget_s: LagBudgetSOption = Budgets.lag_s,
-    lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,
-    budget_ceiling: CeilingOption = Budgets.ceiling,
-    max_pause_s: MaxPauseOption = Budgets.max_pause_s,
     as_json: JsonOption = False,
+    *,
+    budgets: Budgets,
 ) -> None:
     """Give the tenant shards of its own (isolate_tenant_to_new_shard, every colocated table), on the worker it is on;
     then `tenant move` can take them elsewhere. Writes to its shards wait for the split: the guard cancels it (and
     retries) when an app session waits longer than --lock-wait-budget-ms, so set that to the stall you accept."""
-    budgets = budgets_from_options(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
     show_logs()
     _outcome(tenants.isolate(target_dsn(dsn), tenant, budgets), as_json, "isolated in shards of its own")
 
@@ -65,16 +53,12 @@ def move_command(
     tenant: TenantOption,
     to: Annotated[str, typer.Option("--to", help="The worker to move to, as host:port.")],
     dsn: DsnOption = None,
-    lock_wait_budget_ms: LockWaitBudgetOption = Budgets.lock_wait_ms,
-    lag_budget_s: LagBudgetSOption = Budgets.lag_s,
-    lag_budget_mb: LagBudgetMbOption = Budgets.lag_mb,
-    budget_ceiling: CeilingOption = Budgets.ceiling,
-    max_pause_s: MaxPauseOption = Budgets.max_pause_s,
     as_json: JsonOption = False,
+    *,
+    budgets: Budgets,
 ) -> None:
     """Move the shards that hold the tenant (with every colocated table's) to another worker
     (citus_move_shard_placement). Writes to them wait for the copy: --lock-wait-budget-ms is the stall you accept."""
-    budgets = budgets_from_options(lock_wait_budget_ms, lag_budget_s, lag_budget_mb, budget_ceiling, max_pause_s)
     show_logs()
     _outcome(tenants.move(target_dsn(dsn), tenant, to, budgets), as_json, f"moved to {to}")
 
@@ -83,6 +67,6 @@ def register(app: typer.Typer) -> None:
     tenant_app = typer.Typer(help="One tenant of a distributed database (after phase 9): where it lives, shards of "
                                   "its own, a move to another worker.", no_args_is_help=True)
     tenant_app.command("where")(fail_cleanly(where_command))
-    tenant_app.command("isolate")(fail_cleanly(isolate_command))
-    tenant_app.command("move")(fail_cleanly(move_command))
+    tenant_app.command("isolate")(fail_cleanly(with_budget_options(pacing=False)(isolate_command)))
+    tenant_app.command("move")(fail_cleanly(with_budget_options(pacing=False)(move_command)))
     app.add_typer(tenant_app, name="tenant")
