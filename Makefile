@@ -37,7 +37,7 @@ demo-manual: install
 # server (TEST_DATABASE_URL) runs them one at a time: the tests create cluster-wide roles and a template database.
 TEST_WORKERS ?= 2
 test: install system-packages
-	$(BIN)/pytest $(if $(TEST_DATABASE_URL),,-n $(TEST_WORKERS) --dist loadfile)
+	$(BIN)/pytest --durations=15 $(if $(TEST_DATABASE_URL),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Debian packages some tests run: chromium (the browser test drives the Prefect UI in it), pgbouncer (the pooler
 # tests). Installed when missing where make runs as root with apt-get; elsewhere their tests skip, saying why.
