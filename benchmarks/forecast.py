@@ -35,12 +35,13 @@ def loaded(server: str, name: str, scale: float) -> str:
     return dsn
 
 
-def rehearse(dsn: str, backfill: str) -> None:
-    """Every phase applied, then rolled back, by the flows (which publish their rates)."""
+def rehearse(dsn: str, backfill: str, to: int | None) -> None:
+    """The phases up to `to` (None: every phase) applied, then rolled back, by the flows (which publish their
+    rates)."""
     from flows.migrate import migrate
     from flows.rollback import rollback
 
-    for flow, params in ((migrate, {"backfill": backfill, "data_docs": False}), (rollback, {"to": 0})):
+    for flow, params in ((migrate, {"backfill": backfill, "data_docs": False, "to": to}), (rollback, {"to": 0})):
         state = flow(database=dsn, approval="auto", backups=False, return_state=True, **params)
         if not state.is_completed():
             raise SystemExit(f"{flow.name} ended {state.type.value}: {state.message}")
@@ -65,11 +66,14 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=10.0, help="demo scale of the measured run (1 = 100k messages)")
     parser.add_argument("--calibrate-scale", type=float, help="demo scale of the rehearsal (default: --scale)")
     parser.add_argument("--backfill", default="instant", choices=("instant", "batched"))
+    parser.add_argument("--to", type=int, help="the last phase to apply (default: every phase; the smoke test: 2)")
     parser.add_argument("--write-defaults", action="store_true",
                         help=f"write the rehearsal's rates to {forecast.DEFAULTS_FILE.relative_to(PROJECT_ROOT)}")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
     parser.add_argument("--server", help="DSN of a server to create the scratch databases on (default: embedded)")
     args = parser.parse_args()
+    if args.write_defaults and args.to is not None:
+        parser.error("--write-defaults needs the rates of every phase: leave out --to")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -82,14 +86,14 @@ def main() -> None:
     calibrate_scale = args.calibrate_scale or args.scale
     names = [f"bench_forecast_{stamp}_rehearsal", f"bench_forecast_{stamp}_measured"]
     try:
-        rehearse(loaded(server, names[0], calibrate_scale), args.backfill)
+        rehearse(loaded(server, names[0], calibrate_scale), args.backfill, args.to)
         rates: dict[str, Any] = Variable.get(RATES_VARIABLE, default={})
         if args.write_defaults:
             (entries,) = rates.values()  # one server: this one
             forecast.DEFAULTS_FILE.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n")
         measured = loaded(server, names[1], args.scale)
         demo.drop_database(server, names[0])  # the rehearsal's database is not needed any more: its I/O gone too
-        rehearse(measured, args.backfill)
+        rehearse(measured, args.backfill, args.to)
         rows = compared(measured)
     finally:
         for name in names:

@@ -27,7 +27,7 @@ SMOKE = {
     "compat": (["--scale", "0.01", "--statements", "10", "--repeat", "1"], "on-demand check (schema-only copy"),
     "check": (["--scale", "0.01", "--repeat", "1"], "data share"),
     "flow_cost": (["--scale", "0.01", "--to", "2"], "outside the phases"),
-    "forecast": (["--scale", "0.01"], "forecast"),
+    "forecast": (["--scale", "0.01", "--to", "2"], "forecast"),
 }
 SLOW = {"phases", "compat", "flow_cost", "forecast"}
 FLOWS = {"flow_cost", "forecast"}  # they run the flows, on a temporary Prefect API of their own
