@@ -112,8 +112,34 @@ class BackupError(MigrationError):
     """A backup cannot be taken or is not whole (missing file, checksum, unreadable archive)."""
 
 
+class BackupDamaged(BackupError):
+    """A backup on disk is not whole: `file` (relative to its folder) is missing, extra, changed or unreadable."""
+
+    def __init__(self, message: str, *, file: str) -> None:
+        super().__init__(message)
+        self.file = file
+
+
 class RestoreRefused(MigrationError):
     """A restore refused before changing anything: the wrong target, the wrong backup, or no confirmation."""
+
+
+class RestoreUnconfirmed(RestoreRefused):
+    """A restore that would go ahead with --yes; `rows_lost`: per table, the rows written since the backup that it
+    would lose (empty for a restore into a new database)."""
+
+    def __init__(self, message: str, *, rows_lost: dict[str, int]) -> None:
+        super().__init__(message)
+        self.rows_lost = rows_lost
+
+
+class NotOwned(MigrationError):
+    """A statement touched what the migration does not own (the app's objects, or another session's) and was stopped
+    (`problems`: one phrase per object)."""
+
+    def __init__(self, message: str, *, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 def first_line(exc: BaseException) -> str:
