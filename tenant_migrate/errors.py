@@ -48,6 +48,23 @@ class GuardStopped(MigrationError):
         self.reason = reason
 
 
+class OutOfOrder(MigrationError):
+    """Phases are applied in order and rolled back newest first: `phase` must wait for phase `first` (None: no
+    phase is applied to roll back)."""
+
+    def __init__(self, message: str, *, phase: int, first: int | None) -> None:
+        super().__init__(message)
+        self.phase, self.first = phase, first
+
+
+class Drift(MigrationError):
+    """The SQL of an applied phase changed since it was applied (`file`: the first changed file, under sql/)."""
+
+    def __init__(self, message: str, *, phase: int, file: str) -> None:
+        super().__init__(message)
+        self.phase, self.file = phase, file
+
+
 class PhaseFailed(MigrationError):
     """A phase's run failed at a step (the ledger says so); `cause` is the error that stopped it."""
 
