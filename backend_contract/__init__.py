@@ -30,6 +30,22 @@ class ContractError(Exception):
     """A call the database cannot serve as asked (unknown tenant, a contact of another tenant, ...)."""
 
 
+class UnknownTenant(ContractError):
+    """The call names a tenant other than the admin that does not exist (`single_tenant`: nor can it yet)."""
+
+    def __init__(self, message: str, *, user_id: int, single_tenant: bool) -> None:
+        super().__init__(message)
+        self.user_id, self.single_tenant = user_id, single_tenant
+
+
+class NotFound(ContractError):
+    """The tenant has no such row (`what`: "order 12", "chatbot 3", ...): it is missing, or another tenant's."""
+
+    def __init__(self, message: str, *, what: str, user_id: int) -> None:
+        super().__init__(message)
+        self.what, self.user_id = what, user_id
+
+
 @dataclass(frozen=True)
 class Contact:
     id: int
@@ -55,10 +71,12 @@ def tenant_transaction(conn: psycopg.Connection, user_id: int, chatbot_id: int |
         tenant_exists, chatbot_ok = _tenant_ready(conn, params, row_level_security) if tenant_columns \
             else (False, False)
         if not tenant_exists and user_id != ADMIN_TENANT:
-            raise ContractError(f"tenant {user_id} does not exist" + (
-                "" if tenant_columns else ": this database is still single-tenant (phase 2 not applied)"))
+            raise UnknownTenant(f"tenant {user_id} does not exist" + (
+                "" if tenant_columns else ": this database is still single-tenant (phase 2 not applied)"),
+                user_id=user_id, single_tenant=not tenant_columns)
         if tenant_exists and not chatbot_ok:
-            raise ContractError(f"chatbot {chatbot_id} does not belong to tenant {user_id}")
+            raise NotFound(f"chatbot {chatbot_id} does not belong to tenant {user_id}", what=f"chatbot {chatbot_id}",
+                           user_id=user_id)
         # The admin tenant's rows are written without tenant ids until phase 3 creates it; phase 4 fills them in.
         yield {"form": "tenant" if tenant_exists else "legacy", "unfilled": unfilled, **params}
 
@@ -181,5 +199,5 @@ def read_sql(relative_path: str) -> str:
 
 def _found(row: tuple | None, what: str, user_id: int) -> int:
     if row is None:
-        raise ContractError(f"{what} not found for tenant {user_id}")
+        raise NotFound(f"{what} not found for tenant {user_id}", what=what, user_id=user_id)
     return row[0]

@@ -48,6 +48,23 @@ class GuardStopped(MigrationError):
         self.reason = reason
 
 
+class OutOfOrder(MigrationError):
+    """Phases are applied in order and rolled back newest first: `phase` must wait for phase `first` (None: no
+    phase is applied to roll back)."""
+
+    def __init__(self, message: str, *, phase: int, first: int | None) -> None:
+        super().__init__(message)
+        self.phase, self.first = phase, first
+
+
+class Drift(MigrationError):
+    """The SQL of an applied phase changed since it was applied (`file`: the first changed file, under sql/)."""
+
+    def __init__(self, message: str, *, phase: int, file: str) -> None:
+        super().__init__(message)
+        self.phase, self.file = phase, file
+
+
 class PhaseFailed(MigrationError):
     """A phase's run failed at a step (the ledger says so); `cause` is the error that stopped it."""
 
@@ -112,8 +129,34 @@ class BackupError(MigrationError):
     """A backup cannot be taken or is not whole (missing file, checksum, unreadable archive)."""
 
 
+class BackupDamaged(BackupError):
+    """A backup on disk is not whole: `file` (relative to its folder) is missing, extra, changed or unreadable."""
+
+    def __init__(self, message: str, *, file: str) -> None:
+        super().__init__(message)
+        self.file = file
+
+
 class RestoreRefused(MigrationError):
     """A restore refused before changing anything: the wrong target, the wrong backup, or no confirmation."""
+
+
+class RestoreUnconfirmed(RestoreRefused):
+    """A restore that would go ahead with --yes; `rows_lost`: per table, the rows written since the backup that it
+    would lose (empty for a restore into a new database)."""
+
+    def __init__(self, message: str, *, rows_lost: dict[str, int]) -> None:
+        super().__init__(message)
+        self.rows_lost = rows_lost
+
+
+class NotOwned(MigrationError):
+    """A statement touched what the migration does not own (the app's objects, or another session's) and was stopped
+    (`problems`: one phrase per object)."""
+
+    def __init__(self, message: str, *, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 def first_line(exc: BaseException) -> str:

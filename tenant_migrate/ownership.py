@@ -28,7 +28,7 @@ from psycopg import errors
 from psycopg.pq import TransactionStatus
 
 from tenant_migrate import ledger
-from tenant_migrate.errors import LedgerUntrusted, MigrationError, first_line
+from tenant_migrate.errors import LedgerUntrusted, NotOwned, first_line
 from tenant_migrate.paths import read_sql
 
 T = TypeVar("T")
@@ -208,7 +208,7 @@ def violations(change: Change, direction: str, mine: set[Key], saved: set[Key]) 
 def _stop(what: str, problems: list[str]) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise MigrationError(f"{what} {problems[0]}{more}: {STOPPED}")
+        raise NotOwned(f"{what} {problems[0]}{more}: {STOPPED}", problems=problems)
 
 
 def record(conn: psycopg.Connection, *, phase: int, run_id: int, direction: str, before: Objects, after: Objects,
@@ -256,9 +256,9 @@ def refuse_skipped(claims: Claims, notices: list[Notice], what: str) -> None:
         else:  # a translated message: any name of ours in it
             ours = any(re.search(rf"\b{re.escape(n)}\b", message) for _, _, n in known)
         if not ours:
-            raise MigrationError(f"{what}: {message}, but it is not the migration's: another session made it while "
-                                 "this phase ran; the statement was stopped; run `tenant-migrate check` to see how the "
-                                 "plan meets it, then run again")
+            raise NotOwned(f"{what}: {message}, but it is not the migration's: another session made it while this "
+                           "phase ran; the statement was stopped; run `tenant-migrate check` to see how the plan meets "
+                           "it, then run again", problems=[message])
 
 
 def _insert(conn: psycopg.Connection, phase: int, run_id: int, ownership: str, found: Objects) -> None:

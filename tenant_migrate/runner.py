@@ -22,7 +22,7 @@ from tenant_migrate.check import soft_references
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
 from tenant_migrate.db import INTEGER_KEYS, LEGACY_TABLES, connect, connection, key_type, one
-from tenant_migrate.errors import LockLost, MigrationError, PhaseFailed, PreflightRefused, first_line
+from tenant_migrate.errors import Drift, LockLost, MigrationError, OutOfOrder, PhaseFailed, PreflightRefused, first_line
 from tenant_migrate.guard import store
 from tenant_migrate.lock import lock_guard, lock_holder, migration_lock
 from tenant_migrate.paths import read_sql
@@ -54,9 +54,10 @@ def check_drift(conn: psycopg.Connection) -> None:
         current = phase(number).files()
         changed = sorted(p for p in run["files"].keys() | current.keys() if run["files"].get(p) != current.get(p))
         if changed:
-            raise MigrationError(
+            raise Drift(
                 f"drift: sql/{changed[0]} changed since phase {number} was applied (ledger run {run['id']}); "
-                "put the file back as it was applied, or roll the phase back before changing it")
+                "put the file back as it was applied, or roll the phase back before changing it",
+                phase=number, file=changed[0])
 
 
 def preflight(conn: psycopg.Connection, number: int) -> None:
@@ -227,8 +228,8 @@ def check_next(conn: psycopg.Connection, number: int) -> Phase:
         raise MigrationError(f"phase {number} {target.name} is already applied")
     missing = [n for n in range(1, number) if n not in applied]
     if missing:
-        raise MigrationError(f"phase {number} cannot run before phase {missing[0]} {phase(missing[0]).name} "
-                             "is applied: phases run in order")
+        raise OutOfOrder(f"phase {number} cannot run before phase {missing[0]} {phase(missing[0]).name} "
+                         "is applied: phases run in order", phase=number, first=missing[0])
     return target
 
 
@@ -291,7 +292,8 @@ def rollback_phase(dsn: str, number: int, settings: Settings | None = None,
     candidates = phases_to_roll_back(lock_conn, 0)
     if not candidates or candidates[0].number != number:
         newest = f"phase {candidates[0].number}" if candidates else "nothing"
-        raise MigrationError(f"phase {number} cannot be rolled back now: the newest applied phase is {newest}")
+        raise OutOfOrder(f"phase {number} cannot be rolled back now: the newest applied phase is {newest}",
+                         phase=number, first=candidates[0].number if candidates else None)
     check_drift(lock_conn)
     return run_phase(dsn, lock_conn, candidates[0], "down", settings)
 

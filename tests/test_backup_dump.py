@@ -13,7 +13,7 @@ from tenant_migrate import ledger
 from tenant_migrate.backup import dump, restore, store
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import BackupDamaged, BackupError, MigrationError
 
 
 def nothing_in(folder: Path) -> bool:
@@ -51,12 +51,12 @@ def test_a_flipped_byte_fails_verification_naming_the_file(legacy_db, backup_dir
     data = bytearray((path / victim).read_bytes())
     data[len(data) // 2] ^= 0x01
     (path / victim).write_bytes(bytes(data))
-    name = Path(victim).name
-    with pytest.raises(MigrationError, match=f"backup {path.name} is corrupt: sha256 of {name} does not match"):
+    with pytest.raises(BackupDamaged) as damaged:
         dump.verify(path)
+    assert victim == damaged.value.file
     assert [b["verified_at"] for b in store.list_backups(backup_dir)] == [None]
     before = snapshot(legacy_db)
-    with pytest.raises(MigrationError, match="is corrupt"):  # and a restore of it touches nothing
+    with pytest.raises(BackupDamaged):  # and a restore of it touches nothing
         restore.restore(path, legacy_db, yes=True)
     assert snapshot(legacy_db) == before
 
@@ -65,16 +65,17 @@ def test_a_missing_file_fails_verification(legacy_db, backup_dir):
     path = Path(dump.backup(legacy_db, phase=1, backup_dir=backup_dir, jobs=2)["path"])
     victim = next(p for p in (path / "dump").iterdir() if p.name != "toc.dat")
     victim.unlink()
-    with pytest.raises(MigrationError, match=f"is incomplete: dump/{victim.name} is missing"):
+    with pytest.raises(BackupDamaged) as damaged:
         dump.verify(path)
+    assert f"dump/{victim.name}" == damaged.value.file
 
 
 def test_missing_pg_dump_is_a_clear_error_and_writes_nothing(legacy_db, backup_dir, monkeypatch):
-    with pytest.raises(MigrationError, match="^pg_dump not found: install"):
+    with pytest.raises(BackupError, match="^pg_dump not found: install the PostgreSQL client tools"):
         dump.backup(legacy_db, phase=1, backup_dir=backup_dir, pg_dump_candidates=[])
     monkeypatch.setenv("PG_DUMP", "/nonexistent/pg_dump")
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(MigrationError, match="^PG_DUMP=/nonexistent/pg_dump is not an executable file"):
+    with pytest.raises(BackupError, match="^PG_DUMP=/nonexistent/pg_dump is not an executable file"):
         dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     assert not backup_dir.exists()
 
@@ -85,7 +86,7 @@ def test_too_old_pg_dump_is_refused_and_writes_nothing(legacy_db, backup_dir, tm
     fake.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PG_DUMP", str(fake))
-    with pytest.raises(MigrationError, match=r"pg_dump is version 9\.6, older than the server .*install pg_dump \d+"):
+    with pytest.raises(BackupError, match=r"install pg_dump \d+ or newer"):
         dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     assert not backup_dir.exists()
 
@@ -93,17 +94,17 @@ def test_too_old_pg_dump_is_refused_and_writes_nothing(legacy_db, backup_dir, tm
 def test_no_room_for_the_backup_is_refused_and_writes_nothing(legacy_db, backup_dir, monkeypatch):
     backup_dir.mkdir()
     monkeypatch.setenv(dump.FAKE_FREE_BYTES_ENV, "1000")
-    with pytest.raises(MigrationError, match=r"^not enough disk for the backup in .*: 1000 B free, .* needed"):
+    with pytest.raises(BackupError, match="1000 B free"):
         dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     assert nothing_in(backup_dir)
-    with pytest.raises(MigrationError, match="not enough disk"):
+    with pytest.raises(BackupError, match="^not enough disk"):
         dump.ensure_backup_possible(legacy_db, backup_dir, free_bytes=0)
 
 
 def test_backup_folder_that_cannot_be_created_is_refused(legacy_db, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with pytest.raises(MigrationError, match="cannot be created: .*a-file is not a directory"):
+    with pytest.raises(BackupError, match="a-file is not a directory"):
         dump.backup(legacy_db, phase=1, backup_dir=blocker / "backups")
     assert blocker.read_text() == "not a folder"
 
@@ -113,7 +114,7 @@ def test_unwritable_backup_folder_is_refused(legacy_db, backup_dir):
     backup_dir.mkdir()
     backup_dir.chmod(0o555)
     try:
-        with pytest.raises(MigrationError, match="is not writable"):
+        with pytest.raises(BackupError, match="is not writable"):
             dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     finally:
         backup_dir.chmod(0o755)
@@ -153,8 +154,7 @@ def test_a_backup_is_private_whatever_the_umask(legacy_db, backup_dir, jobs):
 def test_a_backup_folder_others_can_write_to_is_refused(legacy_db, backup_dir, mode):
     backup_dir.mkdir()
     os.chmod(backup_dir, mode)
-    with pytest.raises(MigrationError, match=rf"{backup_dir} can be written by other users \(mode {mode:o}\): "
-                                             rf"`chmod go-w {backup_dir}`, or choose another --backup-dir"):
+    with pytest.raises(MigrationError, match=f"`chmod go-w {backup_dir}`"):
         dump.backup(legacy_db, phase=1, backup_dir=backup_dir)
     assert nothing_in(backup_dir)
 

@@ -185,10 +185,10 @@ def test_tenant_ids_in_the_way_of_phase_4_and_5_are_refused_before_either(legacy
         conn.execute("INSERT INTO chatbots (user_id, name) VALUES (2, 'two')")
         conn.execute("UPDATE messages SET user_id = 2, chatbot_id = (SELECT id FROM chatbots WHERE user_id = 2) "
                      "WHERE id = 9")
-    with pytest.raises(ConflictError, match="^check: phase 5 data for messages_contact_id_tenant_fkey on messages: "
-                                            "1 rows of messages name in contact_id a row of contacts") as stop:
+    with pytest.raises(ConflictError) as stop:
         runner.migrate(legacy_db)
-    assert 5 == stop.value.findings[0].phase
+    first = stop.value.findings[0]
+    assert (5, "data for messages_contact_id_tenant_fkey on messages") == (first.phase, first.object)
     refused = [f.line() for f in runner.check(legacy_db)[1] if f.verdict == "refuse"]
     assert [line for line in refused if "data for messages_contact_id_tenant_fkey on messages: 1 rows of messages "
                                         "name in contact_id a row of contacts of another tenant (e.g. ids 9)" in line]
@@ -210,8 +210,9 @@ def test_a_role_short_of_a_privilege_is_refused_before_any_change_naming_it(role
     assert [line for line in refused if line.startswith("REFUSE  phase 8 preflight: ")
             and f"does not inherit tenant_owner and may not grant it to itself: have its admin run GRANT "
                 f"tenant_owner TO {role}" in line], refused
-    with pytest.raises(ConflictError, match="^check: phase 1 preflight: .* nothing was changed$"):
+    with pytest.raises(ConflictError) as stop:
         runner.migrate(role_without_replica)
+    assert (1, "preflight") == (stop.value.findings[0].phase, stop.value.findings[0].object)
     with connection(legacy_db) as conn:
         assert conn.execute("SELECT to_regnamespace('tenant_migrate')").fetchone() == (None,)
         conn.execute(sql.SQL("ALTER TABLE campaigns OWNER TO {}").format(sql.Identifier(role)))

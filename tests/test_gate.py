@@ -43,7 +43,7 @@ def test_the_rollback_gate_records_each_decision_and_a_no_leaves_the_phase_appli
 
 def test_a_rollback_gate_that_times_out_rolls_nothing_back_and_says_so(legacy_db):
     runner.migrate(legacy_db, to=1)
-    with pytest.raises(GateTimedOut, match="approval timed out: .* so nothing was rolled back") as refused:
+    with pytest.raises(GateTimedOut, match="so nothing was rolled back") as refused:
         run_flow(rollback, database=legacy_db, to=0, approval="manual", approval_timeout_s=2, poll_interval=1,
                  backups=False)
     assert (1, "down", "timed_out") == (refused.value.phase, refused.value.direction, refused.value.verdict)
@@ -53,7 +53,7 @@ def test_a_rollback_gate_that_times_out_rolls_nothing_back_and_says_so(legacy_db
 
 
 def test_a_migrate_gate_that_times_out_says_the_phase_was_rolled_back(legacy_db):
-    with pytest.raises(GateTimedOut, match="approval timed out: .* so the phase was rolled back") as refused:
+    with pytest.raises(GateTimedOut, match="so the phase was rolled back") as refused:
         run_flow(migrate, database=legacy_db, to=1, approval="manual", approval_timeout_s=2, poll_interval=1,
                  backups=False, data_docs=False)
     assert (1, "up", "timed_out") == (refused.value.phase, refused.value.direction, refused.value.verdict)

@@ -183,7 +183,7 @@ def test_the_ceiling_stops_the_phase_resumably_saying_why(legacy_db, streaming_s
             eventually(lambda: budgets.over(guard.latest.standbys[0].lag_s, guard.latest.standbys[0].behind_bytes),
                        what="standby over budget")
 
-    with pytest.raises(PhaseFailed, match=f"guard stopped the phase: .*{reason}.*Progress is kept") as stopped:
+    with pytest.raises(PhaseFailed, match=f"guard stopped the phase: .*{reason}") as stopped:
         runner.apply_phase(legacy_db, 4, guard.settings(Settings(batch_size=1000, progress=lag_after_the_first_batch)))
     figures = guard.stop()
     assert (4, True) == (stopped.value.phase, isinstance(stopped.value.cause, GuardStopped))

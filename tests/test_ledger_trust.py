@@ -5,6 +5,7 @@ a rollback stop, or do nothing, but never drop or alter an object of the app's."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import psycopg
@@ -17,7 +18,7 @@ from tenant_migrate import demo, ledger, lock, ownership, runner
 from tenant_migrate.backup import dump, restore
 from tenant_migrate.db import connection, row_counts, scalar
 from tenant_migrate.dsn import database_name, with_database
-from tenant_migrate.errors import LedgerUntrusted, MigrationError
+from tenant_migrate.errors import LedgerUntrusted, PhaseFailed
 
 
 def make_role(dsn: str, suffix: str) -> str:
@@ -76,9 +77,9 @@ def test_a_ledger_schema_another_role_owns_or_may_write_is_refused_before_any_ch
         conn.execute(setup.format(role=sql.Identifier(role).as_string(conn)))
     before = state(dsn)
     for command in (lambda: runner.migrate(dsn), lambda: runner.rollback(dsn, 0), lambda: runner.status(dsn)):
-        with pytest.raises(LedgerUntrusted, match=f"^ledger: {refusal}.*nothing was changed") as refused:
+        with pytest.raises(LedgerUntrusted) as refused:
             command()
-        assert "\n" not in str(refused.value) and refused.value.problems
+        assert "\n" not in str(refused.value) and re.match(refusal, refused.value.problems[0])
     assert before == state(dsn)
     with connection(dsn) as conn:
         assert lock.lock_is_free(conn)
@@ -175,11 +176,11 @@ def test_forged_ownership_rows_never_make_a_rollback_drop_or_alter_the_apps_obje
         forge(conn, 6, "table", "", "app_late", scalar(conn, "SELECT 'public.app_late'::regclass::oid"))  # not ours
         forge(conn, 7, "index", "contacts", "contacts_pkey", None)  # no identity
     before = state(dsn)
-    with pytest.raises(LedgerUntrusted, match=r"^ledger: tenant_migrate.owned_objects row \d+ says phase 8 created "
-                                              r"table contacts, which was in the catalog before phase 1 .*\(and 3 "
-                                              r"more\).*nothing was rolled back") as refused:
+    with pytest.raises(LedgerUntrusted) as refused:
         runner.rollback(dsn, 0)
     assert "\n" not in str(refused.value) and 4 == len(refused.value.problems)
+    assert re.match(r"row \d+ says phase 8 created table contacts, which was in the catalog before phase 1 ",
+                    refused.value.problems[0])
     assert before == state(dsn)
     with connection(dsn) as conn:  # rows whose identity is nothing in the catalog, names built for injection
         conn.execute("DELETE FROM tenant_migrate.owned_objects WHERE run_id IS NULL")
@@ -205,9 +206,9 @@ def test_a_changed_saved_definition_is_refused_and_a_forged_one_cannot_run_a_sec
         conn.execute(f"UPDATE tenant_migrate.saved_objects SET definition = definition || ' ON DELETE CASCADE' "
                      f"WHERE {where}")
     before = state(dsn)
-    with pytest.raises(LedgerUntrusted, match=r"^ledger: the saved definition of messages.messages_contact_id_fkey "
-                                              r"\(phase 5\) is not what the phase saved .*nothing was rolled back"):
+    with pytest.raises(LedgerUntrusted) as refused:
         runner.rollback(dsn, 0)
+    assert "saved definition of messages.messages_contact_id_fkey (phase 5)" in refused.value.problems[0]
     assert before == state(dsn)
     with connection(dsn) as conn:  # whoever knows how the digest is made can forge one: one statement still runs
         conn.execute(f"UPDATE tenant_migrate.saved_objects SET definition = regexp_replace(definition, ' ON DELETE "
@@ -215,8 +216,9 @@ def test_a_changed_saved_definition_is_refused_and_a_forged_one_cannot_run_a_sec
         conn.execute(f"UPDATE tenant_migrate.saved_objects SET digest = tenant_migrate.saved_digest(phase, "
                      f"table_oid, table_name, object_name, kind, contype, definition, index_definition, "
                      f"condeferrable, condeferred) WHERE {where}")
-    with pytest.raises(MigrationError, match="cannot insert multiple commands into a prepared statement"):
+    with pytest.raises(PhaseFailed) as failed:
         runner.rollback(dsn, 0)
+    assert isinstance(failed.value.cause, errors.SyntaxError)
     with connection(dsn) as conn:
         assert ("table", "", "contacts") in ownership.catalog(conn)
 

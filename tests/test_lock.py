@@ -47,9 +47,7 @@ def test_a_run_whose_lock_session_dies_stops_before_its_next_batch(legacy_db):
                 conn.execute("SELECT pg_terminate_backend(%s)", (holder_pid(legacy_db),))
 
     settings = runner.Settings(batch_size=100, guards=(kill_the_lock_session_before_batch_2,))
-    with pytest.raises(LockLost, match=rf"phase 4 04_backfill_tenant_ids: the migration lost its advisory lock "
-                                             rf"\(its session ended: .*\), so another migration could start: stopped "
-                                             rf"before 04_backfill_tenant_ids/up/{backfill.name}; check "):
+    with pytest.raises(LockLost, match=f"stopped before 04_backfill_tenant_ids/up/{backfill.name}; "):
         runner.apply_phase(legacy_db, 4, settings)
     with connection(legacy_db) as conn:
         run = ledger.latest_run(conn, 4)
@@ -69,7 +67,7 @@ def test_a_run_whose_lock_session_dies_stops_before_its_next_batch(legacy_db):
         shown = runner.status(legacy_db)[3]
         assert ("interrupted", True) == (shown["state"], shown["explanation"].startswith(
             f"its runner lost the migration's advisory lock, which pid {stale.info.backend_pid} "))
-        with pytest.raises(LockHeld, match="another migration is running") as held:
+        with pytest.raises(LockHeld) as held:
             runner.migrate(legacy_db, to=4)
         assert held.value.holder.startswith(f"pid {stale.info.backend_pid}, ")
     runner.migrate(legacy_db, to=4)  # and a plain re-run resumes it once the lock is free

@@ -35,9 +35,12 @@ def test_an_act_that_returns_none_stops_the_loop_there(legacy_db):
 def test_a_check_that_refuses_stops_the_loop_before_any_act(legacy_db):
     acted: list[int] = []
 
-    def refuse(pending: list[Phase]) -> None:
-        raise MigrationError("refused")
+    refusal = MigrationError("refused")
 
-    with migration_lock(legacy_db) as lock_conn, pytest.raises(MigrationError, match="refused"):
+    def refuse(pending: list[Phase]) -> None:
+        raise refusal
+
+    with migration_lock(legacy_db) as lock_conn, pytest.raises(MigrationError) as raised:
         drive(lock_conn, 3, refuse, lambda target: acted.append(target.number))
+    assert refusal is raised.value
     assert [] == acted

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import catalog_shape, connection, row_counts
-from tenant_migrate.errors import ConflictError, LockHeld, MigrationError
+from tenant_migrate.errors import ConflictError, Drift, LockHeld, OutOfOrder
 from tenant_migrate.plan import default_target, load_plan
 
 LAST = default_target()  # where migrate stops unless told (phase 9 is Citus only)
@@ -40,21 +40,23 @@ def test_rollback_to_zero_returns_the_legacy_schema_and_data(legacy_db):
 
 def test_a_phase_out_of_order_is_refused_and_changes_nothing(legacy_db):
     before = state(legacy_db)
-    with pytest.raises(MigrationError, match="phase 3 cannot run before phase 1"):
+    with pytest.raises(OutOfOrder) as refused:
         runner.apply_phase(legacy_db, 3)
+    assert (3, 1) == (refused.value.phase, refused.value.first)
     assert before == state(legacy_db)
 
 
 def test_only_the_newest_phase_can_be_rolled_back(legacy_db):
     runner.migrate(legacy_db, to=2)
-    with pytest.raises(MigrationError, match="the newest applied phase is phase 2"):
+    with pytest.raises(OutOfOrder) as refused:
         runner.rollback_phase(legacy_db, 1)
+    assert (1, 2) == (refused.value.phase, refused.value.first)
 
 
 def test_a_second_runner_fails_at_once_naming_the_first(legacy_db):
     with runner.migration_lock(legacy_db):
         started = time.monotonic()
-        with pytest.raises(LockHeld, match="another migration is running .*pid \\d+") as held:
+        with pytest.raises(LockHeld) as held:
             runner.migrate(legacy_db)
         assert held.value.holder.startswith("pid ")
         assert time.monotonic() - started < 5
@@ -67,8 +69,9 @@ def test_drift_of_an_applied_phase_is_refused_naming_the_file(legacy_db):
         path = next(iter(ledger.latest_run(conn, 1)["files"]))
         conn.execute("UPDATE tenant_migrate.phase_runs SET files = jsonb_set(files, ARRAY[%s], '\"0\"') "
                      "WHERE phase = 1", (path,))
-    with pytest.raises(MigrationError, match=f"drift: sql/{path} changed since phase 1 was applied"):
+    with pytest.raises(Drift) as drifted:
         runner.migrate(legacy_db)
+    assert (1, path) == (drifted.value.phase, drifted.value.file)
 
 
 def test_an_interrupted_batched_backfill_resumes_where_it_stopped(legacy_db):
@@ -151,9 +154,10 @@ def test_a_missing_legacy_table_stops_preflight_and_changes_nothing(legacy_db):
     with connection(legacy_db) as conn:
         conn.execute("DROP TABLE campaign_subscribers")
     before = state(legacy_db)
-    with pytest.raises(ConflictError, match="preflight: legacy table campaign_subscribers is missing") as refused:
+    with pytest.raises(ConflictError) as refused:
         runner.migrate(legacy_db)  # the whole-plan check runs each phase's preflight first
-    assert (1, "preflight") == (refused.value.findings[0].phase, refused.value.findings[0].object)
+    first = refused.value.findings[0]
+    assert (1, "preflight", True) == (first.phase, first.object, "campaign_subscribers" in first.text)
     assert before == state(legacy_db)
 
 
@@ -161,8 +165,7 @@ def test_an_unexpected_tenant_column_stops_the_check_and_changes_nothing(legacy_
     with connection(legacy_db) as conn:
         conn.execute("ALTER TABLE contacts ADD COLUMN user_id text")
     before = state(legacy_db)
-    with pytest.raises(ConflictError, match="check: phase 2 column contacts.user_id: exists as text: .* nothing was "
-                                            "changed") as refused:
+    with pytest.raises(ConflictError) as refused:
         runner.migrate(legacy_db)
     first = refused.value.findings[0]
     assert (2, "column contacts.user_id", "refuse") == (first.phase, first.object, first.verdict)

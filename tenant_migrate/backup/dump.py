@@ -52,7 +52,7 @@ from tenant_migrate.db import (
     table_rows,
 )
 from tenant_migrate.dsn import database_name, describe, tool_env
-from tenant_migrate.errors import BackupError, MigrationError
+from tenant_migrate.errors import BackupDamaged, BackupError, MigrationError
 from tenant_migrate.paths import read_sql
 from tenant_migrate.private import check_not_shared, make_private, private_dir, write_private
 
@@ -312,21 +312,21 @@ def verify(path: str | Path) -> dict[str, Any]:
     actual = {str(p) for p in dump_files(path)}
     for rel in sorted(set(expected) - actual):
         record(path, verified_at=None, last_check_failed=now())
-        raise BackupError(f"backup {path.name} is incomplete: {rel} is missing")
+        raise BackupDamaged(f"backup {path.name} is incomplete: {rel} is missing", file=rel)
     for rel in sorted(actual - set(expected)):
         record(path, verified_at=None, last_check_failed=now())
-        raise BackupError(f"backup {path.name} is corrupt: {rel} is not in its manifest")
+        raise BackupDamaged(f"backup {path.name} is corrupt: {rel} is not in its manifest", file=rel)
     for rel, facts in sorted(expected.items()):
         if sha256_of(path / rel) != facts["sha256"]:
             record(path, verified_at=None, last_check_failed=now())
-            raise BackupError(f"backup {path.name} is corrupt: sha256 of {Path(rel).name} does not match "
-                                 "its manifest")
+            raise BackupDamaged(f"backup {path.name} is corrupt: sha256 of {Path(rel).name} does not match its "
+                                "manifest", file=rel)
     listing = subprocess.run([pg_restore_for(manifest), "--list", str(archive(path))],
                              capture_output=True, text=True)
     if listing.returncode != 0:
         record(path, verified_at=None, last_check_failed=now())
-        raise BackupError(f"backup {path.name} is unreadable: pg_restore --list says "
-                             f"{tool_error('pg_restore', listing.stderr, '')}")
+        raise BackupDamaged(f"backup {path.name} is unreadable: pg_restore --list says "
+                            f"{tool_error('pg_restore', listing.stderr, '')}", file=archive(path).name)
     entries = sum(1 for ln in listing.stdout.splitlines() if ln and not ln.startswith(";"))
     state = record(path, verified_at=now(), toc_entries=entries, sha256=manifest.get("sha256"))
     log.info("backup %s verified: %d files match their sha256, %d archive entries", path.name, len(expected),

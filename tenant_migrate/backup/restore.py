@@ -32,7 +32,7 @@ from tenant_migrate.db import (
     table_rows,
 )
 from tenant_migrate.dsn import database_name, describe, tool_env, with_database
-from tenant_migrate.errors import BackupError, MigrationError, RestoreRefused, first_line
+from tenant_migrate.errors import BackupError, MigrationError, RestoreRefused, RestoreUnconfirmed, first_line
 from tenant_migrate.lock import migration_lock
 from tenant_migrate.paths import read_sql
 from tenant_migrate.pooler import require_session
@@ -241,7 +241,7 @@ def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None =
     First verifies the backup (its files against its manifest, its manifest against the ledger's record of
     it) and reports, per table it replaces, the rows written since the backup (current count minus the
     manifest's: what the restore loses; updates and deletes since then are undone too). Without `yes`
-    it raises MigrationError saying so and touches nothing.
+    it raises RestoreUnconfirmed saying so and touches nothing.
 
     With `new_database`, the backup is restored into that new database (created on the server of
     `dsn`, which must not exist); the original is left untouched. Otherwise the restore is in place,
@@ -265,13 +265,15 @@ def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None =
         check_ledger_record(conn, path, manifest)
         changes = rows_since_backup(conn, manifest)
         lost = sum(max(c["since_backup"], 0) for c in changes.values())
-        detail = ", ".join(f"{t} {c['since_backup']:+,}" for t, c in changes.items() if c["since_backup"] > 0)
+        written = {t: c["since_backup"] for t, c in changes.items() if c["since_backup"] > 0}
+        detail = ", ".join(f"{t} {n:+,}" for t, n in written.items())
         verify(path)
         if not yes:
-            raise RestoreRefused(
+            raise RestoreUnconfirmed(
                 f"restore of {path.name} would replace {describe(dsn)} with its state at "
                 f"{manifest.get('finished_at', '?')}: {lost:,} rows written since then would be lost"
-                f"{f' ({detail})' if detail else ''}, and every change since: re-run with --yes to do it")
+                f"{f' ({detail})' if detail else ''}, and every change since: re-run with --yes to do it",
+                rows_lost=written)
         log.warning("restoring %s into %s in place; %s rows written since the backup are lost", path.name,
                     describe(dsn), f"{lost:,}")
         t0 = time.perf_counter()
@@ -289,8 +291,8 @@ def _restore_beside(path: Path, manifest: dict[str, Any], dsn: str, new_database
         check_ledger_record(admin, path, manifest)
         verify(path)
         if not yes:
-            raise RestoreRefused(f"restore of {path.name} would create database {new_database!r} on "
-                                 f"{describe(dsn)}: re-run with --yes to do it")
+            raise RestoreUnconfirmed(f"restore of {path.name} would create database {new_database!r} on "
+                                     f"{describe(dsn)}: re-run with --yes to do it", rows_lost={})
         t0 = time.perf_counter()
         target = with_database(dsn, new_database)
         create_database(admin, new_database, manifest)
