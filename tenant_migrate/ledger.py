@@ -55,20 +55,24 @@ def ensure(conn: psycopg.Connection) -> None:
 def trusted(conn: psycopg.Connection) -> bool:
     """Whether the ledger schema exists; refuses (LedgerUntrusted) one that this role does not own or that another
     role could write (sql/ledger/trust.sql), before anything of it is read."""
-    if not scalar(conn, "SELECT to_regnamespace('tenant_migrate') IS NOT NULL"):
-        return False
-    problems = [r[0] for r in conn.execute(read_sql("ledger/trust.sql"))]
+    return _state(conn)[0]
+
+
+def exists(conn: psycopg.Connection) -> bool:
+    """Whether the ledger (its phase_runs) exists, refused like `trusted` if it cannot be trusted."""
+    return _state(conn)[1]
+
+
+def _state(conn: psycopg.Connection) -> tuple[bool, bool]:
+    """(the schema is there, its phase_runs is there) after the trust check, in one round trip."""
+    present, runs, problems = one(conn, read_sql("ledger/trust.sql"))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise LedgerUntrusted(f"ledger: {problems[0]}{more}: what a rollback drops and gives back is read there, so "
                               "the migration will not use it, and nothing was changed; if it is this migration's "
                               "ledger, see docs/ownership.md to lock it down, else rename or drop that schema",
                               problems=problems)
-    return True
-
-
-def exists(conn: psycopg.Connection) -> bool:
-    return trusted(conn) and scalar(conn, "SELECT to_regclass('tenant_migrate.phase_runs') IS NOT NULL")
+    return bool(present), bool(runs)
 
 
 def latest_runs(conn: psycopg.Connection) -> dict[int, dict[str, Any]]:
