@@ -18,13 +18,14 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from tenant_migrate.citus.readiness import is_citus
 from tenant_migrate.db import APPLICATION_NAME, catalog_search_path, connection, scalar
 from tenant_migrate.dsn import database_name, describe, scrub
 from tenant_migrate.errors import MigrationError, first_line
@@ -60,17 +61,41 @@ def login_as(dsn: str, roles: Sequence[str], grants: Sequence[Grant] = ()) -> It
     with connection(dsn) as admin:
         catalog_search_path(admin)
         drop_stale(admin)
-        name = f"{PREFIX}{admin.info.backend_pid}_{secrets.token_hex(4)}"
-        password = secrets.token_urlsafe(24)
-        role = sql.Identifier(name)
-        granted = [("CONNECT", sql.SQL("DATABASE {}").format(sql.Identifier(database_name(dsn)))), *grants]
-        _create(admin, role, name, password, roles, granted)
-        try:
+        with _login_role(admin, dsn, roles, grants) as (name, password):
             probe = make_conninfo(dsn, user=name, password=password)
             _can_log_in(probe, dsn, roles)
             yield probe
-        finally:
-            _drop(admin, name, granted)
+
+
+@contextmanager
+def stand_ins(dsn: str, roles: Sequence[str]) -> Iterator[dict[str, str]]:
+    """The role a session of ours SETs ROLE to, to act as each of `roles`: the role itself on one server. On a Citus
+    coordinator, a login role of ours per role (a member of that role only: the policies written TO it apply), dropped
+    on the way out: Citus runs a statement's part on a worker in a session that logs in there as the current role, which
+    the app's NOLOGIN roles cannot. Grant the returned roles to the session's login role (login_as)."""
+    with connection(dsn) as admin:
+        catalog_search_path(admin)
+        if not is_citus(admin):
+            yield {role: role for role in roles}
+            return
+        drop_stale(admin)
+        with ExitStack() as made:
+            yield {role: made.enter_context(_login_role(admin, dsn, [role], ()))[0] for role in roles}
+
+
+@contextmanager
+def _login_role(admin: psycopg.Connection, dsn: str, roles: Sequence[str],
+                grants: Sequence[Grant]) -> Iterator[tuple[str, str]]:
+    """A new login role of ours (its name and password), a member of `roles`, granted CONNECT on the database of `dsn`
+    and `grants`; dropped on the way out."""
+    name = f"{PREFIX}{admin.info.backend_pid}_{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(24)
+    granted = [("CONNECT", sql.SQL("DATABASE {}").format(sql.Identifier(database_name(dsn)))), *grants]
+    _create(admin, sql.Identifier(name), name, password, roles, granted)
+    try:
+        yield name, password
+    finally:
+        _drop(admin, name, granted)
 
 
 def _create(admin: psycopg.Connection, role: sql.Identifier, name: str, password: str, roles: Sequence[str],

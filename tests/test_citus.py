@@ -180,16 +180,24 @@ def test_migrate_to_9_distributes_every_tenant_table_colocated_with_users_and_ke
                                          fingerprint.take(distributed.dsn, distributed.facts["fingerprint"].columns))
 
 
-@pytest.mark.xfail(strict=True, reason="the checklist runs in one rolled-back transaction of a login role of its own "
-                   "and acts as tenant_legacy and tenant_app by SET ROLE: its first reads spread over parallel worker "
-                   "connections, after which Citus refuses the onboarding's write to the reference table "
-                   "users_email_owner ('cannot modify table ... because there was a parallel operation', raised "
-                   "outside a check: the flow fails); past that, Citus opens worker connections as the current role, "
-                   "and those NOLOGIN roles cannot log in, it refuses reads of placements written in the transaction "
-                   "by another role, and the checklist's sample api_keys/chatbots/orders rows claim no owner row")
+@pytest.mark.xfail(strict=True, reason="the second tenant is onboarded by the platform (the checklist's login role) "
+                   "and then written and read as tenant_app in the same rolled-back transaction, which Citus refuses: "
+                   "it works on a tenant's shards over one connection per role ('cannot perform query on placements "
+                   "that were modified in this transaction by a different user', citusdata/citus#3867); the same for "
+                   "the concurrent load's new tenants and for count_usage() (SECURITY DEFINER) after the tenant's "
+                   "writes. Passing needs the onboarding committed, or made in the tenant_app session "
+                   "(docs/acceptance.md)")
 def test_the_acceptance_checklist_passes_on_the_cluster(distributed):
     state = distributed.facts["state"]
     assert state.is_completed(), state.message
+
+
+def test_the_checklists_login_roles_are_dropped_on_every_node(distributed):
+    """Its own login role and, on the cluster, one per app role it acts as (created on the workers by Citus)."""
+    for node in distributed.nodes.nodes:
+        with connection(node) as conn:
+            assert [] == conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'tenant\\_migrate\\_probe\\_%'"
+                                      ).fetchall(), node
 
 
 def test_a_tenants_lookup_by_phone_number_is_routed_to_one_shard(distributed):

@@ -8,7 +8,9 @@ that are rolled back, so the checklist leaves no rows behind (sequences do advan
 The writes fire the app's triggers, so they happen in the session of a login role of the checklist's own
 (tenant_migrate/probe.py), never in the migration's: a member of tenant_legacy, tenant_app and tenant_owner (after
 phase 8) and granted the tenant tables for the platform's side (sql/acceptance/owner_grants.sql), nothing else. A
-trigger that takes that session's own role back (set_config('role', 'none', true)) gets only that.
+trigger that takes that session's own role back (set_config('role', 'none', true)) gets only that. On a Citus
+coordinator it is a member of a login role of ours per app role instead (probe.stand_ins), and acts as each by SET
+ROLE to that one: Citus logs in to the workers as the current role, which the app roles (NOLOGIN) cannot.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from tenant_migrate.acceptance.checks import Checks, Line, row_level_security_on
+from tenant_migrate.acceptance.checks import Checks, Line, rolled_back, row_level_security_on
 from tenant_migrate.acceptance.functional import existing_functionality, new_functionality
 from tenant_migrate.acceptance.performance import concurrent_load, query_performance
 from tenant_migrate.db import catalog_search_path, connect, connection
@@ -24,7 +26,7 @@ from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import read_sql
 from tenant_migrate.pending import pending_phases
 from tenant_migrate.plan import last_plan_phase
-from tenant_migrate.probe import PROBE_APPLICATION_NAME, Grant, ProbeUnavailable, lendable, login_as
+from tenant_migrate.probe import PROBE_APPLICATION_NAME, Grant, ProbeUnavailable, lendable, login_as, stand_ins
 
 APP_ROLES = ("tenant_legacy", "tenant_app", "tenant_owner")  # phase 8's roles, which the checklist acts as
 GRANTED_ON = {"TABLE": sql.SQL("TABLE public.{}"), "SEQUENCE": sql.SQL("SEQUENCE public.{}")}
@@ -44,18 +46,19 @@ def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_se
                 raise MigrationError(f"acceptance checklist not run: role {role} holds {why}: ALTER ROLE {role} "
                                      "NOSUPERUSER NOBYPASSRLS (or revoke that membership), then run it again")
         try:
-            with login_as(dsn, roles, owner_grants(admin)) as probe:
+            with stand_ins(dsn, roles) as acting, login_as(dsn, list(acting.values()), owner_grants(admin)) as probe:
                 conn = connect(probe, application_name=PROBE_APPLICATION_NAME)
                 try:
                     checks = Checks(conn, admin)
-                    with conn.transaction(force_rollback=True):
-                        state = existing_functionality(checks, "tenant_legacy" if rls else None)
-                        new_functionality(checks, rls, state["admin_phone"])
-                    with conn.transaction(force_rollback=True):
-                        query_performance(checks, "tenant_app" if rls else None, samples)
+                    with rolled_back(conn):  # apart: on Citus a transaction writes a tenant's shards as one role
+                        state = existing_functionality(checks, acting.get("tenant_legacy"))
+                    with rolled_back(conn):
+                        new_functionality(checks, acting, state["admin_phone"])
+                    with rolled_back(conn):
+                        query_performance(checks, acting.get("tenant_app"), samples)
                 finally:
                     conn.close()
-                load = concurrent_load(probe, "tenant_app" if rls else None, load_tenants, load_seconds)
+                load = concurrent_load(probe, acting.get("tenant_app"), load_tenants, load_seconds)
         except ProbeUnavailable as exc:
             raise MigrationError(f"acceptance checklist not run: {exc}") from None
     return [*checks.lines, load]

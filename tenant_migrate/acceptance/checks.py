@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 import backend_contract as bc
+from tenant_migrate.citus.readiness import is_citus
 from tenant_migrate.db import scalar
 from tenant_migrate.errors import first_line
 
@@ -34,6 +35,17 @@ class Checks:
         except Exception as exc:  # noqa: BLE001 - a failed check is a line of the report, not a crash
             evidence, ok = f"{type(exc).__name__}: {first_line(exc)}", False
         self.lines.append({"section": section, "check": item, "ok": ok, "evidence": evidence})
+
+
+@contextmanager
+def rolled_back(conn: psycopg.Connection) -> Iterator[None]:
+    """A transaction of the checklist's, rolled back at its end. On a Citus coordinator it runs its statements over
+    one connection per worker (citus.multi_shard_modify_mode 'sequential', as app_set_tenant does for the app's):
+    after a read spread over parallel connections Citus refuses a write to a reference table (an owner table)."""
+    with conn.transaction(force_rollback=True):
+        if is_citus(conn):
+            conn.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+        yield
 
 
 def row_level_security_on(conn: psycopg.Connection) -> bool:

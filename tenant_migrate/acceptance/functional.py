@@ -3,6 +3,7 @@ what the section shares (Legacy, Tenants), run by Checks.run in a savepoint of i
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -106,7 +107,7 @@ class Tenants:
     ids, the admin's phone number that B's contact shares, and what B wrote."""
 
     checks: Checks
-    rls: bool
+    roles: dict[str, str]
     admin_phone: str | None
     b: dict[str, int]
     written: dict[str, int] = field(default_factory=dict)
@@ -116,19 +117,23 @@ class Tenants:
         return self.checks.conn
 
     @property
+    def rls(self) -> bool:
+        return bool(self.roles)
+
+    @property
     def app_role(self) -> str | None:
-        return "tenant_app" if self.rls else None
+        return self.roles.get("tenant_app")
 
     @property
     def tenant_b(self) -> int:
         return self.b["user_id"]
 
 
-def new_functionality(checks: Checks, rls: bool, admin_phone: str | None) -> None:
+def new_functionality(checks: Checks, roles: dict[str, str], admin_phone: str | None) -> None:
     """The plan's "New Functionality" lines, plus the database's own enforcement of isolation."""
     user_id, chatbot_id = bc.create_tenant(checks.conn, f"checklist-{uuid.uuid4().hex[:12]}@example.invalid",
                                            company_name="Checklist tenant B")
-    tenants = Tenants(checks, rls, admin_phone, {"user_id": user_id, "chatbot_id": chatbot_id})
+    tenants = Tenants(checks, roles, admin_phone, {"user_id": user_id, "chatbot_id": chatbot_id})
     for item, check in (("Admin user can access all features", admin_sees_all),
                         ("A second tenant is onboarded through the normal path", second_tenant),
                         ("Multi-tenant data isolation works (enforced by PostgreSQL)", isolation),
@@ -152,9 +157,9 @@ def second_tenant(t: Tenants) -> str:
     """B's contact for the admin's phone number, a message, an order, a campaign, and a row in every supporting
     table: those the tenant writes as the application role, the others as the platform (the checklist's role)."""
     phone = present(t.admin_phone, "no admin contact to share a phone number with")
-    for rows in ("sample_rows", "sample_platform_rows"):
-        t.conn.execute(read_sql(f"acceptance/{rows}.sql"), {"user_id": 1, "chatbot_id": 1})
-    t.conn.execute(read_sql("acceptance/sample_platform_rows.sql"), t.b)
+    t.conn.execute(read_sql("acceptance/sample_rows.sql"), {"user_id": 1, "chatbot_id": 1})
+    for tenant in ({"user_id": 1, "chatbot_id": 1}, t.b):
+        platform_rows(t.conn, tenant)
     b, bot = t.tenant_b, t.b["chatbot_id"]
     with acting_as(t.conn, t.app_role, b):
         contact = bc.get_or_create_contact(t.conn, phone, "same number, other tenant", user_id=b, chatbot_id=bot)
@@ -167,6 +172,15 @@ def second_tenant(t: Tenants) -> str:
     t.written.update(contact=contact.id, order=order)
     return (f"tenant {b} created (users, subscription, chatbot {bot}); its contact "
             f"{contact.id} has the admin's phone number {phone} without conflict")
+
+
+def platform_rows(conn: psycopg.Connection, tenant: dict[str, int]) -> None:
+    """The rows of `tenant` that only the platform writes (sample_platform_rows.sql), the hash of its API key claimed
+    first where a Citus cluster keeps it unique across tenants (claim_api_key.sql), as the platform must."""
+    params = {**tenant, "api_key_hash": hashlib.sha256(uuid.uuid4().bytes).hexdigest()}
+    if scalar(conn, "SELECT to_regclass('public.api_keys_api_key_hash_owner') IS NOT NULL"):
+        conn.execute(read_sql("acceptance/claim_api_key.sql"), params)
+    conn.execute(read_sql("acceptance/sample_platform_rows.sql"), params)
 
 
 def isolation(t: Tenants) -> str:
@@ -209,7 +223,8 @@ def references(t: Tenants) -> str:
             outcome["refused"].append(f"{table}.{column}")
     ensure(not outcome["leaked"], f"tenant {t.tenant_b} pointed its rows at tenant 1's through {outcome['leaked']}")
     untried = outcome["untried"]
-    return (f"as {t.app_role or 'the owner'}, tenant {t.tenant_b} pointing its rows at tenant 1's was refused "
+    acting = "tenant_app" if t.rls else "the owner"
+    return (f"as {acting}, tenant {t.tenant_b} pointing its rows at tenant 1's was refused "
             f"through {len(outcome['refused'])} of {len(refs)} references ({', '.join(outcome['refused'])})"
             + (f"; {len(untried)} not tried, no row of its own yet: {', '.join(untried)}" if untried else ""))
 
@@ -217,7 +232,7 @@ def references(t: Tenants) -> str:
 def legacy_confined(t: Tenants) -> str:
     ensure(t.rls, "row-level security (phase 8) is not applied")
     ensure("contact" in t.written, "no second tenant contact with the admin's phone number")
-    with acting_as(t.conn, "tenant_legacy"):
+    with acting_as(t.conn, t.roles["tenant_legacy"]):
         found = t.conn.execute("SELECT id FROM public.contacts WHERE phone_number = %s", (t.admin_phone,)).fetchall()
     ensure(len(found) == 1 and found[0][0] != t.written["contact"], f"legacy lookup returned {found}")
     return f"legacy lookup by phone alone returns the admin's contact {found[0][0]} only"

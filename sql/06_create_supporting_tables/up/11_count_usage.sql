@@ -13,6 +13,9 @@
 -- that no object of anyone else's is found in its place. Run as the owner of usage_tracking (ours; the app's when
 -- the app had a usage_tracking that phase 6 adopted), so it never lends the migration's role to the app's code
 -- (a trigger on an adopted table). No privilege for PUBLIC: phase 8 grants EXECUTE to the tenant roles.
+-- Each CASE is the searched form (CASE WHEN counter = ...): Citus (phase 9) sends the simple form on a parameter
+-- (CASE counter WHEN ...) to the workers as CASE WHEN NULL::boolean ..., which fails there with "operator does not
+-- exist: text = boolean" (citusdata/citus#2862).
 
 CREATE OR REPLACE FUNCTION public.count_usage(counter text, amount integer DEFAULT 1) RETURNS bigint
 LANGUAGE plpgsql
@@ -54,24 +57,25 @@ BEGIN
     VALUES (tenant, current_date)
     ON CONFLICT (user_id, tracking_date) DO NOTHING;
     UPDATE public.usage_tracking AS u
-    SET daily_messages_sent = u.daily_messages_sent + CASE counter WHEN 'daily_messages_sent' THEN amount ELSE 0 END,
+    SET daily_messages_sent = u.daily_messages_sent + CASE WHEN counter = 'daily_messages_sent' THEN amount ELSE 0 END,
         daily_messages_received = u.daily_messages_received
-            + CASE counter WHEN 'daily_messages_received' THEN amount ELSE 0 END,
-        daily_campaigns_sent = u.daily_campaigns_sent + CASE counter WHEN 'daily_campaigns_sent' THEN amount ELSE 0 END,
+            + CASE WHEN counter = 'daily_messages_received' THEN amount ELSE 0 END,
+        daily_campaigns_sent = u.daily_campaigns_sent
+            + CASE WHEN counter = 'daily_campaigns_sent' THEN amount ELSE 0 END,
         daily_campaign_messages = u.daily_campaign_messages
-            + CASE counter WHEN 'daily_campaign_messages' THEN amount ELSE 0 END,
-        live_takeovers_used = u.live_takeovers_used + CASE counter WHEN 'live_takeovers_used' THEN amount ELSE 0 END,
-        actions_created = u.actions_created + CASE counter WHEN 'actions_created' THEN amount ELSE 0 END,
-        api_calls_made = u.api_calls_made + CASE counter WHEN 'api_calls_made' THEN amount ELSE 0 END,
+            + CASE WHEN counter = 'daily_campaign_messages' THEN amount ELSE 0 END,
+        live_takeovers_used = u.live_takeovers_used + CASE WHEN counter = 'live_takeovers_used' THEN amount ELSE 0 END,
+        actions_created = u.actions_created + CASE WHEN counter = 'actions_created' THEN amount ELSE 0 END,
+        api_calls_made = u.api_calls_made + CASE WHEN counter = 'api_calls_made' THEN amount ELSE 0 END,
         updated_at = pg_catalog.now()
     WHERE u.user_id = tenant AND u.tracking_date = current_date
-    RETURNING CASE counter
-        WHEN 'daily_messages_sent' THEN u.daily_messages_sent
-        WHEN 'daily_messages_received' THEN u.daily_messages_received
-        WHEN 'daily_campaigns_sent' THEN u.daily_campaigns_sent
-        WHEN 'daily_campaign_messages' THEN u.daily_campaign_messages
-        WHEN 'live_takeovers_used' THEN u.live_takeovers_used
-        WHEN 'actions_created' THEN u.actions_created
+    RETURNING CASE
+        WHEN counter = 'daily_messages_sent' THEN u.daily_messages_sent
+        WHEN counter = 'daily_messages_received' THEN u.daily_messages_received
+        WHEN counter = 'daily_campaigns_sent' THEN u.daily_campaigns_sent
+        WHEN counter = 'daily_campaign_messages' THEN u.daily_campaign_messages
+        WHEN counter = 'live_takeovers_used' THEN u.live_takeovers_used
+        WHEN counter = 'actions_created' THEN u.actions_created
         ELSE u.api_calls_made
     END INTO counted;
     RETURN counted;
