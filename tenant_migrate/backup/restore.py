@@ -264,8 +264,8 @@ def restore(path: str | Path, dsn: str, *, yes: bool, new_database: str | None =
         check_target(conn, dsn, path, manifest, confirm_target)
         check_ledger_record(conn, path, manifest)
         changes = rows_since_backup(conn, manifest)
-        lost = sum(max(c["since_backup"], 0) for c in changes.values())
         written = {t: c["since_backup"] for t, c in changes.items() if c["since_backup"] > 0}
+        lost = sum(written.values())
         detail = ", ".join(f"{t} {n:+,}" for t, n in written.items())
         verify(path)
         if not yes:
