@@ -3,7 +3,8 @@
 Existing functionality runs through the backend contract with its legacy defaults, as the legacy
 backend's role; new functionality and isolation as the application role, with a second tenant created
 through the normal path; performance at the database's real size. All writes happen in transactions
-that are rolled back, so the checklist leaves no rows behind (sequences do advance).
+that are rolled back, so the checklist leaves no rows behind (sequences do advance); on a Citus coordinator the
+tenants it onboards commit, and are removed at the end (checks.committed_tenants).
 
 The writes fire the app's triggers, so they happen in the session of a login role of the checklist's own
 (tenant_migrate/probe.py), never in the migration's: a member of tenant_legacy, tenant_app and tenant_owner (after
@@ -18,7 +19,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from tenant_migrate.acceptance.checks import Checks, Line, rolled_back, row_level_security_on
+from tenant_migrate.acceptance.checks import Checks, Line, own_transaction, row_level_security_on
 from tenant_migrate.acceptance.functional import existing_functionality, new_functionality
 from tenant_migrate.acceptance.performance import concurrent_load, query_performance
 from tenant_migrate.db import catalog_search_path, connect, connection
@@ -50,15 +51,14 @@ def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_se
                 conn = connect(probe, application_name=PROBE_APPLICATION_NAME)
                 try:
                     checks = Checks(conn, admin)
-                    with rolled_back(conn):  # apart: on Citus a transaction writes a tenant's shards as one role
+                    with own_transaction(conn):  # apart: on Citus a transaction writes a tenant's shards as one role
                         state = existing_functionality(checks, acting.get("tenant_legacy"))
-                    with rolled_back(conn):
-                        new_functionality(checks, acting, state["admin_phone"])
-                    with rolled_back(conn):
+                    new_functionality(checks, acting, state["admin_phone"])
+                    with own_transaction(conn):
                         query_performance(checks, acting.get("tenant_app"), samples)
                 finally:
                     conn.close()
-                load = concurrent_load(probe, acting.get("tenant_app"), load_tenants, load_seconds)
+                load = concurrent_load(probe, admin, acting.get("tenant_app"), load_tenants, load_seconds)
         except ProbeUnavailable as exc:
             raise MigrationError(f"acceptance checklist not run: {exc}") from None
     return [*checks.lines, load]

@@ -1,7 +1,10 @@
-"""What every line of the acceptance checklist shares: the collector of lines, acting as an application role."""
+"""What every line of the acceptance checklist shares: the collector of lines, its transactions, acting as an
+application role, the tenants it onboards."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -13,6 +16,7 @@ import backend_contract as bc
 from tenant_migrate.citus.readiness import is_citus
 from tenant_migrate.db import scalar
 from tenant_migrate.errors import first_line
+from tenant_migrate.paths import read_sql
 
 Line = dict[str, Any]
 
@@ -38,11 +42,12 @@ class Checks:
 
 
 @contextmanager
-def rolled_back(conn: psycopg.Connection) -> Iterator[None]:
-    """A transaction of the checklist's, rolled back at its end. On a Citus coordinator it runs its statements over
-    one connection per worker (citus.multi_shard_modify_mode 'sequential', as app_set_tenant does for the app's):
-    after a read spread over parallel connections Citus refuses a write to a reference table (an owner table)."""
-    with conn.transaction(force_rollback=True):
+def own_transaction(conn: psycopg.Connection, *, commit: bool = False) -> Iterator[None]:
+    """A transaction of the checklist's, rolled back at its end unless `commit`. On a Citus coordinator it runs its
+    statements over one connection per worker (citus.multi_shard_modify_mode 'sequential', as app_set_tenant does for
+    the app's): after a read spread over parallel connections Citus refuses a write to a reference table (an owner
+    table)."""
+    with conn.transaction(force_rollback=not commit):
         if is_citus(conn):
             conn.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
         yield
@@ -91,3 +96,46 @@ def process_message(conn: psycopg.Connection, phone: str, user_id: int = bc.ADMI
     bc.load_thread_id(conn, contact.id, user_id=user_id)
     bc.log_message(conn, contact.id, "outgoing", "9 to 5, every day", user_id=user_id, chatbot_id=chatbot_id)
     return contact
+
+
+CHECKLIST_EMAIL = "checklist-%s@example.invalid"  # .invalid is reserved (RFC 2606): never a real customer's address
+
+
+def onboard(conn: psycopg.Connection) -> dict[str, int]:
+    """A tenant of the checklist's, onboarded as the platform does it: the contract's create_tenant, then the rows
+    that only the platform writes (sample_platform_rows.sql), the hash of its API key claimed first where a Citus
+    cluster keeps it unique across tenants (claim_api_key.sql)."""
+    user_id, chatbot_id = bc.create_tenant(conn, CHECKLIST_EMAIL % uuid.uuid4().hex[:12], company_name="Checklist")
+    params = {"user_id": user_id, "chatbot_id": chatbot_id,
+              "api_key_hash": hashlib.sha256(uuid.uuid4().bytes).hexdigest()}
+    if scalar(conn, "SELECT to_regclass('public.api_keys_api_key_hash_owner') IS NOT NULL"):
+        conn.execute(read_sql("acceptance/claim_api_key.sql"), params)
+    conn.execute(read_sql("acceptance/sample_platform_rows.sql"), params)
+    return {"user_id": user_id, "chatbot_id": chatbot_id}
+
+
+@contextmanager
+def committed_tenants(conn: psycopg.Connection, admin: psycopg.Connection, count: int
+                      ) -> Iterator[list[dict[str, int]]]:
+    """`count` tenants onboarded and committed, then removed with every row they got: the checklist's way on a Citus
+    coordinator, where a tenant's rows written as one role are refused to any other role of the same transaction
+    (citusdata/citus#3867), so the platform's onboarding commits before the tenant's first transaction, as the app's
+    must (docs/scale-out.md). Tenants an interrupted checklist left are removed first. `admin`, the migration's
+    session, only reads the ledger's tenant tables (sql/acceptance/remove_tenant.sql)."""
+    removal = [statement for (statement,) in admin.execute(read_sql("acceptance/remove_tenant.sql")).fetchall()]
+    remove_checklist_tenants(conn, removal)
+    with own_transaction(conn, commit=True):
+        tenants = [onboard(conn) for _ in range(count)]
+    try:
+        yield tenants
+    finally:
+        remove_checklist_tenants(conn, removal)
+
+
+def remove_checklist_tenants(conn: psycopg.Connection, removal: list[str]) -> None:
+    """Every row of every tenant the checklist onboarded (known by its e-mail address), in one committed transaction."""
+    with own_transaction(conn, commit=True):
+        for (user_id,) in conn.execute("SELECT id FROM public.users WHERE email LIKE %s",
+                                       (CHECKLIST_EMAIL % "%",)).fetchall():
+            for statement in removal:
+                conn.execute(statement, (user_id,))

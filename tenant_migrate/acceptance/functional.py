@@ -3,7 +3,6 @@ what the section shares (Legacy, Tenants), run by Checks.run in a savepoint of i
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -13,8 +12,18 @@ import psycopg
 from psycopg import sql
 
 import backend_contract as bc
-from tenant_migrate.acceptance.checks import Checks, acting_as, ensure, present, process_message
+from tenant_migrate.acceptance.checks import (
+    Checks,
+    acting_as,
+    committed_tenants,
+    ensure,
+    onboard,
+    own_transaction,
+    present,
+    process_message,
+)
 from tenant_migrate.acceptance.performance import timed
+from tenant_migrate.citus.readiness import is_citus
 from tenant_migrate.db import one, row_counts, scalar
 from tenant_migrate.paths import read_sql
 
@@ -103,13 +112,15 @@ def threads(s: Legacy) -> str:
 
 @dataclass
 class Tenants:
-    """The admin tenant and a second one, B, onboarded by the section: the application role (None: no phase 8), B's
-    ids, the admin's phone number that B's contact shares, and what B wrote."""
+    """The two tenants the section onboards: B, whose lines these are, and its neighbour C, so that every tenant table
+    holds another tenant's rows (the admin's table may hold none). The application roles (empty: no phase 8), the
+    admin's phone number that B and C each get a contact for, and what B wrote."""
 
     checks: Checks
     roles: dict[str, str]
     admin_phone: str | None
     b: dict[str, int]
+    c: dict[str, int]
     written: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -130,19 +141,22 @@ class Tenants:
 
 
 def new_functionality(checks: Checks, roles: dict[str, str], admin_phone: str | None) -> None:
-    """The plan's "New Functionality" lines, plus the database's own enforcement of isolation."""
-    user_id, chatbot_id = bc.create_tenant(checks.conn, f"checklist-{uuid.uuid4().hex[:12]}@example.invalid",
-                                           company_name="Checklist tenant B")
-    tenants = Tenants(checks, roles, admin_phone, {"user_id": user_id, "chatbot_id": chatbot_id})
-    for item, check in (("Admin user can access all features", admin_sees_all),
-                        ("A second tenant is onboarded through the normal path", second_tenant),
-                        ("Multi-tenant data isolation works (enforced by PostgreSQL)", isolation),
-                        ("No row can reference another tenant's row (enforced by PostgreSQL)", references),
-                        ("Legacy backend confined to the admin tenant", legacy_confined),
-                        ("Usage tracking functions", usage),
-                        ("Analytics events capture", analytics),
-                        ("Actions Center ready for implementation", actions)):
-        checks.run("New functionality", item, partial(check, tenants))
+    """The plan's "New Functionality" lines, plus the database's own enforcement of isolation, for two tenants the
+    platform onboards. On one server the section is one rolled-back transaction. On a Citus coordinator the
+    onboarding and the second tenant's own writes commit (the tenants are removed at the end) and every other line is
+    a rolled-back transaction of its own: Citus refuses a tenant's rows written as one role to any other role of the
+    same transaction (committed_tenants)."""
+    if not is_citus(checks.conn):
+        with own_transaction(checks.conn):
+            tenants = Tenants(checks, roles, admin_phone, onboard(checks.conn), onboard(checks.conn))
+            for item, check in NEW_FUNCTIONALITY:
+                checks.run("New functionality", item, partial(check, tenants))
+        return
+    with committed_tenants(checks.conn, checks.admin, 2) as (b, c):
+        tenants = Tenants(checks, roles, admin_phone, b, c)
+        for item, check in NEW_FUNCTIONALITY:
+            with own_transaction(checks.conn, commit=check is second_tenant):
+                checks.run("New functionality", item, partial(check, tenants))
 
 
 def admin_sees_all(t: Tenants) -> str:
@@ -154,39 +168,31 @@ def admin_sees_all(t: Tenants) -> str:
 
 
 def second_tenant(t: Tenants) -> str:
-    """B's contact for the admin's phone number, a message, an order, a campaign, and a row in every supporting
-    table: those the tenant writes as the application role, the others as the platform (the checklist's role)."""
+    """B, then C, as the application role through the contract: a contact for the admin's phone number, a message, an
+    order, a campaign, and a row in every supporting table the tenant writes (the platform's came with onboarding)."""
     phone = present(t.admin_phone, "no admin contact to share a phone number with")
-    t.conn.execute(read_sql("acceptance/sample_rows.sql"), {"user_id": 1, "chatbot_id": 1})
-    for tenant in ({"user_id": 1, "chatbot_id": 1}, t.b):
-        platform_rows(t.conn, tenant)
-    b, bot = t.tenant_b, t.b["chatbot_id"]
-    with acting_as(t.conn, t.app_role, b):
-        contact = bc.get_or_create_contact(t.conn, phone, "same number, other tenant", user_id=b, chatbot_id=bot)
-        bc.log_message(t.conn, contact.id, "incoming", "hi", user_id=b, chatbot_id=bot)
-        order = bc.create_order(t.conn, contact.id, {"items": ["b"]}, user_id=b, chatbot_id=bot)
-        campaign = bc.create_campaign(t.conn, "b campaign", "hi", user_id=b, chatbot_id=bot)
-        bc.add_subscriber(t.conn, campaign, contact.id, user_id=b)
-        t.conn.execute(read_sql("acceptance/sample_rows.sql"), t.b)
-    ensure(contact.created, f"tenant {b} did not get its own contact for {phone}")
+    for tenant in (t.c, t.b):
+        user_id = tenant["user_id"]
+        with acting_as(t.conn, t.app_role, user_id):
+            bot = tenant["chatbot_id"]
+            contact = bc.get_or_create_contact(t.conn, phone, "same number, other tenant", user_id=user_id,
+                                               chatbot_id=bot)
+            bc.log_message(t.conn, contact.id, "incoming", "hi", user_id=user_id, chatbot_id=bot)
+            order = bc.create_order(t.conn, contact.id, {"items": ["b"]}, user_id=user_id, chatbot_id=bot)
+            campaign = bc.create_campaign(t.conn, "b campaign", "hi", user_id=user_id, chatbot_id=bot)
+            bc.add_subscriber(t.conn, campaign, contact.id, user_id=user_id)
+            t.conn.execute(read_sql("acceptance/sample_rows.sql"), tenant)
+        ensure(contact.created, f"tenant {user_id} did not get its own contact for {phone}")
     t.written.update(contact=contact.id, order=order)
-    return (f"tenant {b} created (users, subscription, chatbot {bot}); its contact "
+    return (f"tenant {t.tenant_b} created (users, subscription, chatbot {t.b['chatbot_id']}); its contact "
             f"{contact.id} has the admin's phone number {phone} without conflict")
-
-
-def platform_rows(conn: psycopg.Connection, tenant: dict[str, int]) -> None:
-    """The rows of `tenant` that only the platform writes (sample_platform_rows.sql), the hash of its API key claimed
-    first where a Citus cluster keeps it unique across tenants (claim_api_key.sql), as the platform must."""
-    params = {**tenant, "api_key_hash": hashlib.sha256(uuid.uuid4().bytes).hexdigest()}
-    if scalar(conn, "SELECT to_regclass('public.api_keys_api_key_hash_owner') IS NOT NULL"):
-        conn.execute(read_sql("acceptance/claim_api_key.sql"), params)
-    conn.execute(read_sql("acceptance/sample_platform_rows.sql"), params)
 
 
 def isolation(t: Tenants) -> str:
     ensure(t.rls, "row-level security (phase 8) is not applied: isolation rests on the application alone")
     ensure("contact" in t.written, "the second tenant's rows were not written")
     statements = t.checks.admin.execute(read_sql("acceptance/foreign_rows.sql"), {"user_id": t.tenant_b}).fetchall()
+    held = {table: one(t.conn, statement)[1] for table, statement in statements}  # as the platform: every row
     with acting_as(t.conn, t.app_role, t.tenant_b):
         leaks = {table: one(t.conn, statement) for table, statement in statements}
         changed = t.conn.execute("UPDATE public.contacts SET name = 'leak' WHERE user_id = 1").rowcount
@@ -196,13 +202,15 @@ def isolation(t: Tenants) -> str:
             refused = False
         except psycopg.errors.InsufficientPrivilege:
             refused = True
-    empty = sorted(table for table, (_, own) in leaks.items() if not own)
-    ensure(not empty, f"tenant {t.tenant_b} sees none of its own rows in {empty}")
+    hidden = {table: f"{own} of {held[table]}" for table, (_, own) in leaks.items() if own != held[table]}
+    ensure(not hidden, f"tenant {t.tenant_b} does not see all of its own rows: {hidden}")
     leaked = {table: n for table, (n, _) in leaks.items() if n}
     ensure(not leaked, f"tenant {t.tenant_b} sees other tenants' rows: {leaked}")
     ensure(changed == 0 and refused, f"tenant {t.tenant_b} changed {changed} admin rows / wrote as tenant 1")
-    return (f"as tenant_app, tenant {t.tenant_b} sees 0 rows of other tenants in all {len(leaks)} tenant tables "
-            "(and its own in each); its UPDATE of tenant 1's contacts hit 0 rows; writing as tenant 1 refused")
+    none = sorted(table for table, n in held.items() if not n)
+    return (f"as tenant_app, tenant {t.tenant_b} sees 0 rows of other tenants in all {len(leaks)} tenant tables, "
+            f"and all {sum(held.values())} of its own" + (f" (it holds none in {', '.join(none)})" if none else "")
+            + "; its UPDATE of tenant 1's contacts hit 0 rows; writing as tenant 1 refused")
 
 
 def references(t: Tenants) -> str:
@@ -210,23 +218,31 @@ def references(t: Tenants) -> str:
     refs = t.conn.execute(read_sql("acceptance/tenant_references.sql")).fetchall()
     ensure(bool(refs), "no foreign key between tenant tables carries the tenant (phase 5 not applied)")
     outcome: dict[str, list[str]] = {"refused": [], "untried": [], "leaked": []}
-    for table, column, referenced in refs:
-        admin_row = scalar(t.conn, sql.SQL("SELECT min(id) FROM public.{} WHERE user_id = 1").format(
-            sql.Identifier(referenced)))
+    others = {(table, column): scalar(t.conn, sql.SQL("SELECT min({}) FROM public.{} WHERE user_id = %s").format(
+        sql.Identifier(key), sql.Identifier(referenced)), (t.c["user_id"],))
+        for table, column, referenced, key in refs}  # all read before any write: Citus's one role per tenant's rows
+    for table, column, _, _ in refs:
+        if others[table, column] is None:
+            outcome["untried"].append(f"{table}.{column}")
+            continue
         update = sql.SQL("UPDATE public.{t} SET {c} = %s WHERE id = (SELECT min(id) FROM public.{t} "
                          "WHERE user_id = %s)").format(t=sql.Identifier(table), c=sql.Identifier(column))
         try:
             with t.conn.transaction(), acting_as(t.conn, t.app_role, t.tenant_b):
-                hit = t.conn.execute(update, (admin_row, t.tenant_b)).rowcount
+                hit = t.conn.execute(update, (others[table, column], t.tenant_b)).rowcount
             outcome["leaked" if hit else "untried"].append(f"{table}.{column}")
         except psycopg.errors.ForeignKeyViolation:
             outcome["refused"].append(f"{table}.{column}")
-    ensure(not outcome["leaked"], f"tenant {t.tenant_b} pointed its rows at tenant 1's through {outcome['leaked']}")
+        except psycopg.errors.InsufficientPrivilege:  # the platform's table, which the tenant only reads
+            outcome["refused"].append(f"{table}.{column} (not granted)")
+    ensure(not outcome["leaked"],
+           f"tenant {t.tenant_b} pointed its rows at tenant {t.c['user_id']}'s through {outcome['leaked']}")
     untried = outcome["untried"]
     acting = "tenant_app" if t.rls else "the owner"
-    return (f"as {acting}, tenant {t.tenant_b} pointing its rows at tenant 1's was refused "
+    return (f"as {acting}, tenant {t.tenant_b} pointing its rows at tenant {t.c['user_id']}'s was refused "
             f"through {len(outcome['refused'])} of {len(refs)} references ({', '.join(outcome['refused'])})"
-            + (f"; {len(untried)} not tried, no row of its own yet: {', '.join(untried)}" if untried else ""))
+            + (f"; {len(untried)} not tried, no row of its own or of the other yet: {', '.join(untried)}"
+               if untried else ""))
 
 
 def legacy_confined(t: Tenants) -> str:
@@ -259,3 +275,13 @@ def actions(t: Tenants) -> str:
                                         {**t.b, "contact_id": t.written.get("contact")}).fetchone(),
                          "the action request was not stored as pending")
     return f"action {action[0]} requested (pending) for tenant {t.tenant_b}"
+
+
+NEW_FUNCTIONALITY = (("Admin user can access all features", admin_sees_all),
+                     ("A second tenant is onboarded through the normal path", second_tenant),
+                     ("Multi-tenant data isolation works (enforced by PostgreSQL)", isolation),
+                     ("No row can reference another tenant's row (enforced by PostgreSQL)", references),
+                     ("Legacy backend confined to the admin tenant", legacy_confined),
+                     ("Usage tracking functions", usage),
+                     ("Analytics events capture", analytics),
+                     ("Actions Center ready for implementation", actions))

@@ -5,15 +5,25 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from functools import partial
 from typing import Any
 
 import psycopg
 
 import backend_contract as bc
-from tenant_migrate.acceptance.checks import Checks, Line, acting_as, ensure, process_message
+from tenant_migrate.acceptance.checks import (
+    Checks,
+    Line,
+    acting_as,
+    committed_tenants,
+    ensure,
+    onboard,
+    own_transaction,
+    process_message,
+)
+from tenant_migrate.citus.readiness import is_citus
 from tenant_migrate.db import connect, scalar
 from tenant_migrate.errors import first_line
 from tenant_migrate.paths import read_sql
@@ -123,22 +133,17 @@ def tenant_round(conn: psycopg.Connection, phone: str, with_order: bool, tenant:
     return ms
 
 
-def tenant_worker(dsn: str, user_id: int | None, app_role: str | None, phones: list[str], seconds: float,
+def tenant_worker(dsn: str, tenant: dict[str, int] | None, app_role: str | None, phones: list[str], seconds: float,
                   latencies: list[float], errors: list[str]) -> None:
     """One tenant's backend for `seconds`: messages in and out, feed reads, orders; all rolled back.
 
-    user_id None: a new tenant, onboarded inside the same transaction.
+    tenant None: a new tenant, onboarded inside the same transaction.
     """
     conn = connect(dsn)
     try:
-        with conn.transaction(force_rollback=True):
-            if user_id is None:
-                user_id, chatbot_id = bc.create_tenant(conn, f"load-{uuid.uuid4().hex[:12]}@example.invalid")
-            else:
-                chatbot_id = scalar(conn, "SELECT min(id) FROM public.chatbots WHERE user_id = %s",
-                                          (user_id,))
-            tenant = {"user_id": user_id, "chatbot_id": chatbot_id}
-            with acting_as(conn, app_role, user_id):
+        with own_transaction(conn):
+            tenant = tenant or onboard(conn)
+            with acting_as(conn, app_role, tenant["user_id"]):
                 deadline, n = time.monotonic() + seconds, 0
                 while time.monotonic() < deadline:
                     try:
@@ -150,21 +155,25 @@ def tenant_worker(dsn: str, user_id: int | None, app_role: str | None, phones: l
         conn.close()
 
 
-def concurrent_load(dsn: str, app_role: str | None, tenants: int, seconds: float) -> Line:
+def concurrent_load(dsn: str, admin: psycopg.Connection, app_role: str | None, tenants: int, seconds: float
+                    ) -> Line:
     """Several tenants' backends at once for a fixed time: the admin tenant on its real data and new ones."""
     item = f"Concurrent load: {tenants} tenants writing and reading for {seconds:g} s"
     latencies: list[float] = []
     errors: list[str] = []
     with connect(dsn) as conn:
         phones = [r[1] for r in conn.execute(read_sql("acceptance/query_samples.sql"), {"user_id": 1, "n": 50})]
-    phones = phones or [f"+1888{i:07d}" for i in range(50)]
-    workers = [threading.Thread(target=tenant_worker, args=(dsn, 1 if i == 0 else None, app_role, phones, seconds,
-                                                            latencies, errors)) for i in range(tenants)]
-    start = time.monotonic()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+        first = {"user_id": 1, "chatbot_id": scalar(conn, "SELECT min(id) FROM public.chatbots WHERE user_id = 1")}
+        phones = phones or [f"+1888{i:07d}" for i in range(50)]
+        new = committed_tenants(conn, admin, tenants - 1) if is_citus(conn) else nullcontext([None] * (tenants - 1))
+        with new as onboarded:
+            workers = [threading.Thread(target=tenant_worker, args=(dsn, tenant, app_role, phones, seconds, latencies,
+                                                                    errors)) for tenant in [first, *onboarded]]
+            start = time.monotonic()
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
     elapsed = time.monotonic() - start
     if not latencies:
         return {"section": "Performance", "check": item, "ok": False,
