@@ -196,6 +196,8 @@ def test_a_tenant_that_an_interrupted_checklist_left_is_removed_by_the_next(dist
             left = checks.onboard(conn)["user_id"]  # committed, as on a cluster before the checklist is killed
     lines = run_checklist(distributed.dsn, samples=5, load_tenants=2, load_seconds=0.5)
     assert [] == [line for line in lines if not line["ok"]]
+    queries = [line["evidence"] for line in lines if line["check"].startswith("Query under")]
+    assert 4 == len(queries) and all("Index Scan using" in e and e.endswith("(1 shard)") for e in queries), queries
     with connection(distributed.dsn) as conn:
         assert 0 == scalar(conn, "SELECT count(*) FROM users WHERE id = %s", (left,))
     assert counts == tenant_counts(distributed.dsn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import threading
 import time
@@ -37,6 +38,9 @@ MESSAGE_BUDGET_MS = 2000.0  # the plan: message processing under 2 seconds
 SMALL_TABLE_ROWS = 10_000  # below this a sequential scan is the planner's right choice
 
 
+SHARD_SUFFIX = re.compile(r"_\d+$")  # Citus names a shard and its indexes <table or index>_<shard id>
+
+
 PERFORMANCE_QUERIES = {
     "contact by phone number": "query_contact_by_phone",
     "a contact's last 50 messages": "query_contact_messages",
@@ -54,29 +58,45 @@ def timing_text(ms: list[float]) -> str:
     return f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms ({len(ms)} runs)"
 
 
-def plan_nodes(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The scan nodes of the query's plan."""
-    def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def plan_nodes(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """The scan nodes of the query's plan, and how many shards it runs on (0: not a Citus distributed query). On a
+    Citus coordinator the scans are those of each shard's plan, named by their table and index (`contacts`, not the
+    shard's `contacts_102301`)."""
+    tasks = 0
+
+    def walk(node: dict[str, Any], on_shard: bool) -> Iterator[dict[str, Any]]:
+        nonlocal tasks
+        if on_shard:
+            node = {**node, **{k: SHARD_SUFFIX.sub("", node[k]) for k in ("Relation Name", "Index Name") if k in node}}
         yield node
         for child in node.get("Plans", []):
-            yield from walk(child)
+            yield from walk(child, on_shard)
+        job = node.get("Distributed Query", {}).get("Job", {})
+        tasks += job.get("Task Count", 0)
+        for task in job.get("Tasks", []):
+            for remote in task.get("Remote Plan", []):
+                for part in remote:
+                    yield from walk(part["Plan"], True)
 
     plan = scalar(conn, "EXPLAIN (FORMAT JSON) " + query, params)[0]["Plan"]
-    return [n for n in walk(plan) if n.get("Relation Name") or n.get("Index Name")]
+    return [n for n in walk(plan, False) if n.get("Relation Name") or n.get("Index Name")], tasks
 
 
 def index_evidence(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> str:
-    """How the planner reads each table of the query; fails if a big table is read without an index."""
-    scans = plan_nodes(conn, query, params)
+    """How the planner reads each table of the query (on Citus: on how many shards); fails if a big table is read
+    without an index."""
+    scans, tasks = plan_nodes(conn, query, params)
     seq = [n["Relation Name"] for n in scans if n["Node Type"] == "Seq Scan"]
-    chosen = ", ".join(f"{n['Node Type']}{' using ' + n['Index Name'] if n.get('Index Name') else ''}"
-                       f"{' on ' + n['Relation Name'] if n.get('Relation Name') else ''}" for n in scans)
+    chosen = ", ".join(dict.fromkeys(
+        f"{n['Node Type']}{' using ' + n['Index Name'] if n.get('Index Name') else ''}"
+        f"{' on ' + n['Relation Name'] if n.get('Relation Name') else ''}" for n in scans))
+    chosen += f" ({tasks} shard{'s' if tasks > 1 else ''})" if tasks else ""
     if not seq:
         return chosen
     conn.execute("SET enable_seqscan = off")
-    forced = plan_nodes(conn, query, params)
+    forced, _ = plan_nodes(conn, query, params)
     conn.execute("RESET enable_seqscan")
-    for table in seq:
+    for table in dict.fromkeys(seq):
         rows = scalar(conn, "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (f"public.{table}",)
                             )
         indexed = any(n.get("Index Name") for n in forced if n.get("Relation Name") in (table, None))
