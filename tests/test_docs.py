@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from tenant_migrate.paths import PROJECT_ROOT
+from tenant_migrate.plan import load_plan
 
 README_MAX_LINES = 250
 LINK = re.compile(r"\]\(([^)\s]+)\)")  # [text](target) and ![alt](target)
@@ -71,6 +72,11 @@ def test_the_readme_is_short_and_links_every_page_of_docs() -> None:
     assert len(readme.read_text(encoding="utf-8").splitlines()) <= README_MAX_LINES
     linked = {(readme.parent / target.partition("#")[0]).resolve() for target in LINK.findall(prose(readme))}
     assert [] == [p.name for p in sorted((PROJECT_ROOT / "docs").glob("*.md")) if p.resolve() not in linked]
+
+
+def test_the_readmes_table_of_phases_names_every_phase_of_the_plan() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert [f"| {p.number} | `{p.name}` |" for p in load_plan() if f"| {p.number} | `{p.name}` |" not in readme] == []
 
 
 def test_the_check_sees_a_dead_file_a_dead_anchor_and_skips_code(tmp_path: Path) -> None:
