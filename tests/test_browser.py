@@ -98,6 +98,11 @@ def test_an_operator_approves_the_gate_in_the_prefect_ui(legacy_db, prefect_serv
             (PROJECT_ROOT / "reports").mkdir(exist_ok=True)
             page.screenshot(path=str(PROJECT_ROOT / "reports" / "approval-dialog.png"))  # kept for the record
             dialog.get_by_role("button", name="Submit").click()
+
+            def resumed() -> bool:  # the UI sends the answer after the click: the page stays open until it has
+                return "PAUSED" != httpx.get(f"{ui}/api/flow_runs/{run_id}", timeout=10).json()["state"]["type"]
+
+            wait_for(resumed, 60, "the run to leave the gate after Submit")
             browser.close()
         assert 0 == run.wait(timeout=180)
     finally:

@@ -43,8 +43,8 @@ def test_a_run_whose_lock_session_dies_stops_before_its_next_batch(legacy_db):
     def kill_the_lock_session_before_batch_2(what: str) -> None:
         seen.append(what)
         if seen.count(f"{backfill.phase}/up/{backfill.name}") == 3:
-            with connection(legacy_db) as conn:
-                conn.execute("SELECT pg_terminate_backend(%s)", (holder_pid(legacy_db),))
+            with connection(legacy_db) as conn:  # and waits until it is gone (up to 10 s): a busy machine
+                conn.execute("SELECT pg_terminate_backend(%s, 10000)", (holder_pid(legacy_db),))  # ends it later
 
     settings = runner.Settings(batch_size=100, guards=(kill_the_lock_session_before_batch_2,))
     with pytest.raises(LockLost, match=f"stopped before 04_backfill_tenant_ids/up/{backfill.name}; "):
