@@ -113,8 +113,8 @@ def threads(s: Legacy) -> str:
 @dataclass
 class Tenants:
     """The two tenants the section onboards: B, whose lines these are, and its neighbour C, so that every tenant table
-    holds another tenant's rows (the admin's table may hold none). The application roles (empty: no phase 8), the
-    admin's phone number that B and C each get a contact for, and what B wrote."""
+    holds another tenant's rows (the admin tenant may have none in a supporting table). The application roles (empty:
+    no phase 8), the admin's phone number that B and C each get a contact for, and what B wrote."""
 
     checks: Checks
     roles: dict[str, str]
