@@ -54,6 +54,17 @@ def _found(conn: psycopg.Connection, table: str, column: str, sample: list[str])
     return one(conn, query, {"sample": sample})[0]
 
 
+def sampled(conn: psycopg.Connection, schema: str, table: str, column: str) -> list[str] | None:
+    """Up to 200 of the column's values (check/sample_values.sql); None when the app dropped the table or the column
+    since the catalog was read: a deploy beside the check, whose vanished table holds nothing to warn about."""
+    try:
+        with conn.transaction():
+            return [r[0] for r in conn.execute(sql.SQL(read_sql("check/sample_values.sql")).format(
+                table=sql.Identifier(schema, table), column=sql.Identifier(column)))]
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+        return None
+
+
 def soft_references(conn: psycopg.Connection, numbers: set[int], keep: tuple[str, ...]) -> list[Finding]:
     """A warning per column of the app's (outside its tenant tables) that holds a value phase 5 makes unique per
     tenant: by its name, or because most of a sample of its values are such values."""
@@ -65,8 +76,8 @@ def soft_references(conn: psycopg.Connection, numbers: set[int], keep: tuple[str
     findings = []
     for schema, table, column in conn.execute(read_sql("check/app_string_columns.sql"),
                                               {"excluded": [*LEGACY_TABLES, *_plan_tables()]}).fetchall():
-        sample = [r[0] for r in conn.execute(sql.SQL(read_sql("check/sample_values.sql")).format(
-            table=sql.Identifier(schema, table), column=sql.Identifier(column)))]
+        if (sample := sampled(conn, schema, table, column)) is None:
+            continue
         for unique_table, value in wanted:
             found = _found(conn, unique_table, value, sample) if sample else 0
             if column != value and (not sample or 2 * found < len(sample)):
