@@ -31,7 +31,7 @@ from pathlib import Path
 import legacy_writer  # benchmarks/legacy_writer.py, beside this script
 from psycopg.conninfo import make_conninfo
 
-import backend_contract as bc
+from tenant_migrate import backend_contract as bc
 from tenant_migrate import demo, runner
 from tenant_migrate.citus import cluster
 from tenant_migrate.db import connect, connection, scalar

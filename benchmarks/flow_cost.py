@@ -78,10 +78,10 @@ def instrument(clock: Clock) -> None:
     from prefect.flows import Flow
     from prefect.tasks import Task
 
-    import flows.migrate  # noqa: F401 - loads every module the flow uses
-    from flows import monitor
+    import tenant_migrate.flows.migrate  # noqa: F401 - loads every module the flow uses
     from tenant_migrate import db, ledger, runner
     from tenant_migrate.check import review
+    from tenant_migrate.flows import monitor
     from tenant_migrate.guard import plot, sampler, store
     from tenant_migrate.validation import checkpoints
 
@@ -131,7 +131,7 @@ def run(scale: float, to: int, docs: bool, rate: float, server: str | None) -> d
     gx_s = time.perf_counter() - started
     clock = Clock()
     instrument(clock)
-    from flows.migrate import migrate
+    from tenant_migrate.flows.migrate import migrate
 
     server = server or embedded.start()
     name = f"bench_flow_cost_{int(time.time())}"

@@ -38,8 +38,8 @@ def loaded(server: str, name: str, scale: float) -> str:
 def rehearse(dsn: str, backfill: str, to: int | None) -> None:
     """The phases up to `to` (None: every phase) applied, then rolled back, by the flows (which publish their
     rates)."""
-    from flows.migrate import migrate
-    from flows.rollback import rollback
+    from tenant_migrate.flows.migrate import migrate
+    from tenant_migrate.flows.rollback import rollback
 
     for flow, params in ((migrate, {"backfill": backfill, "data_docs": False, "to": to}), (rollback, {"to": 0})):
         state = flow(database=dsn, approval="auto", backups=False, return_state=True, **params)
@@ -79,7 +79,7 @@ def main() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from prefect.variables import Variable
 
-    from flows.forecast import RATES_VARIABLE
+    from tenant_migrate.flows.forecast import RATES_VARIABLE
 
     Variable.set(RATES_VARIABLE, {}, overwrite=True)  # this run's API: only the rehearsal's rates
     server, stamp = args.server or embedded.start(), int(time.time())

@@ -77,7 +77,7 @@ def run_script(script: Path, dsn: str) -> list[Span]:
 
 def run_ours(dsn: str, backups: bool, backfill: str = "instant") -> list[Span]:
     """The migrate flow to phase 7 (auto approval, Data Docs off); phase spans from the ledger."""
-    from flows.migrate import migrate
+    from tenant_migrate.flows.migrate import migrate
 
     with tempfile.TemporaryDirectory(prefix="bench-backups-") as folder:
         state = migrate(database=dsn, to=LAST_PHASE, approval="auto", backups=backups, backup_dir=folder,

@@ -16,22 +16,29 @@ import psycopg
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows import gate
-from flows.forecast import gate_section, load_rates, publishing_rates, recorded
-from flows.monitor import Budgets, drawing_plots, watching
-from flows.session import backup_folder, migration_lock, resolve_database
-from tasks.acceptance import acceptance_task
-from tasks.apply import all_applied_task, applied_earlier_task, apply_task, check_task, rollback_task, ungated_task
-from tasks.backup import backup_task
-from tasks.common import artifact_key, artifacts_sent, send_artifact, without_heartbeat
-from tasks.compat import compat_after_task, compat_before_task
-from tasks.preflight import preflight_task
-from tasks.validate import row_counts_task, validate_task
 from tenant_migrate.dsn import describe
+from tenant_migrate.flows import gate
+from tenant_migrate.flows.forecast import gate_section, load_rates, publishing_rates, recorded
+from tenant_migrate.flows.monitor import Budgets, drawing_plots, watching
+from tenant_migrate.flows.session import backup_folder, migration_lock, resolve_database
 from tenant_migrate.options import check_migrate_options
 from tenant_migrate.pending import drive
 from tenant_migrate.plan import Phase
 from tenant_migrate.steps import Settings
+from tenant_migrate.tasks.acceptance import acceptance_task
+from tenant_migrate.tasks.apply import (
+    all_applied_task,
+    applied_earlier_task,
+    apply_task,
+    check_task,
+    rollback_task,
+    ungated_task,
+)
+from tenant_migrate.tasks.backup import backup_task
+from tenant_migrate.tasks.common import artifact_key, artifacts_sent, send_artifact, without_heartbeat
+from tenant_migrate.tasks.compat import compat_after_task, compat_before_task
+from tenant_migrate.tasks.preflight import preflight_task
+from tenant_migrate.tasks.validate import row_counts_task, validate_task
 
 
 def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, settings: Settings,

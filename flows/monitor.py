@@ -20,7 +20,6 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
-from tasks.common import artifact_key, send_artifact
 from tenant_migrate import ledger
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import GuardStopped, PhaseFailed, first_line
@@ -31,6 +30,7 @@ from tenant_migrate.guard.report import markdown
 from tenant_migrate.guard.store import record
 from tenant_migrate.plan import Phase
 from tenant_migrate.steps import Settings
+from tenant_migrate.tasks.common import artifact_key, send_artifact
 from tenant_migrate.validation.checkpoints import reports_dir_default
 
 __all__ = ["Budgets", "Watch", "drawing_plots", "watching"]

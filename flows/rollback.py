@@ -8,17 +8,17 @@ from typing import Any, Literal
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows import gate
-from flows.forecast import load_rates, publishing_rates, rollback_section
-from flows.monitor import Budgets, drawing_plots, watching
-from flows.session import backup_folder, migration_lock, resolve_database
-from tasks.apply import phases_to_roll_back_task, rollback_task
-from tasks.backup import backup_task
-from tasks.common import artifacts_sent
-from tasks.validate import validate_after_rollback_task
 from tenant_migrate.dsn import describe
+from tenant_migrate.flows import gate
+from tenant_migrate.flows.forecast import load_rates, publishing_rates, rollback_section
+from tenant_migrate.flows.monitor import Budgets, drawing_plots, watching
+from tenant_migrate.flows.session import backup_folder, migration_lock, resolve_database
 from tenant_migrate.options import check_rollback_options
 from tenant_migrate.steps import Settings
+from tenant_migrate.tasks.apply import phases_to_roll_back_task, rollback_task
+from tenant_migrate.tasks.backup import backup_task
+from tenant_migrate.tasks.common import artifacts_sent
+from tenant_migrate.tasks.validate import validate_after_rollback_task
 
 
 @flow(name="rollback")

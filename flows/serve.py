@@ -1,10 +1,10 @@
-"""Serve the flows locally without a work pool: `python -m flows.serve` (needs a Prefect server)."""
+"""Serve the flows locally without a work pool: `python -m tenant_migrate.flows.serve` (needs a Prefect server)."""
 
 from prefect import serve
 
-from flows.migrate import migrate
-from flows.rollback import rollback
-from flows.staging_dry_run import staging_dry_run
+from tenant_migrate.flows.migrate import migrate
+from tenant_migrate.flows.rollback import rollback
+from tenant_migrate.flows.staging_dry_run import staging_dry_run
 
 
 def main() -> None:

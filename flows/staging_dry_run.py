@@ -15,16 +15,16 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.forecast import publish_rates
-from flows.migrate import flat, migrate_phases
-from flows.session import backup_root, resolve_database
-from tasks.apply import rollback_all_task
-from tasks.backup import copy_database_task, drop_copy_task
-from tasks.compat import app_statements_report_task
-from tasks.staging import fingerprint_task, schema_and_rows_task
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.flows.forecast import publish_rates
+from tenant_migrate.flows.migrate import flat, migrate_phases
+from tenant_migrate.flows.session import backup_root, resolve_database
 from tenant_migrate.steps import Settings
+from tenant_migrate.tasks.apply import rollback_all_task
+from tenant_migrate.tasks.backup import copy_database_task, drop_copy_task
+from tenant_migrate.tasks.compat import app_statements_report_task
+from tenant_migrate.tasks.staging import fingerprint_task, schema_and_rows_task
 
 
 @flow(name="staging-dry-run")

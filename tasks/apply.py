@@ -12,13 +12,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
-from tasks.common import progress_reporter
 from tenant_migrate import ledger, runner
 from tenant_migrate.check.review import require_no_refusal, review
 from tenant_migrate.pending import pending_phases
 from tenant_migrate.plan import Phase, phase
 from tenant_migrate.runner import PhaseOutcome
 from tenant_migrate.steps import Settings
+from tenant_migrate.tasks.common import progress_reporter
 
 
 @task(name="phase to gate again", cache_policy=NO_CACHE)

@@ -10,10 +10,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from tasks.common import only_transient, progress_reporter
 from tenant_migrate import demo
 from tenant_migrate.backup import dump, restore, store
 from tenant_migrate.dsn import database_name, describe, with_database
+from tenant_migrate.tasks.common import only_transient, progress_reporter
 
 
 @task(name="backup", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=only_transient)

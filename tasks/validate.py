@@ -12,11 +12,11 @@ from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from tasks.common import only_transient, send_artifact
 from tenant_migrate import faults, ledger
 from tenant_migrate.db import row_counts
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import ValidationFailed
+from tenant_migrate.tasks.common import only_transient, send_artifact
 from tenant_migrate.validation.checkpoints import reports_dir_default, validate_phase
 from tenant_migrate.validation.results import failure_text, summary_line
 

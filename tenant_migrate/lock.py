@@ -1,4 +1,4 @@
-"""The migration's advisory lock: one migration (or restore) at a time per database.
+"""The migration's advisory lock: one migration (or restore) at a time per database; and the acceptance checklist's.
 
 The lock lives as long as its session. It is taken only on a connection proven to be a real session (no
 transaction or statement pooler in between: tenant_migrate.pooler), which is made to last (TCP keepalives, no
@@ -26,6 +26,7 @@ from tenant_migrate.pooler import require_session
 log = logging.getLogger("tenant_migrate.lock")
 ADVISORY_LOCK_KEY = 0x74656E616E74  # "tenant"
 # libpq: probe an idle connection after 30 s, every 10 s, give up after 3 misses (a silent peer is seen in 1 min)
+CHECKLIST_LOCK_KEY = ADVISORY_LOCK_KEY + 1  # the acceptance checklist's own: it runs beside the migration's
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
@@ -42,9 +43,7 @@ def migration_lock(dsn: str, purpose: str = "") -> Iterator[psycopg.Connection]:
         conn.execute("SET idle_in_transaction_session_timeout = 0")
         held = scalar(conn, "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
         if not held:
-            holder = lock_holder(conn)
-            who = f"pid {holder[0]}, {holder[1] or 'unknown client'}, connected {holder[3]:%Y-%m-%d %H:%M:%S}" \
-                if holder else "another session"
+            who = holder_text(lock_holder(conn))
             if purpose:
                 raise LockHeld(f"cannot {purpose} {describe(dsn)}: a migration is running on it or waiting at "
                                f"a gate ({who}): wait for it to finish, or stop it first", holder=who)
@@ -65,9 +64,32 @@ def release(conn: psycopg.Connection) -> None:
             log.warning("the migration's advisory lock was no longer held by its session when the run ended")
 
 
-def lock_holder(conn: psycopg.Connection) -> tuple[Any, ...] | None:
+@contextmanager
+def checklist_lock(conn: psycopg.Connection, dsn: str) -> Iterator[None]:
+    """One acceptance checklist at a time per database, held by the session of `conn`, or fail at once. On a Citus
+    coordinator a checklist commits tenants of its own and removes every checklist tenant it finds when it starts and
+    ends: a second checklist beside it would remove the first one's tenants midway."""
+    require_session(conn, dsn)
+    if not scalar(conn, "SELECT pg_try_advisory_lock(%s)", (CHECKLIST_LOCK_KEY,)):
+        who = holder_text(lock_holder(conn, CHECKLIST_LOCK_KEY))
+        raise LockHeld(f"another acceptance checklist is running on {describe(dsn)} ({who}): wait for it to finish, "
+                       "then run it again", holder=who)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("SELECT pg_advisory_unlock(%s)", (CHECKLIST_LOCK_KEY,))
+
+
+def lock_holder(conn: psycopg.Connection, key: int = ADVISORY_LOCK_KEY) -> tuple[Any, ...] | None:
     """(pid, application_name, client_addr, backend_start) of the session holding the lock, or None."""
-    return conn.execute(read_sql("catalog/lock_holder.sql"), {"key": ADVISORY_LOCK_KEY}).fetchone()
+    return conn.execute(read_sql("catalog/lock_holder.sql"), {"key": key}).fetchone()
+
+
+def holder_text(holder: tuple[Any, ...] | None) -> str:
+    if holder is None:
+        return "another session"
+    return f"pid {holder[0]}, {holder[1] or 'unknown client'}, connected {holder[3]:%Y-%m-%d %H:%M:%S}"
 
 
 def lock_is_free(conn: psycopg.Connection) -> bool:

@@ -239,7 +239,7 @@ def paused_run_id(timeout: float = 120) -> str:
 
 def run_in_thread(flow_fn: Callable[..., Any] | None = None, **params: Any) -> tuple[threading.Thread, dict]:
     """Run a flow (default: migrate) in a thread, to answer its gates from the test; out["state"] is its state."""
-    from flows.migrate import migrate  # noqa: PLC0415 - only the flow tests need Prefect's flows imported
+    from tenant_migrate.flows.migrate import migrate  # noqa: PLC0415 - only the flow tests need Prefect's flows imported
 
     out: dict[str, Any] = {}
     target = flow_fn or migrate
@@ -383,7 +383,7 @@ def drop_app_roles(dsn: str) -> None:
 def run_app_statements(app_dsn: str) -> None:
     """What the legacy backend runs: the backend contract's legacy calls and a few hand-written statements (the
     upsert on phone_number, APP_UPSERT_CALLS times; a lookup by phone number; a positional INSERT; a SELECT *)."""
-    import backend_contract as bc  # noqa: PLC0415 - only the compatibility tests play the app
+    from tenant_migrate import backend_contract as bc  # noqa: PLC0415 - only the compatibility tests play the app
 
     with connection(app_dsn) as app:
         for i in range(APP_UPSERT_CALLS):

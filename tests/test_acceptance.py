@@ -8,8 +8,10 @@ import pytest
 from tenant_migrate import runner
 from tenant_migrate.acceptance import checklist
 from tenant_migrate.db import catalog_shape, connection, row_counts
-from tenant_migrate.errors import MigrationError
+from tenant_migrate.errors import LockHeld, MigrationError
+from tenant_migrate.lock import CHECKLIST_LOCK_KEY
 
+ROLES = "SELECT count(*) FROM pg_roles"
 TENANT_TABLE_COUNTS = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM chatbots), " \
                       "(SELECT count(*) FROM actions), (SELECT count(*) FROM usage_tracking)"
 
@@ -53,3 +55,17 @@ def test_the_checklist_refuses_a_database_not_migrated_yet(legacy_db):
     runner.migrate(legacy_db, 5)
     with pytest.raises(MigrationError, match=r"phases \[6, 7\] are not applied yet"):
         checklist.run_checklist(legacy_db)
+
+
+def test_a_second_checklist_on_the_same_database_is_refused_at_once_and_changes_nothing(legacy_db):
+    """On a Citus coordinator a checklist commits tenants and removes every checklist tenant it finds: two at once
+    would remove each other's, so the second is refused, naming the session that runs the first."""
+    runner.migrate(legacy_db)
+    with connection(legacy_db) as first, connection(legacy_db) as conn:
+        first.execute("SELECT pg_advisory_lock(%s)", (CHECKLIST_LOCK_KEY,))
+        before = (catalog_shape(conn), row_counts(conn), conn.execute(ROLES).fetchone())
+        with pytest.raises(LockHeld) as held:
+            checklist.run_checklist(legacy_db, samples=5, load_tenants=2, load_seconds=0.5)
+        assert held.value.holder.startswith(f"pid {first.info.backend_pid}, ")
+        assert before == (catalog_shape(conn), row_counts(conn), conn.execute(ROLES).fetchone())
+    assert {} == failed(checklist.run_checklist(legacy_db, samples=5, load_tenants=2, load_seconds=0.5))

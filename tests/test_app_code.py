@@ -23,16 +23,16 @@ from conftest import app_role, drop_app_roles, snapshot
 from psycopg import sql
 from typer.testing import CliRunner
 
-from cli.flows import run_flow
-from cli.main import app
-from flows.migrate import migrate
 from tenant_migrate import probe, runner
 from tenant_migrate.acceptance import checklist
+from tenant_migrate.cli.flows import run_flow
+from tenant_migrate.cli.main import app
 from tenant_migrate.compat.prepare import check_all
 from tenant_migrate.compat.statements import read
 from tenant_migrate.db import connection, scalar
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.flows.migrate import migrate
 from tenant_migrate.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

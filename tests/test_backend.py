@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-import backend_contract as bc
+from tenant_migrate import backend_contract as bc
 from tenant_migrate import runner
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name

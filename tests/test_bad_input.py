@@ -253,7 +253,8 @@ def test_bad_input_is_one_line_and_changes_nothing(case: Case, outcomes):
     assert 1 == len(errors), output[-3000:]
     assert errors[0].startswith(expected) if case.setup != "time out" else case.message in errors[0], errors[0]
     assert "Traceback" not in output
-    assert "temporary server" not in output and "Logging error" not in output  # Prefect's notices (cli/__init__.py)
+    # Prefect's notices (tenant_migrate/cli/__init__.py)
+    assert "temporary server" not in output and "Logging error" not in output
     if case.env.get("PREFECT_API_URL") == "":
         assert "note: this run's logs and artifacts were kept by a temporary Prefect server" in output
     if password := conninfo_to_dict(case.dsn.format(**names)).get("password"):

@@ -71,8 +71,9 @@ def prefect_server(tmp_path):
 def test_an_operator_approves_the_gate_in_the_prefect_ui(legacy_db, prefect_server):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     ui, env = prefect_server
-    script = (f"from flows.migrate import migrate; migrate(database={legacy_db!r}, to=1, approval='manual', "
-              "backups=False, data_docs=False, poll_interval=1)")
+    script = ("from tenant_migrate.flows.migrate import migrate; "
+              f"migrate(database={legacy_db!r}, to=1, approval='manual', backups=False, data_docs=False, "
+              "poll_interval=1)")
     run = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -7,10 +7,10 @@ import pytest
 from psycopg import sql
 from typer.testing import CliRunner
 
-from cli.main import app
 from tenant_migrate import runner
 from tenant_migrate.check import soft_references
 from tenant_migrate.check.objects import declared, fits
+from tenant_migrate.cli.main import app
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import ConflictError

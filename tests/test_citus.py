@@ -24,16 +24,16 @@ import pytest
 from conftest import TEST_SCALE, snapshot
 from typer.testing import CliRunner
 
-import backend_contract as bc
-from cli.main import app
-from flows.migrate import migrate
-from flows.rollback import rollback
+from tenant_migrate import backend_contract as bc
 from tenant_migrate import demo, fingerprint, ledger, runner
 from tenant_migrate.acceptance import checks
 from tenant_migrate.acceptance.checklist import run_checklist
 from tenant_migrate.citus import cluster, tenants
+from tenant_migrate.cli.main import app
 from tenant_migrate.db import connection, scalar
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.flows.migrate import migrate
+from tenant_migrate.flows.rollback import rollback
 from tenant_migrate.guard import Budgets
 
 

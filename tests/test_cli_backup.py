@@ -1,4 +1,4 @@
-"""cli/backup.py: the backup commands, their output and their bad input."""
+"""tenant_migrate/cli/backup.py: the backup commands, their output and their bad input."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import typer
 from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner
 
-from cli import backup as backup_commands
 from tenant_migrate.backup import dump
+from tenant_migrate.cli import backup as backup_commands
 
 PASSWORD = "s3cret-Pa55word"  # the test servers trust local connections: any password is accepted
 

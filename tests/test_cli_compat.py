@@ -1,4 +1,4 @@
-"""cli/compat.py: `tenant-migrate compat`, its output, exit code and bad input."""
+"""tenant_migrate/cli/compat.py: `tenant-migrate compat`, its output, exit code and bad input."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from conftest import snapshot
 from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner
 
-from cli import compat as compat_commands
+from tenant_migrate.cli import compat as compat_commands
 
 PASSWORD = "s3cret-Pa55word"  # the test servers trust local connections: any password is accepted
 
@@ -58,7 +58,7 @@ def test_an_unreachable_database_is_one_error_line(cli):
 def test_check_lists_the_app_statements_that_break_beside_the_conflicts_and_exits_1(app_db):
     """`tenant-migrate check` on a database without conflicts: the plan's part is clean, the app's upsert breaks at
     phase 5, so the check exits 1; with --no-app-statements it is the plan's check alone (exit 0)."""
-    from cli.main import app
+    from tenant_migrate.cli.main import app
 
     before = snapshot(app_db)
     out = CliRunner().invoke(app, ["check", "--dsn", app_db])
@@ -74,7 +74,7 @@ def test_check_lists_the_app_statements_that_break_beside_the_conflicts_and_exit
 
 
 def test_check_without_pg_stat_statements_says_so_in_one_line_and_exits_0(legacy_db):
-    from cli.main import app
+    from tenant_migrate.cli.main import app
 
     out = CliRunner().invoke(app, ["check", "--dsn", legacy_db])
     assert 0 == out.exit_code, out.output

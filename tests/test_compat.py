@@ -8,10 +8,10 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 
-from cli.flows import run_flow
-from flows.migrate import migrate
 from tenant_migrate import runner
+from tenant_migrate.cli.flows import run_flow
 from tenant_migrate.dsn import database_name
+from tenant_migrate.flows.migrate import migrate
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

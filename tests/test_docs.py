@@ -16,7 +16,7 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")  # [text](target) and ![alt](target)
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 # a path under one of the repository's folders, not a pattern (sql/0*/..., sql/<phase>/...)
-FOLDERS = "backend_contract|benchmarks|cli|docs|expectations|flows|sql|tasks|tenant_migrate|tests"
+FOLDERS = "benchmarks|docs|expectations|flows|sql|tasks|tenant_migrate|tests"
 PATH = re.compile(rf"(?<![\w/.-])((?:{FOLDERS})/[\w./-]*\w)(?![\w*<{{])")
 GENERATED = ("benchmarks/results",)  # written by the benchmarks, git-ignored
 # A phase's SQL files are frozen once released (their sha256 is in every ledger that applied them): a stale comment

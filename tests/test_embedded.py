@@ -6,8 +6,8 @@ import socket
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
 from tenant_migrate import embedded
+from tenant_migrate.cli.main import app
 from tenant_migrate.db import connection
 from tenant_migrate.errors import MigrationError
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from cli.main import app
 from tenant_migrate import fingerprint, runner
+from tenant_migrate.cli.main import app
 from tenant_migrate.db import connection
 
 

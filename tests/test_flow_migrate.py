@@ -1,6 +1,5 @@
 """flows/migrate.py under a real (test) Prefect API: auto approval, a manual gate approved, rejected, timed out."""
 
-import importlib
 import inspect
 import json
 import threading
@@ -14,12 +13,13 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.deployments import run_deployment
 from prefect.flow_engine import run_flow
+from prefect.flows import load_flow_from_entrypoint
 
-from flows import gate
-from flows.migrate import migrate
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import catalog_shape, connection
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.flows import gate
+from tenant_migrate.flows.migrate import migrate
 from tenant_migrate.paths import PROJECT_ROOT
 from tenant_migrate.plan import default_target
 
@@ -108,9 +108,8 @@ def test_prefect_yaml_deployments_match_their_flows():
     names = {d["name"] for d in config["deployments"]}
     assert {"migrate-production", "rollback", "staging-dry-run"} == names
     for deployment in config["deployments"]:
-        path, name = deployment["entrypoint"].split(":")
-        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-        parameters = inspect.signature(getattr(module, name).fn).parameters
+        flow = load_flow_from_entrypoint(str(PROJECT_ROOT / deployment["entrypoint"]))  # as a worker loads it
+        parameters = inspect.signature(flow.fn).parameters
         assert set(deployment["parameters"]) <= set(parameters), deployment["name"]
         assert 1 == deployment["concurrency_limit"]["limit"]
     assert config["deployments"][2]["schedules"][0]["cron"]

@@ -2,9 +2,9 @@
 
 import pytest
 
-from flows.rollback import rollback
 from tenant_migrate import ledger, runner
 from tenant_migrate.db import catalog_shape, connection, row_counts
+from tenant_migrate.flows.rollback import rollback
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

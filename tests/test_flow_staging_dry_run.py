@@ -10,10 +10,10 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 
-from flows.staging_dry_run import staging_dry_run
 from tenant_migrate import demo, embedded, ledger
 from tenant_migrate.db import catalog_shape, connection, row_counts
 from tenant_migrate.dsn import database_name, with_database
+from tenant_migrate.flows.staging_dry_run import staging_dry_run
 from tenant_migrate.plan import default_target
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

@@ -8,10 +8,10 @@ import json
 
 from typer.testing import CliRunner
 
-from cli.main import app
-from flows.forecast import gate_section, rollback_section
 from tenant_migrate import forecast, runner
+from tenant_migrate.cli.main import app
 from tenant_migrate.db import cluster_id, connection
+from tenant_migrate.flows.forecast import gate_section, rollback_section
 from tenant_migrate.plan import load_plan, phase
 
 

@@ -6,13 +6,13 @@ from conftest import paused_run_id, run_in_thread
 from prefect import resume_flow_run
 from prefect.variables import Variable
 
-from cli.flows import run_flow
-from flows import gate
-from flows.migrate import migrate
-from flows.rollback import rollback
 from tenant_migrate import ledger, runner
+from tenant_migrate.cli.flows import run_flow
 from tenant_migrate.db import connection
 from tenant_migrate.errors import GateTimedOut
+from tenant_migrate.flows import gate
+from tenant_migrate.flows.migrate import migrate
+from tenant_migrate.flows.rollback import rollback
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

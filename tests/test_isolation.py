@@ -13,7 +13,7 @@ from conftest import clone_legacy
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
-import backend_contract as bc
+from tenant_migrate import backend_contract as bc
 from tenant_migrate import demo, runner
 from tenant_migrate.check.review import refusals
 from tenant_migrate.db import connection

@@ -13,8 +13,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from psycopg import sql
 from typer.testing import CliRunner
 
-from cli.main import app
 from tenant_migrate import ledger, runner
+from tenant_migrate.cli.main import app
 from tenant_migrate.db import WORK_APPLICATION_NAME, connection, scalar
 from tenant_migrate.guard.store import latest
 from tenant_migrate.steps import Settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from tenant_migrate.cli.main import app
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.options import check_migrate_options, check_rollback_options
 from tenant_migrate.plan import load_plan

@@ -14,9 +14,9 @@ import typer
 from conftest import snapshot
 from typer.testing import CliRunner
 
-from cli import plan as plan_commands
 from tenant_migrate import ledger, lock, runner
 from tenant_migrate.backup import restore
+from tenant_migrate.cli import plan as plan_commands
 from tenant_migrate.compat import scratch
 from tenant_migrate.db import connection, scalar
 from tenant_migrate.errors import PoolerRefused

@@ -7,8 +7,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
 from tenant_migrate import ledger, runner
+from tenant_migrate.cli.main import app
 from tenant_migrate.db import catalog_shape, connection, row_counts
 from tenant_migrate.errors import ConflictError, Drift, LockHeld, OutOfOrder
 from tenant_migrate.plan import default_target, load_plan

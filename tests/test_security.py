@@ -37,7 +37,7 @@ CLI = str(Path(sys.executable).with_name("tenant-migrate"))
 SECRET_FLOW = """
 import os, sys
 from prefect.blocks.system import Secret
-from flows.migrate import migrate
+from tenant_migrate.flows.migrate import migrate
 Secret(value=os.environ["TM_TEST_DSN"]).save(sys.argv[1], overwrite=True)
 state = migrate(database=sys.argv[1], to=int(sys.argv[2]), approval="manual", backup_dir=sys.argv[3],
                 data_docs=False, poll_interval=1, return_state=True)

@@ -257,7 +257,7 @@ def test_phase7_missing_index(at_phase: Callable[[int], str]) -> None:
 # --- the CLI -------------------------------------------------------------------------------------
 
 def test_cli_exit_codes_and_json(at_phase: Callable[[int], str]) -> None:
-    from cli.main import app
+    from tenant_migrate.cli.main import app
 
     dsn = at_phase(4)
     cli = CliRunner()

@@ -1,4 +1,4 @@
--- catalog / lock_holder: who holds the migration's advisory lock on this database.
+-- catalog / lock_holder: who holds an advisory lock of ours (its key: the migration's or the checklist's) on this database.
 SELECT a.pid, a.application_name, a.client_addr, a.backend_start
 FROM pg_locks AS l
 JOIN pg_stat_activity AS a ON a.pid = l.pid

@@ -4,7 +4,8 @@ Existing functionality runs through the backend contract with its legacy default
 backend's role; new functionality and isolation as the application role, with a second tenant created
 through the normal path; performance at the database's real size. All writes happen in transactions
 that are rolled back, so the checklist leaves no rows behind (sequences do advance); on a Citus coordinator the
-tenants it onboards commit, and are removed at the end (checks.committed_tenants).
+tenants it onboards commit, and are removed at the end (checks.committed_tenants). One checklist runs at a time on a
+database (lock.checklist_lock).
 
 The writes fire the app's triggers, so they happen in the session of a login role of the checklist's own
 (tenant_migrate/probe.py), never in the migration's: a member of tenant_legacy, tenant_app and tenant_owner (after
@@ -24,6 +25,7 @@ from tenant_migrate.acceptance.functional import existing_functionality, new_fun
 from tenant_migrate.acceptance.performance import concurrent_load, query_performance
 from tenant_migrate.db import catalog_search_path, connect, connection
 from tenant_migrate.errors import MigrationError
+from tenant_migrate.lock import checklist_lock
 from tenant_migrate.paths import read_sql
 from tenant_migrate.pending import pending_phases
 from tenant_migrate.plan import last_plan_phase
@@ -47,7 +49,8 @@ def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_se
                 raise MigrationError(f"acceptance checklist not run: role {role} holds {why}: ALTER ROLE {role} "
                                      "NOSUPERUSER NOBYPASSRLS (or revoke that membership), then run it again")
         try:
-            with stand_ins(dsn, roles) as acting, login_as(dsn, list(acting.values()), owner_grants(admin)) as probe:
+            with checklist_lock(admin, dsn), stand_ins(dsn, roles) as acting, \
+                    login_as(dsn, list(acting.values()), owner_grants(admin)) as probe:
                 conn = connect(probe, application_name=PROBE_APPLICATION_NAME)
                 try:
                     checks = Checks(conn, admin)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-import backend_contract as bc
+from tenant_migrate import backend_contract as bc
 from tenant_migrate.citus.readiness import is_citus
 from tenant_migrate.db import scalar
 from tenant_migrate.errors import first_line

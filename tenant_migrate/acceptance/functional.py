@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-import backend_contract as bc
+from tenant_migrate import backend_contract as bc
 from tenant_migrate.acceptance.checks import (
     Checks,
     acting_as,

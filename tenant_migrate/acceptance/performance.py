@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-import backend_contract as bc
+from tenant_migrate import backend_contract as bc
 from tenant_migrate.acceptance.checks import (
     Checks,
     Line,

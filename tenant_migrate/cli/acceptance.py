@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
+from tenant_migrate.cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 
 
 def acceptance_command(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
+from tenant_migrate.cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate.plan import phase as plan_phase
 from tenant_migrate.validation.results import failure_text, summary_line
 

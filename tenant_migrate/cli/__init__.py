@@ -18,7 +18,7 @@ def _not_the_temporary_server_notice(record: logging.LogRecord) -> bool:
     temporary server ... See https://... for more information on running a dedicated Prefect server" on every run,
     which reads like a problem, and "Stopping temporary server" at exit, after the command's last line (and, when
     stderr is already closed, as a "--- Logging error ---" traceback). The commands say it once, when it helps
-    (cli/flows.py: a run that failed)."""
+    (tenant_migrate/cli/flows.py: a run that failed)."""
     return not str(record.msg).startswith(("Starting temporary server on", "Stopping temporary server on"))
 
 

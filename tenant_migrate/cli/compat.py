@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn
+from tenant_migrate.cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn
 
 
 def compat_command(dsn: DsnOption = None, as_json: JsonOption = False) -> None:

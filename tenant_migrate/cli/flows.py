@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import (
+from tenant_migrate.cli.common import (
     BackfillOption,
     DsnOption,
     JsonOption,
@@ -132,7 +132,7 @@ def migrate_command(
                           lock_timeout_ms=lock_timeout_ms, keep_global_unique=tuple(keep_global_unique or ()))
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
-    from flows.migrate import migrate
+    from tenant_migrate.flows.migrate import migrate
 
     rows = run_flow(
         migrate,
@@ -170,7 +170,7 @@ def rollback_command(
     check_rollback_options(to=to, approval=approval, approval_timeout_s=approval_timeout)
     require_prefect_server(approval)
     target = password_to_environment(target_dsn(dsn))
-    from flows.rollback import rollback
+    from tenant_migrate.flows.rollback import rollback
 
     rows = run_flow(rollback, database=target, to=to, approval=approval, backups=not no_backup, backup_dir=backup_dir,
                     budgets=budgets,
@@ -192,7 +192,7 @@ def dry_run_command(
 ) -> None:
     """Rehearse on a staging copy: copy, migrate with auto approval, roll back, compare, drop the copy."""
     target = password_to_environment(target_dsn(dsn))
-    from flows.staging_dry_run import staging_dry_run
+    from tenant_migrate.flows.staging_dry_run import staging_dry_run
 
     report = run_flow(staging_dry_run, database=target, staging=staging or "", allow_same_cluster=allow_same_cluster,
                       backup_dir=backup_dir)

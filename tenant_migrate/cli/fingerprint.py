@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate import fingerprint as fingerprints
+from tenant_migrate.cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError

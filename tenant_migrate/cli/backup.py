@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn
 from tenant_migrate.backup import dump, restore, store
+from tenant_migrate.cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn
 from tenant_migrate.db import LEGACY_TABLES
 from tenant_migrate.dsn import describe
 

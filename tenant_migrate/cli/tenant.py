@@ -7,8 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import DsnOption, JsonOption, emit, fail_cleanly, show_logs, target_dsn, with_budget_options
 from tenant_migrate.citus import tenants
+from tenant_migrate.cli.common import (
+    DsnOption,
+    JsonOption,
+    emit,
+    fail_cleanly,
+    show_logs,
+    target_dsn,
+    with_budget_options,
+)
 from tenant_migrate.db import connection
 from tenant_migrate.guard import Budgets, report
 

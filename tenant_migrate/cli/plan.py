@@ -6,10 +6,18 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import BackfillOption, DsnOption, JsonOption, KeepGlobalUniqueOption, emit, fail_cleanly, target_dsn
 from tenant_migrate import forecast, runner
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.citus import readiness
+from tenant_migrate.cli.common import (
+    BackfillOption,
+    DsnOption,
+    JsonOption,
+    KeepGlobalUniqueOption,
+    emit,
+    fail_cleanly,
+    target_dsn,
+)
 from tenant_migrate.db import connection
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError

@@ -7,7 +7,7 @@ import pkgutil
 
 import typer
 
-import cli
+from tenant_migrate import cli
 
 app = typer.Typer(
     help="Migrate a live single-tenant WhatsApp-automation PostgreSQL database to the multi-tenant "
@@ -25,7 +25,7 @@ def _register_command_modules() -> None:
     """Each other module of cli/ adds its commands through register(app)."""
     names = sorted(m.name for m in pkgutil.iter_modules(cli.__path__) if m.name not in ("main", "common"))
     for name in [*FIRST_IN_HELP, *(n for n in names if n not in FIRST_IN_HELP)]:
-        importlib.import_module(f"cli.{name}").register(app)
+        importlib.import_module(f"{cli.__name__}.{name}").register(app)
 
 
 _register_command_modules()

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import JsonOption, counts_table, emit, fail_cleanly
 from tenant_migrate import demo, embedded
+from tenant_migrate.cli.common import JsonOption, counts_table, emit, fail_cleanly
 from tenant_migrate.dsn import database_name, describe, with_database
 from tenant_migrate.embedded import DEMO_DATABASE
 
@@ -51,8 +51,8 @@ def demo_run(
 
     Only ever touches the embedded server's demo database, which it drops and recreates.
     """
-    from cli.flows import flow_table, run_flow  # noqa: PLC0415 - imports Prefect: keeps `--help` fast
-    from flows.migrate import migrate  # noqa: PLC0415
+    from tenant_migrate.cli.flows import flow_table, run_flow  # noqa: PLC0415 - imports Prefect: keeps `--help` fast
+    from tenant_migrate.flows.migrate import migrate  # noqa: PLC0415
 
     server = embedded.start()
     target = with_database(server, DEMO_DATABASE)
