@@ -9,7 +9,8 @@ target (issue 26): every phase that takes over 5 s within 25% of its forecast.
 
     .venv/bin/python benchmarks/forecast.py --scale 10
     .venv/bin/python benchmarks/forecast.py --scale 10 --calibrate-scale 1   # rates measured at another size
-    .venv/bin/python benchmarks/forecast.py --scale 10 --write-defaults       # the reference machine's rates
+    .venv/bin/python benchmarks/forecast.py --scale 1 --write-defaults        # the reference machine's rates,
+    .venv/bin/python benchmarks/forecast.py --scale 10 --write-defaults       # at two sizes
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def rehearse(dsn: str, backfill: str, to: int | None) -> None:
             raise SystemExit(f"{flow.name} ended {state.type.value}: {state.message}")
 
 
+def write_defaults(scale: float, rates: dict[str, Any]) -> None:
+    """The rehearsal's rates as the reference machine's at this scale, beside those of the other scales written
+    before (the forecast draws the growth of a phase with size through two of them)."""
+    (entries,) = rates.values()  # one server: this one
+    defaults = json.loads(forecast.DEFAULTS_FILE.read_text()) if forecast.DEFAULTS_FILE.exists() else {}
+    defaults[f"scale {scale:g}"] = entries
+    forecast.DEFAULTS_FILE.write_text(json.dumps(defaults, indent=1, sort_keys=True) + "\n")
+
+
 def compared(dsn: str) -> list[dict[str, Any]]:
     with connection(dsn) as conn:
         rows = conn.execute("SELECT phase, direction, duration_s, forecast_s, forecast_basis FROM "
@@ -68,7 +78,8 @@ def main() -> None:
     parser.add_argument("--backfill", default="instant", choices=("instant", "batched"))
     parser.add_argument("--to", type=int, help="the last phase to apply (default: every phase; the smoke test: 2)")
     parser.add_argument("--write-defaults", action="store_true",
-                        help=f"write the rehearsal's rates to {forecast.DEFAULTS_FILE.relative_to(PROJECT_ROOT)}")
+                        help=f"write the rehearsal's rates to {forecast.DEFAULTS_FILE.relative_to(PROJECT_ROOT)} "
+                             "(beside those of other scales)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
     parser.add_argument("--server", help="DSN of a server to create the scratch databases on (default: embedded)")
     args = parser.parse_args()
@@ -89,8 +100,7 @@ def main() -> None:
         rehearse(loaded(server, names[0], calibrate_scale), args.backfill, args.to)
         rates: dict[str, Any] = Variable.get(RATES_VARIABLE, default={})
         if args.write_defaults:
-            (entries,) = rates.values()  # one server: this one
-            forecast.DEFAULTS_FILE.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n")
+            write_defaults(calibrate_scale, rates)
         measured = loaded(server, names[1], args.scale)
         demo.drop_database(server, names[0])  # the rehearsal's database is not needed any more: its I/O gone too
         rehearse(measured, args.backfill, args.to)

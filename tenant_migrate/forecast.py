@@ -4,8 +4,14 @@ measured on this server.
 A measured run of a phase (its ledger row and its steps' times, tenant_migrate.step_progress) splits into a fixed
 part, the steps that only change the catalog (each takes milliseconds whatever the size), and a sized part: the steps
 that read or write the tables' rows (validations, concurrent index builds, batched writes, the row-count snapshot a
-phase starts with). The forecast is the fixed part plus the sized part scaled by the tables' size now over their size
-then (sql/forecast/legacy_size.sql: heap and TOAST of the legacy tables, read from the catalog).
+phase starts with). The forecast is the fixed part plus the sized part scaled from the size the run had to the size of
+the tables now (sql/forecast/legacy_size.sql: heap and TOAST of the legacy tables, read from the catalog).
+
+A step that reads rows has a cost that does not grow with them (a validation's or an index build's start, a wait for
+older transactions): scaled in proportion from a small rehearsal, it would make a large run's forecast of a quick
+phase ten times too long. So the sized part grows as `c + b * size`, a line through two runs of the phase measured at
+sizes at least twice apart: of the same source when it has them, else of the reference machine, whose rates are
+measured at two sizes. The run nearest in size sets the level, the line only the growth from its size.
 
 The measured runs come, best first, from this database's own ledger (a rehearsal rolled back, an earlier attempt),
 then from the rates other runs on this server published (`Rates`: the nightly dry run's copy, a benchmark; the flows
@@ -39,6 +45,7 @@ SIZED = re.compile(r"VALIDATE\s+CONSTRAINT|\bCONCURRENTLY\b|\bUPDATE\s+public\.|
 
 # server -> "phase/direction/way" -> [size_bytes, fixed_s, sized_s, longest_s, day]
 Rates = dict[str, dict[str, list[Any]]]
+Growth = tuple[float, float]  # (c, b): the sized part takes c + b * size_bytes seconds
 
 
 @dataclass(frozen=True)
@@ -67,10 +74,24 @@ class Measured:
         return cls(int(phase), direction, way, int(value[0]), float(value[1]), float(value[2]), float(value[3]),
                    str(value[4]))
 
-    def scaled(self, size_bytes: int) -> tuple[float, float]:
-        """(seconds, longest step) at `size_bytes`."""
-        factor = size_bytes / self.size_bytes if self.size_bytes > 0 else 1.0
+    def scaled(self, size_bytes: int, growth: Growth | None = None) -> tuple[float, float]:
+        """(seconds, longest step) at `size_bytes`: the sized part grown along `growth`, else in proportion."""
+        if growth is not None and growth[0] + growth[1] * self.size_bytes > 0:
+            factor = (growth[0] + growth[1] * size_bytes) / (growth[0] + growth[1] * self.size_bytes)
+        else:
+            factor = size_bytes / self.size_bytes if self.size_bytes > 0 else 1.0
         return self.fixed_s + self.sized_s * factor, self.longest_s * factor
+
+
+def growth(runs: list[Measured]) -> Growth | None:
+    """The line through the sized parts of the smallest and the largest run, when they are at least twice apart in
+    size (neither part below zero: a sized part does not shrink as the tables grow)."""
+    by_size = sorted(runs, key=lambda m: m.size_bytes)
+    if len(by_size) < 2 or by_size[-1].size_bytes < 2 * max(by_size[0].size_bytes, 1):
+        return None
+    small, large = by_size[0], by_size[-1]
+    slope = max(0.0, (large.sized_s - small.sized_s) / (large.size_bytes - small.size_bytes))
+    return max(0.0, small.sized_s - slope * small.size_bytes), slope
 
 
 @dataclass(frozen=True)
@@ -166,11 +187,12 @@ def forecast(conn: psycopg.Connection, target: Phase, direction: str, way: str, 
     others = [m for name, entries in published.items() if name != server
               for m in _published(entries, target.number, direction, ways)]
     sources.append((others, "measured on another server"))
-    sources.append((_published(_defaults(), target.number, direction, ways), REFERENCE))
+    reference = [m for entries in _defaults().values() for m in _published(entries, target.number, direction, ways)]
+    sources.append((reference, REFERENCE))
     for candidates, where in sources:
         chosen = _nearest(candidates, size)
         if chosen is not None:
-            seconds, longest = chosen.scaled(size)
+            seconds, longest = chosen.scaled(size, growth(candidates) or growth(reference))
             basis = f"{where} on {chosen.day} at {_mb(chosen.size_bytes)}, scaled to {_mb(size)} now"
             return Forecast(target.number, direction, seconds, longest, basis,
                             _locks(target, direction, way, longest, lock_timeout_ms))
@@ -193,7 +215,8 @@ def _published(entries: dict[str, list[Any]], phase: int, direction: str, ways: 
     return found
 
 
-def _defaults() -> dict[str, list[Any]]:
+def _defaults() -> Rates:
+    """The reference machine's rates, by the rehearsal they come from ("scale 1", "scale 10")."""
     return json.loads(DEFAULTS_FILE.read_text(encoding="utf-8")) if DEFAULTS_FILE.exists() else {}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from tenant_migrate import forecast, runner
@@ -60,3 +61,17 @@ def test_a_rehearsal_measures_what_the_next_run_forecasts_and_both_are_shown(leg
     plan = CliRunner().invoke(app, ["plan", "--phase", "2", "--dsn", legacy_db])
     assert 0 == plan.exit_code, plan.output
     assert "   duration: about " in plan.output and "measured on this database" in plan.output
+
+
+def test_the_sized_part_grows_along_a_line_through_two_sizes_not_in_proportion_to_one():
+    """A step that reads rows has a cost that does not grow with them: scaled in proportion from a small run, a
+    quick phase would be forecast ten times too long on tables ten times larger."""
+    small = forecast.Measured(8, "down", "instant", 100, 0.5, 1.0, 0.5, "2026-12-06")
+    large = forecast.Measured(8, "down", "instant", 1000, 0.5, 1.9, 0.9, "2026-12-06")
+    line = forecast.growth([large, small])
+    assert line == pytest.approx((0.9, 0.001))  # sized part: 0.9 s whatever the size, and 1 ms per byte
+    assert large.scaled(10_000, line) == pytest.approx((0.5 + 1.9 * 10.9 / 1.9, 0.9 * 10.9 / 1.9))
+    assert large.scaled(10_000) == pytest.approx((0.5 + 19.0, 9.0))  # in proportion, without a line
+    assert forecast.growth([small, forecast.Measured(8, "down", "instant", 150, 0.5, 1.2, 0.5, "x")]) is None
+    shrank = forecast.Measured(8, "down", "instant", 1000, 0.5, 0.8, 0.5, "2026-12-06")
+    assert (1.0, 0.0) == forecast.growth([small, shrank])  # never a part that shrinks as the tables grow
