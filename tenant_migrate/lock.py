@@ -25,8 +25,8 @@ from tenant_migrate.pooler import require_session
 
 log = logging.getLogger("tenant_migrate.lock")
 ADVISORY_LOCK_KEY = 0x74656E616E74  # "tenant"
-# libpq: probe an idle connection after 30 s, every 10 s, give up after 3 misses (a silent peer is seen in 1 min)
 CHECKLIST_LOCK_KEY = ADVISORY_LOCK_KEY + 1  # the acceptance checklist's own: it runs beside the migration's
+# libpq: probe an idle connection after 30 s, every 10 s, give up after 3 misses (a silent peer is seen in 1 min)
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
