@@ -102,8 +102,7 @@ def instrument(clock: Clock) -> None:
         (runner.check_drift, "preflight (drift)"),
         (checkpoints.validate_phase, "validation (Great Expectations)"),
         (checkpoints._Target.__init__, "validation: GX context and datasource"),  # noqa: SLF001
-        (db.row_counts, "row counts after a phase"),
-        (runner.table_stats, "row counts before a phase (in its ledger time)"),
+        (db.table_stats, "row counts (after a phase; before the first, in its ledger time)"),
         (ledger.ensure, "ledger: schema ensure"),
         (store.record, "guard: figures to the ledger"),
         (plot.plot, "guard: plot (matplotlib)"),

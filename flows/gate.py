@@ -33,6 +33,7 @@ from prefect.variables import Variable
 from pydantic import Field
 
 from tenant_migrate import ledger
+from tenant_migrate.db import Counts
 from tenant_migrate.errors import GateRefused, GateTimedOut, MigrationError
 from tenant_migrate.plan import Phase, load_plan, phase
 
@@ -176,7 +177,7 @@ class PhaseEvidence:
     backup: dict[str, Any] | None  # path, sha256, verified; None: --no-backup
     validation: dict[str, Any]  # success, passed, evaluated (tenant_migrate/validation/results.py)
     counts_before: dict[str, int]
-    counts_after: dict[str, int]
+    counted: Counts  # after the phase
     whole_phase_watched: bool  # the guard watched the phase from its first step
     app_statements: dict[str, Any]  # tasks/compat.py compat_after_task
     sections: list[str]  # more evidence, each a markdown section of its own (guard, app statements, forecast)
@@ -191,8 +192,9 @@ def applied_question(target: Phase, evidence: PhaseEvidence) -> str:
     plan = load_plan()
     next_phase = phase(target.number + 1) if target.number < len(plan) else None
     backup_info, validation = evidence.backup or {}, evidence.validation
-    before, after = evidence.counts_before, evidence.counts_after
-    rows = "\n".join(f"| {t} | {before.get(t, '-'):,} | {after.get(t, '-'):,} |" for t in after)
+    before, after = evidence.counts_before, evidence.counted.rows()
+    kept = evidence.counted.kept
+    rows = "\n".join(f"| {t} | {before.get(t, '-'):,} | {after[t]:,} | {kept[t]:,} |" for t in after)
     lines = [
         f"### Phase {target.number} `{target.name}` applied: go on?",
         f"{target.summary}",
@@ -208,8 +210,8 @@ def applied_question(target: Phase, evidence: PhaseEvidence) -> str:
         "",
         f"Duration: {evidence.seconds:.1f} s. Notes: {'; '.join(evidence.notes) or 'none'}",
         "",
-        "| table | rows before | rows after |",
-        "|---|---|---|",
+        "| table | rows before | rows after | of them there before |",
+        "|---|---|---|---|",
         rows,
     ]
     for section in evidence.sections:

@@ -73,9 +73,9 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
                 app_before = compat_before_task(app_dsn or dsn, dsn)
             watch.run_id = outcome.run_id
             watch.stage("validate")
-            counts_before, counts_after = row_counts_task(lock_conn, target.number, outcome.run_id)
+            counts_before, counted = row_counts_task(lock_conn, target.number, outcome.run_id)
             validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email,
-                                       data_docs, counts_after)
+                                       data_docs, counted.kept)
             app = compat_after_task(dsn, target, app_before, compared=applied is None)
         expected = recorded(lock_conn, target.number, outcome.run_id)
         forecast = gate_section(lock_conn, target, outcome.seconds, expected, settings.rates, settings.backfill,
@@ -93,7 +93,7 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
         return gate.PhaseEvidence(
             run_id=outcome.run_id, status=outcome.status, seconds=outcome.seconds, forecast_s=expected["forecast_s"],
             notes=outcome.notes, backup=backup_info, validation=validation, counts_before=counts_before,
-            counts_after=counts_after, whole_phase_watched=bool(watch.evidence["monitoring"].get("whole_phase")),
+            counted=counted, whole_phase_watched=bool(watch.evidence["monitoring"].get("whole_phase")),
             app_statements=app, sections=[*watch.evidence["sections"], app["section"], forecast])
 
     with without_heartbeat():
@@ -131,7 +131,9 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
             publishing_rates(dsn, settings.rates):
 
         def gated(target: Phase, applied: dict[str, Any] | None = None) -> dict[str, Any]:
-            """One phase's subflow, then its gate: its row of the summary; a no-go rolls it back and stops."""
+            """One phase's subflow, then its gate: its row of the summary; a no-go rolls it back and stops. The
+            count after the phase is the next one's snapshot if that starts soon enough (runner.REUSED_COUNTS_S)."""
+            nonlocal settings
             evidence = run_phase_subflow(dsn, lock_conn, target, settings, backup_dir, data_docs, applied, app_dsn,
                                          budgets)
             if (note := evidence.app_statements["note"]) and note not in said:  # once per run, not per phase
@@ -140,6 +142,7 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
             decision = gate.ask(gate.applied_question(target, evidence), key=f"phase-{target.number}",
                                 approval=approval, timeout_s=approval_timeout_s, poll_interval=poll_interval)
             gate.record(lock_conn, target, "up", decision, evidence.run_id)
+            settings = replace(settings, counted=evidence.counted)
             summary.append({
                 "phase": target.number, "name": target.name, "status": evidence.status,
                 "seconds": evidence.seconds, "forecast_s": evidence.forecast_s, "decision": decision.verdict,

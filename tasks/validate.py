@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from tenant_migrate import faults, ledger
-from tenant_migrate.db import row_counts
+from tenant_migrate.db import Counts, table_stats
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import ValidationFailed
 from tenant_migrate.tasks.common import only_transient, send_artifact
@@ -25,7 +25,8 @@ from tenant_migrate.validation.results import failure_text, summary_line
 def validate_task(dsn: str, lock_conn: psycopg.Connection, number: int, run_id: int, admin_email: str,
                   data_docs: bool = True, counted: dict[str, int] | None = None) -> dict[str, Any]:
     """Run the phase's Great Expectations suite and record it in the ledger; a failure stops the flow before
-    the gate. `counted`: the row counts row_counts_task has just taken, which the suite's row-count check uses."""
+    the gate. `counted`: the rows row_counts_task has just found still there since the phase's snapshot, which the
+    suite's row-count check compares with it."""
     faults.checkpoint(f"phase{number}:applied")
     # one Data Docs site per ledger run: a shared site re-renders every result ever stored on each build
     result = validate_phase(dsn, number, admin_email=admin_email, docs=data_docs, counted=counted,
@@ -57,10 +58,13 @@ def validate_after_rollback_task(dsn: str, lock_conn: psycopg.Connection, number
 
 
 @task(name="row counts", cache_policy=NO_CACHE)
-def row_counts_task(lock_conn: psycopg.Connection, number: int, run_id: int) -> tuple[dict[str, int], dict[str, int]]:
+def row_counts_task(lock_conn: psycopg.Connection, number: int, run_id: int) -> tuple[dict[str, int], Counts]:
     """The legacy tables' row counts just before the phase was applied (the runner's snapshot) and now: the one
-    count after a phase, which the validation's row-count check then uses (validate_task's `counted`)."""
-    before, after = ledger.snapshot(lock_conn, run_id), row_counts(lock_conn)
-    send_artifact(create_table_artifact, [{"table": t, "before": before.get(t), "after": n} for t, n in after.items()],
+    count after a phase. The validation's row-count check compares its rows up to the snapshot's max id with the
+    snapshot (validate_task's `counted`), and the next phase's apply takes it as its snapshot while fresh."""
+    snapshot = ledger.snapshot(lock_conn, run_id)
+    before, after = {t: n for t, (n, _) in snapshot.items()}, table_stats(lock_conn, since=snapshot)
+    send_artifact(create_table_artifact, [{"table": t, "before": before.get(t), "after": n,
+                                           "of them there before": after.kept[t]} for t, n in after.rows().items()],
                   key=f"row-counts-phase-{number}", description="row counts before/after")
     return before, after

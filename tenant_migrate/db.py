@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
@@ -113,6 +115,39 @@ def key_type(conn: psycopg.Connection, table: str) -> str | None:
     row = conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
                        "AND attname = 'id' AND NOT attisdropped", (f"public.{table}",)).fetchone()
     return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The legacy tables' (row count, max id) counted in one scan each, and when (time.monotonic()). A phase's
+    snapshot is one: the row-count check compares what the phase kept with it, and phase 4's backfill check tells
+    the rows that were there before it (id up to max id) from the ones the app added since."""
+
+    stats: dict[str, tuple[int, int | None]]
+    kept: dict[str, int] = field(default_factory=dict)  # rows up to the max id of the snapshot they were counted since
+    at: float = field(default_factory=time.monotonic)
+
+    def rows(self) -> dict[str, int]:
+        return {table: n for table, (n, _) in self.stats.items()}
+
+    def age(self) -> float:
+        return time.monotonic() - self.at
+
+
+def table_stats(conn: psycopg.Connection, since: dict[str, tuple[int, int | None]] | None = None) -> Counts:
+    """(row count, max id) of each legacy table; max id only of an integer id (a uuid has no order of insertion).
+    With `since` (a phase's snapshot), in the same scan, the rows with an id up to the snapshot's max id: the
+    rows that were there then and are still there, whatever the app added since (all rows where it has no max id)."""
+    stats, kept = {}, {}
+    for table in LEGACY_TABLES:
+        highest = sql.SQL("max(id)" if key_type(conn, table) in INTEGER_KEYS else "NULL::bigint")
+        before = (since or {}).get(table, (0, None))[1]
+        old = sql.SQL("count(*) FILTER (WHERE id <= {})").format(sql.Literal(before)) if before is not None \
+            else sql.SQL("count(*)")
+        query = sql.SQL("SELECT count(*), {}, {} FROM public.{}").format(highest, old, sql.Identifier(table))
+        count, max_id, kept[table] = one(conn, query)
+        stats[table] = (count, max_id)
+    return Counts(stats, kept)
 
 
 def row_counts(conn: psycopg.Connection, tables: tuple[str, ...] = LEGACY_TABLES) -> dict[str, int]:

@@ -185,10 +185,11 @@ def snapshot_counts(conn: psycopg.Connection, run_id: int, counts: dict[str, tup
             [(run_id, table, n, max_id) for table, (n, max_id) in counts.items()])
 
 
-def snapshot(conn: psycopg.Connection, run_id: int) -> dict[str, int]:
-    """The row counts taken just before the run applied its phase."""
-    return dict(conn.execute("SELECT table_name, row_count FROM tenant_migrate.row_counts WHERE run_id = %s "
-                             "ORDER BY table_name", (run_id,)).fetchall())
+def snapshot(conn: psycopg.Connection, run_id: int) -> dict[str, tuple[int, int | None]]:
+    """The (row count, max id) of each legacy table taken just before the run applied its phase."""
+    return {table: (n, max_id) for table, n, max_id in conn.execute(
+        "SELECT table_name, row_count, max_id FROM tenant_migrate.row_counts WHERE run_id = %s ORDER BY table_name",
+        (run_id,))}
 
 
 def history(conn: psycopg.Connection) -> list[dict[str, Any]]:

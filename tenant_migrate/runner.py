@@ -15,13 +15,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from tenant_migrate import faults, forecast, ledger, ownership
 from tenant_migrate.check import soft_references
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
-from tenant_migrate.db import INTEGER_KEYS, LEGACY_TABLES, connect, connection, key_type, one
+from tenant_migrate.db import connect, connection, table_stats
 from tenant_migrate.errors import Drift, LockLost, MigrationError, OutOfOrder, PhaseFailed, PreflightRefused, first_line
 from tenant_migrate.guard import store
 from tenant_migrate.lock import lock_guard, lock_holder, migration_lock
@@ -32,6 +31,10 @@ from tenant_migrate.pooler import require_session
 from tenant_migrate.steps import Run, Settings, run_step, work_session
 
 log = logging.getLogger("tenant_migrate.runner")
+# How old the flow's count after the phase before may be to serve as the next apply's snapshot. What the app
+# deletes between the two counts the row-count check would take for rows the phase lost; what it adds, the check
+# ignores (it compares the rows up to the snapshot's max id). An approval that took longer counts again.
+REUSED_COUNTS_S = 30.0
 
 
 @dataclass
@@ -68,17 +71,6 @@ def preflight(conn: psycopg.Connection, number: int) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise PreflightRefused(f"preflight: {problems[0]}{more}", phase=number, problems=problems)
-
-
-def table_stats(conn: psycopg.Connection) -> dict[str, tuple[int, int | None]]:
-    """(row count, max id) of each legacy table; max id only of an integer id (a uuid has no order of insertion)."""
-    stats = {}
-    for table in LEGACY_TABLES:
-        highest = sql.SQL("max(id)" if key_type(conn, table) in INTEGER_KEYS else "NULL::bigint")
-        query = sql.SQL("SELECT count(*), {} FROM public.{}").format(highest, sql.Identifier(table))
-        count, max_id = one(conn, query)
-        stats[table] = (count, max_id)
-    return stats
 
 
 def _resumable_run(lock_conn: psycopg.Connection, number: int, direction: str) -> int | None:
@@ -170,11 +162,15 @@ def run_phase(dsn: str, lock_conn: psycopg.Connection, target: Phase, direction:
 
 def _first_records(run: Run, resumed_from: int | None, adopted: ownership.Catalog | None) -> None:
     """What the ledger keeps before a phase's first step: the app's catalog before phase 1 (its baseline) and the
-    row counts a new apply starts from; the app objects the phase adopts."""
+    row counts a new apply starts from (the flow's count after the phase before, when it is at most
+    REUSED_COUNTS_S old: one count per phase); the app objects the phase adopts."""
     if run.direction == "up" and resumed_from is None:
         if run.phase == 1:
             ownership.record_baseline(run.lock_conn)
-        ledger.snapshot_counts(run.lock_conn, run.run_id, table_stats(run.work))
+        counted = run.settings.counted
+        if counted is None or counted.age() > REUSED_COUNTS_S:
+            counted = table_stats(run.work)
+        ledger.snapshot_counts(run.lock_conn, run.run_id, counted.stats)
     if adopted:
         ownership.adopt(run.lock_conn, run.phase, run.run_id, adopted)
 

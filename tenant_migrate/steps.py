@@ -23,7 +23,7 @@ from psycopg import errors, sql
 from psycopg.errors import Diagnostic
 
 from tenant_migrate import faults, ledger, ownership
-from tenant_migrate.db import WORK_APPLICATION_NAME, connect, scalar, server_pid
+from tenant_migrate.db import WORK_APPLICATION_NAME, Counts, connect, scalar, server_pid
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.key_ranges import Batch, key_ranges
 from tenant_migrate.paths import read_sql
@@ -74,6 +74,9 @@ class Settings:
     # The rates other runs on this and other servers published (tenant_migrate.forecast.Rates), for the forecast a
     # phase run records when it starts.
     rates: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    # The legacy tables counted after the phase before, by the flow: the next apply's snapshot while fresh
+    # (runner.REUSED_COUNTS_S).
+    counted: Counts | None = None
 
 
 @dataclass

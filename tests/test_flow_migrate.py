@@ -16,7 +16,7 @@ from prefect.flow_engine import run_flow
 from prefect.flows import load_flow_from_entrypoint
 
 from tenant_migrate import ledger, runner
-from tenant_migrate.db import catalog_shape, connection
+from tenant_migrate.db import catalog_shape, connection, table_stats
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.flows import gate
 from tenant_migrate.flows.migrate import migrate
@@ -41,6 +41,24 @@ def test_auto_approval_migrates_every_phase_with_backups(legacy_db, tmp_path):
         report = client.read_artifacts(artifact_filter=key)
     assert report and "ready for customer onboarding" in report[0].description
     assert {"pass"} == {row["result"] for row in json.loads(report[0].data)}
+
+
+def test_the_count_after_a_phase_is_the_next_ones_snapshot_while_it_is_fresh(legacy_db, monkeypatch):
+    """One count of the legacy tables per phase: the runner counts only for the first phase of a flow run, and
+    again for a phase whose approval came later than REUSED_COUNTS_S after the count."""
+    counted = []
+    monkeypatch.setattr(runner, "table_stats", lambda conn: counted.append(conn) or table_stats(conn))
+    state = migrate(database=legacy_db, to=3, approval="auto", backups=False, data_docs=False, return_state=True)
+    assert state.is_completed(), state.message
+    assert 1 == len(counted)
+    monkeypatch.setattr(runner, "REUSED_COUNTS_S", -1.0)
+    state = migrate(database=legacy_db, to=5, approval="auto", backups=False, data_docs=False, return_state=True)
+    assert state.is_completed(), state.message
+    assert 3 == len(counted)
+    with connection(legacy_db) as conn:
+        now = table_stats(conn).stats
+        snapshots = [ledger.snapshot(conn, run["id"]) for run in ledger.latest_runs(conn).values()]
+    assert [now] * 5 == snapshots
 
 
 def test_a_manual_gate_approved_in_the_api_goes_on_and_records_the_approver(legacy_db):

@@ -1,7 +1,7 @@
 -- expectations / shared / row_counts_kept
--- no legacy table lost rows against the snapshot taken before this phase (live writers may add rows); the live counts
--- are the ones the flow took just before this check (parameter `counted`: one count per phase, shown at the gate),
--- else counted here
+-- no legacy table lost rows against the snapshot taken before this phase. The flow's count just before this check
+-- (parameter `counted`: one count per phase, shown at the gate) is of the rows with an id up to the snapshot's max
+-- id, so rows a live writer added since cannot hide rows the phase lost; without it, every row is counted here
 WITH p AS (SELECT * FROM {batch} AS batch),
 snap AS (SELECT c.table_name, c.row_count, c.max_id FROM tenant_migrate.row_counts AS c
   WHERE c.run_id = (SELECT max(r.id) FROM tenant_migrate.phase_runs AS r
