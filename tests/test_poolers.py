@@ -15,6 +15,7 @@ from conftest import snapshot
 from typer.testing import CliRunner
 
 from tenant_migrate import ledger, lock, runner
+from tenant_migrate.acceptance.checklist import run_checklist
 from tenant_migrate.backup import restore
 from tenant_migrate.cli import plan as plan_commands
 from tenant_migrate.compat import scratch
@@ -33,7 +34,8 @@ def test_a_transaction_or_statement_pooler_is_refused_at_once_and_changes_nothin
     for entry_point in (lambda: runner.migrate(pooled), lambda: runner.rollback(pooled, 0),
                         lambda: runner.check(pooled), lambda: runner.apply_phase(pooled, 1),
                         lambda: scratch.run(pooled),  # compat, and the app-statement part of check
-                        lambda: restore.check_copy_server(pooled, pg_server, allow_same_cluster=True)):  # dry run
+                        lambda: restore.check_copy_server(pooled, pg_server, allow_same_cluster=True),  # dry run
+                        lambda: run_checklist(pooled, load_seconds=0.1)):  # before it reads which phases are applied
         with pytest.raises(PoolerRefused, match=REFUSED) as refused:
             entry_point()
         assert "transaction" == refused.value.mode

@@ -36,8 +36,9 @@ GRANTED_ON = {"TABLE": sql.SQL("TABLE public.{}"), "SEQUENCE": sql.SQL("SEQUENCE
 
 
 def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_seconds: float = 5.0) -> list[Line]:
-    """Every line of the acceptance checklist, measured; nothing is left behind in the database."""
-    with connection(dsn) as admin:
+    """Every line of the acceptance checklist, measured; nothing is left behind in the database. A pooler that
+    does not keep the session, and a checklist already running, are refused before anything else is read."""
+    with connection(dsn) as admin, checklist_lock(admin, dsn):
         catalog_search_path(admin)
         if missing := [p.number for p in pending_phases(admin, last_plan_phase())]:
             raise MigrationError(f"acceptance checklist: phases {missing} are not applied yet: "
@@ -49,8 +50,7 @@ def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_se
                 raise MigrationError(f"acceptance checklist not run: role {role} holds {why}: ALTER ROLE {role} "
                                      "NOSUPERUSER NOBYPASSRLS (or revoke that membership), then run it again")
         try:
-            with checklist_lock(admin, dsn), stand_ins(dsn, roles) as acting, \
-                    login_as(dsn, list(acting.values()), owner_grants(admin)) as probe:
+            with stand_ins(dsn, roles) as acting, login_as(dsn, list(acting.values()), owner_grants(admin)) as probe:
                 conn = connect(probe, application_name=PROBE_APPLICATION_NAME)
                 try:
                     checks = Checks(conn, admin)
