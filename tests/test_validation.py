@@ -198,6 +198,37 @@ def test_phase4_null_user_id_slipped_in(at_phase: Callable[[int], str]) -> None:
     failing(result, "tenancy", "same tenant as its contact")
 
 
+def test_phase4_rows_on_another_tenant_than_their_contact_or_campaign(at_phase: Callable[[int], str]) -> None:
+    """The check counts its parts from the rows off tenant 1; its counts equal those of one join of every row, for a
+    row moved off tenant 1, a contact moved off it (its messages, orders and subscriptions stay) and a campaign."""
+    dsn = at_phase(4)
+    execute(dsn, "INSERT INTO users (id, email) VALUES (2, 'second@tenant.example')",
+            "INSERT INTO chatbots (id, user_id, name) VALUES (2, 2, 'second')",
+            "UPDATE messages SET user_id = 2, chatbot_id = 2 WHERE id = (SELECT max(id) FROM messages)",
+            "UPDATE contacts SET user_id = 2, chatbot_id = 2 WHERE id = (SELECT min(o.contact_id) FROM orders AS o "
+            "JOIN campaign_subscribers AS cs USING (contact_id) JOIN messages AS m USING (contact_id))",
+            "UPDATE campaigns SET user_id = 2, chatbot_id = 2 WHERE id = (SELECT max(campaign_id) "
+            "FROM campaign_subscribers)")
+    one_join = """
+        SELECT 'messages', count(*) FROM messages AS m JOIN contacts AS c ON c.id = m.contact_id
+        WHERE m.user_id IS DISTINCT FROM c.user_id
+        UNION ALL
+        SELECT 'orders', count(*) FROM orders AS o JOIN contacts AS c ON c.id = o.contact_id
+        WHERE o.user_id IS DISTINCT FROM c.user_id
+        UNION ALL
+        SELECT 'campaign_subscribers', count(*) FROM campaign_subscribers AS cs
+        JOIN campaigns AS ca ON ca.id = cs.campaign_id JOIN contacts AS c ON c.id = cs.contact_id
+        WHERE ca.user_id IS DISTINCT FROM c.user_id OR cs.user_id IS DISTINCT FROM c.user_id"""
+    with connection(dsn) as conn:
+        expected = [{"table_name": t, "mismatched_rows": n} for t, n in conn.execute(one_join)]
+    assert all(row["mismatched_rows"] > 0 for row in expected) and expected[0]["mismatched_rows"] > 1, expected
+    result = run(dsn, 4)
+    assert failing(result, "tenancy", "same tenant as its contact")["unexpected_rows"] == expected
+    moved = failing(result, "tenancy", "no row without a tenant")["unexpected_rows"]
+    assert {(r["table_name"], r["not_on_tenant_1"]) for r in moved} == {
+        ("messages", 1), ("contacts", 1), ("campaigns", 1)}
+
+
 def test_phase4_deleted_row_against_the_snapshot(at_phase: Callable[[int], str]) -> None:
     dsn = at_phase(4)
     execute(dsn, "DELETE FROM campaign_subscribers WHERE id = (SELECT min(id) FROM campaign_subscribers)",

@@ -1,9 +1,11 @@
 -- expectations / 04_backfill_tenant_ids / every_row_on_a_tenant
 -- no row without a tenant, and every row that existed before phase 4 on user 1 / chatbot 1 (campaign_subscribers:
--- user 1): one scan per table
--- computes both (the foreign keys, validated, prove that every tenant id is a real user and chatbot). A row existed
--- before phase 4 when its id is at most the highest id then, compared as numbers (the text of any integer id); a
--- uuid id has no order of insertion: its table has no highest id, and only the first count applies to it.
+-- user 1): one scan per table computes both (the foreign keys, validated, prove that every tenant id is a real user
+-- and chatbot). A row existed before phase 4 when its id is at most the highest id then, compared as numbers (the
+-- text of any integer id); a uuid id has no order of insertion: its table has no highest id, and only the first
+-- count applies to it (the CASE keeps its id from the cast). The highest id is a scalar subquery, not a join, so
+-- that each table's scan can run in parallel workers, and the tenant test comes first, so that only a row off
+-- tenant 1 pays for the id's cast (10M messages, warm: 1.5-1.8 s instead of 5.9 s).
 WITH p AS (SELECT * FROM {batch} AS batch),
 snap AS (
     SELECT c.table_name, c.max_id FROM tenant_migrate.row_counts AS c
@@ -13,29 +15,34 @@ snap AS (
 ),
 scan AS (
     SELECT 'contacts' AS table_name, count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL) AS no_tenant,
-           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
-                                AND (t.user_id <> 1 OR t.chatbot_id <> 1)) AS not_on_tenant_1
-    FROM public.contacts AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'contacts') AS m
+           count(*) FILTER (WHERE (t.user_id <> 1 OR t.chatbot_id <> 1)
+                                AND CASE WHEN (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'contacts') IS NOT NULL
+                                    THEN t.id::text::numeric <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'contacts') END) AS not_on_tenant_1
+    FROM public.contacts AS t
     UNION ALL
     SELECT 'messages', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
-           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
-                                AND (t.user_id <> 1 OR t.chatbot_id <> 1))
-    FROM public.messages AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'messages') AS m
+           count(*) FILTER (WHERE (t.user_id <> 1 OR t.chatbot_id <> 1)
+                                AND CASE WHEN (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'messages') IS NOT NULL
+                                    THEN t.id::text::numeric <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'messages') END)
+    FROM public.messages AS t
     UNION ALL
     SELECT 'orders', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
-           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
-                                AND (t.user_id <> 1 OR t.chatbot_id <> 1))
-    FROM public.orders AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'orders') AS m
+           count(*) FILTER (WHERE (t.user_id <> 1 OR t.chatbot_id <> 1)
+                                AND CASE WHEN (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'orders') IS NOT NULL
+                                    THEN t.id::text::numeric <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'orders') END)
+    FROM public.orders AS t
     UNION ALL
     SELECT 'campaigns', count(*) FILTER (WHERE t.user_id IS NULL OR t.chatbot_id IS NULL),
-           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
-                                AND (t.user_id <> 1 OR t.chatbot_id <> 1))
-    FROM public.campaigns AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'campaigns') AS m
+           count(*) FILTER (WHERE (t.user_id <> 1 OR t.chatbot_id <> 1)
+                                AND CASE WHEN (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaigns') IS NOT NULL
+                                    THEN t.id::text::numeric <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaigns') END)
+    FROM public.campaigns AS t
     UNION ALL
     SELECT 'campaign_subscribers', count(*) FILTER (WHERE t.user_id IS NULL),
-           count(*) FILTER (WHERE CASE WHEN m.max_id IS NOT NULL THEN t.id::text::numeric <= m.max_id END
-                                AND t.user_id <> 1)
-    FROM public.campaign_subscribers AS t CROSS JOIN (SELECT max(s.max_id) AS max_id FROM snap AS s WHERE s.table_name = 'campaign_subscribers') AS m
+           count(*) FILTER (WHERE t.user_id <> 1
+                                AND CASE WHEN (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaign_subscribers') IS NOT NULL
+                                    THEN t.id::text::numeric <= (SELECT s.max_id FROM snap AS s WHERE s.table_name = 'campaign_subscribers') END)
+    FROM public.campaign_subscribers AS t
 )
 SELECT scan.* FROM p CROSS JOIN scan WHERE scan.no_tenant > 0 OR scan.not_on_tenant_1 > 0
 UNION ALL
