@@ -39,8 +39,7 @@ class Clock:
     """Own time per part: a wrapped call's time minus that of the wrapped calls inside it (main thread only)."""
 
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
+        self.each: dict[str, list[float]] = defaultdict(list)  # each call's own seconds, in order
         self._inner: list[float] = []
 
     def wrap(self, fn: Callable[..., Any], label: str | Callable[..., str]) -> Callable[..., Any]:
@@ -55,8 +54,7 @@ class Clock:
             finally:
                 spent, inner = time.perf_counter() - started, self._inner.pop()
                 name = label(*args, **kwargs) if callable(label) else label
-                self.seconds[name] += spent - inner
-                self.calls[name] += 1
+                self.each[name].append(spent - inner)
                 if self._inner:
                     self._inner[-1] += spent
 
@@ -152,11 +150,12 @@ def run(scale: float, to: int, docs: bool, rate: float, server: str | None) -> d
             raise SystemExit(f"migrate ended {state.type.value}: {state.message}")
         with connection(dsn) as conn:
             ledger_s = float(scalar(conn, "SELECT sum(duration_s) FROM tenant_migrate.phase_runs"))
-    parts = dict(sorted(clock.seconds.items(), key=lambda kv: -kv[1]))
+    parts = dict(sorted(((k, sum(v)) for k, v in clock.each.items()), key=lambda kv: -kv[1]))
     return {"scale": scale, "to": to, "data_docs": docs, "wall_s": round(wall, 2), "ledger_phases_s": ledger_s,
             "outside_phases_s": round(wall - ledger_s, 2), "load_average": [load_before, os.getloadavg()[0]],
             "process_once": {"prefect_api_start_s": round(api_s, 2), "gx_import_s": round(gx_s, 2)},
-            "parts": {k: {"seconds": round(v, 3), "calls": clock.calls[k]} for k, v in parts.items()},
+            "parts": {k: {"seconds": round(v, 3), "calls": len(clock.each[k]),
+                          "each_s": [round(e, 3) for e in clock.each[k]]} for k, v in parts.items()},
             "unattributed_s": round(wall - sum(parts.values()), 3)}
 
 
@@ -180,6 +179,8 @@ def main() -> None:
           f"average {result['load_average'][0]:.1f} -> {result['load_average'][1]:.1f}")
     for part, figures in result["parts"].items():
         print(f"  {figures['seconds']:8.2f} s  {figures['calls']:>4}x  {part}")
+        if 1 < figures["calls"] <= 10 and figures["seconds"] >= 1:  # where a repeated part's seconds go, in order
+            print(f"{'':19}each: {', '.join(f'{e:.2f}' for e in figures['each_s'])}")
     print(f"  {result['unattributed_s']:8.2f} s        unattributed")
     print(f"once per process, before the run: Prefect API {result['process_once']['prefect_api_start_s']} s, "
           f"Great Expectations import {result['process_once']['gx_import_s']} s")
