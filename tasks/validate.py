@@ -63,7 +63,7 @@ def row_counts_task(lock_conn: psycopg.Connection, number: int, run_id: int) -> 
     count after a phase. The validation's row-count check compares its rows up to the snapshot's max id with the
     snapshot (validate_task's `counted`), and the next phase's apply takes it as its snapshot while fresh."""
     snapshot = ledger.snapshot(lock_conn, run_id)
-    before, after = {t: n for t, (n, _) in snapshot.items()}, table_stats(lock_conn, since=snapshot)
+    before, after = Counts(snapshot).rows(), table_stats(lock_conn, since=snapshot)
     send_artifact(create_table_artifact, [{"table": t, "before": before.get(t), "after": n,
                                            "of them there before": after.kept[t]} for t, n in after.rows().items()],
                   key=f"row-counts-phase-{number}", description="row counts before/after")
