@@ -139,7 +139,7 @@ def table_stats(conn: psycopg.Connection, since: dict[str, tuple[int, int | None
     With `since` (a phase's snapshot), in the same statement, the rows with an id up to the snapshot's max id: the
     rows that were there then and are still there, whatever the app added since (all rows where it has no max id).
     One scan counts the rows; the max id and the rows above the snapshot's (the few the app added) are read from
-    the index on id where there is one, instead of testing every row's id (at 10M messages: 0.3 s instead of 0.7 s)."""
+    the index on id where there is one, instead of testing every row's id (10M messages, vacuumed: 0.3 s, not 0.7)."""
     stats, kept = {}, {}
     for table in LEGACY_TABLES:
         name = sql.Identifier("public", table)
