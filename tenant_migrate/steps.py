@@ -47,6 +47,14 @@ CONCURRENT = re.compile(
     rf"|DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?(?P<dropped>{_NAME}(?:\s*\.\s*{_NAME})?)\s*;?",
     re.IGNORECASE | re.DOTALL)
 
+# a privilege given or taken on a table: GRANT and REVOKE lock no table, so on PostgreSQL before 17 one that meets the
+# app's ALTER TABLE (or CREATE INDEX) of the same table fails, on one side, with "tuple concurrently updated"
+TABLE_PRIVILEGE = re.compile(
+    rf"(?:GRANT|REVOKE)\s.*?\sON\s+(?:TABLE\s+)?(?P<table>{_NAME}(?:\s*\.\s*{_NAME})?)\s+(?:TO|FROM)\s.*",
+    re.IGNORECASE | re.DOTALL)
+NOT_TABLES = {"sequence", "function", "procedure", "routine", "schema", "database", "all", "type", "domain",
+              "language", "foreign", "large", "tablespace", "parameter"}
+
 
 @dataclass
 class Settings:
@@ -166,9 +174,21 @@ def _notices(conn: psycopg.Connection) -> Iterator[list[ownership.Notice]]:
         conn.remove_notice_handler(keep)
 
 
+def table_lock(statement: str) -> sql.Composed | None:
+    """For a GRANT or REVOKE on a table: a lock of that table that waits for the app's DDL of it and makes its DDL
+    wait (SHARE UPDATE EXCLUSIVE: the app's reads and writes go on), to take first in the same transaction."""
+    match = TABLE_PRIVILEGE.fullmatch(re.sub(r"--[^\n]*", "", statement).strip().rstrip(";"))
+    if not match or match["table"].split(".")[0].strip().lower() in NOT_TABLES:
+        return None
+    return sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE").format(sql.SQL(match["table"]))
+
+
 def _execute(work: psycopg.Connection, statement: str, alone: bool) -> None:
     """Run `statement`; alone: sent by the extended protocol, which takes exactly one statement (a statement made at
-    run time can never smuggle in a second one)."""
+    run time can never smuggle in a second one). A GRANT or REVOKE on a table takes its table_lock first."""
+    lock = table_lock(statement)
+    if lock is not None:
+        work.cursor(binary=True).execute(lock)
     if alone:
         work.cursor(binary=True).execute(statement)
     else:

@@ -17,7 +17,7 @@ import pytest
 from conftest import eventually
 from psycopg import errors, sql
 
-from tenant_migrate import ownership, runner
+from tenant_migrate import ownership, runner, steps
 from tenant_migrate.db import LEGACY_TABLES, connection
 from tenant_migrate.faults import KILL_AT_ENV
 from tenant_migrate.paths import PROJECT_ROOT
@@ -160,3 +160,42 @@ def test_a_deploying_app_keeps_every_object_and_row_through_migrate_kill_resume_
     assert [] == sorted(c for c in app.columns if ("column", *c) not in after)
     assert [] == sorted(i for i in app.indexes if not any(k[0] == "index" and k[2] == i for k in after))
     assert before == app_free(after)
+
+
+@pytest.mark.parametrize("ours_first", [False, True])
+def test_a_grant_and_the_apps_alter_table_of_one_table_wait_for_each_other(legacy_db, ours_first):
+    """GRANT locks no table: on PostgreSQL before 17, a GRANT that meets an uncommitted ALTER TABLE of the same table
+    (or the other way round) fails with "tuple concurrently updated" once the first commits. The migration's GRANT
+    takes a lock of the table first (steps.table_lock), so whichever comes second waits and then succeeds."""
+    grant = "GRANT SELECT ON public.contacts TO PUBLIC"
+    alter = "ALTER TABLE contacts ADD COLUMN deploy_during_grant text"
+    with psycopg.connect(legacy_db) as first, psycopg.connect(legacy_db) as second:
+        if ours_first:
+            steps._execute(first, grant, alone=True)
+        else:
+            first.execute(alter)
+        failed: list[str] = []
+
+        def then() -> None:
+            try:
+                with second.transaction():
+                    if ours_first:
+                        second.execute(alter)
+                    else:
+                        steps._execute(second, grant, alone=True)
+            except psycopg.Error as exc:
+                failed.append(str(exc))
+
+        waiting = threading.Thread(target=then)
+        waiting.start()
+        with connection(legacy_db) as watch:
+            eventually(lambda: watch.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                             "AND wait_event_type = 'Lock'").fetchone()[0] > 0, timeout=10,
+                       what="the second session waiting")
+        first.commit()
+        waiting.join(timeout=30)
+    assert [] == failed
+    with connection(legacy_db) as conn:
+        assert conn.execute("SELECT has_table_privilege('public', 'public.contacts', 'SELECT')").fetchone()[0]
+        assert conn.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.contacts'::regclass "
+                            "AND attname = 'deploy_during_grant'").fetchone()[0] == 1
