@@ -47,8 +47,6 @@ CONCURRENT = re.compile(
     rf"|DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?(?P<dropped>{_NAME}(?:\s*\.\s*{_NAME})?)\s*;?",
     re.IGNORECASE | re.DOTALL)
 
-# a privilege given or taken on a table: GRANT and REVOKE lock no table, so on PostgreSQL before 17 one that meets the
-# app's ALTER TABLE (or CREATE INDEX) of the same table fails, on one side, with "tuple concurrently updated"
 TABLE_PRIVILEGE = re.compile(
     rf"(?:GRANT|REVOKE)\s.*?\sON\s+(?:TABLE\s+)?(?P<table>{_NAME}(?:\s*\.\s*{_NAME})?)\s+(?:TO|FROM)\s.*",
     re.IGNORECASE | re.DOTALL)
@@ -175,8 +173,8 @@ def _notices(conn: psycopg.Connection) -> Iterator[list[ownership.Notice]]:
 
 
 def table_lock(statement: str) -> sql.Composed | None:
-    """For a GRANT or REVOKE on a table: a lock of that table that waits for the app's DDL of it and makes its DDL
-    wait (SHARE UPDATE EXCLUSIVE: the app's reads and writes go on), to take first in the same transaction."""
+    """For a GRANT or REVOKE on a table (which locks none: PostgreSQL before 17 fails it or the app's ALTER TABLE with
+    "tuple concurrently updated"), a lock to take first: their DDL waits; reads and writes go on (docs/ownership.md)."""
     match = TABLE_PRIVILEGE.fullmatch(re.sub(r"--[^\n]*", "", statement).strip().rstrip(";"))
     if not match or match["table"].split(".")[0].strip().lower() in NOT_TABLES:
         return None
