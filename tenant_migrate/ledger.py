@@ -19,7 +19,7 @@ from tenant_migrate.paths import read_sql
 
 RUN_FIELDS = {"status", "finished_at", "duration_s", "notes", "error", "backup_path", "backup_sha256",
               "validation", "decision", "approved_by", "approval_comment", "decided_at", "flow_run_id",
-              "size_bytes", "forecast_s", "forecast_basis"}
+              "size_bytes", "forecast_s", "forecast_basis", "forecast_drift"}
 
 LEDGER_VIEWS = {"catalog_objects": "ownership/objects.sql", "tenant_references": "ownership/tenant_references.sql",
                 "tenant_uniques": "ownership/tenant_uniques.sql", "citus_obstacles": "citus/obstacles.sql"}

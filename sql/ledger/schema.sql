@@ -459,7 +459,9 @@ CREATE TABLE IF NOT EXISTS tenant_migrate.guard_figures (
 CREATE INDEX IF NOT EXISTS guard_figures_phase_idx ON tenant_migrate.guard_figures (phase, id);
 
 -- The forecast a phase run started with, beside what it took (tenant_migrate/forecast.py): the size of the legacy
--- tables when it started (heap and TOAST, bytes), the seconds forecast and where the rates came from.
+-- tables when it started (heap and TOAST, bytes), the seconds forecast, where the rates came from and the drift
+-- of the phases run just before that it was multiplied by (tenant_migrate/forecast.py, `drift`; NULL: none).
 ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS size_bytes bigint;
 ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS forecast_s numeric;
 ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS forecast_basis text;
+ALTER TABLE tenant_migrate.phase_runs ADD COLUMN IF NOT EXISTS forecast_drift numeric;

@@ -1,0 +1,9 @@
+-- forecast / drift: how the phases of this ledger ran lately against their forecasts: its newest finished runs (in
+-- the last hour) that took at least %(from_s)s seconds, with the forecast each started with before its own drift
+-- was applied (forecast_s / forecast_drift). tenant_migrate/forecast.py, `drift`.
+SELECT duration_s::float8 AS took, (forecast_s / coalesce(forecast_drift, 1))::float8 AS expected
+FROM tenant_migrate.phase_runs
+WHERE status IN ('applied', 'rolled_back') AND forecast_s > 0 AND duration_s >= %(from_s)s
+    AND finished_at > now() - interval '1 hour'
+ORDER BY id DESC
+LIMIT %(runs)s;
