@@ -103,6 +103,9 @@ def test_a_forecast_follows_the_drift_of_the_phases_run_here_just_before(legacy_
         drifted = forecast.forecast(conn, phase(3), "up", "instant")
         ran(first, 2.0, 1.0, hours_ago=2)  # another day's drift
         assert forecast.drift(conn) == pytest.approx(3.0)
+        conn.execute("UPDATE tenant_migrate.phase_runs SET resumed_from = %s WHERE id = %s", (first, second))
+        assert forecast.drift(conn) is None  # a resumed run ran only the steps left
+        conn.execute("UPDATE tenant_migrate.phase_runs SET resumed_from = NULL WHERE id = %s", (second,))
     assert plain is not None and plain.drift is None and "drift" not in plain.basis
     assert drifted is not None and drifted.seconds == pytest.approx(2.5 * plain.seconds)
     assert drifted.drift == pytest.approx(2.5)
