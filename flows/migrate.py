@@ -75,7 +75,7 @@ def run_phase_subflow(dsn: str, lock_conn: psycopg.Connection, target: Phase, se
             watch.stage("validate")
             counts_before, counted = row_counts_task(lock_conn, target.number, outcome.run_id)
             validation = validate_task(dsn, lock_conn, target.number, outcome.run_id, settings.admin_email,
-                                       data_docs, counted.kept)
+                                       data_docs, counted)
             app = compat_after_task(dsn, target, app_before, compared=applied is None)
         expected = recorded(lock_conn, target.number, outcome.run_id)
         forecast = gate_section(lock_conn, target, outcome.seconds, expected, settings.rates, settings.backfill,

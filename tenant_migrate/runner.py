@@ -20,7 +20,7 @@ from tenant_migrate import faults, forecast, ledger, ownership
 from tenant_migrate.check import soft_references
 from tenant_migrate.check.objects import Finding
 from tenant_migrate.check.review import adopted, require_no_refusal, review
-from tenant_migrate.db import connect, connection, table_stats
+from tenant_migrate.db import Counts, connect, connection, table_stats
 from tenant_migrate.errors import Drift, LockLost, MigrationError, OutOfOrder, PhaseFailed, PreflightRefused, first_line
 from tenant_migrate.guard import store
 from tenant_migrate.lock import lock_guard, lock_holder, migration_lock
@@ -167,12 +167,15 @@ def _first_records(run: Run, resumed_from: int | None, adopted: ownership.Catalo
     if run.direction == "up" and resumed_from is None:
         if run.phase == 1:
             ownership.record_baseline(run.lock_conn)
-        counted = run.settings.counted
-        if counted is None or counted.age() > REUSED_COUNTS_S:
-            counted = table_stats(run.work)
+        counted = fresh(run.settings.counted) or table_stats(run.work)
         ledger.snapshot_counts(run.lock_conn, run.run_id, counted.stats)
     if adopted:
         ownership.adopt(run.lock_conn, run.phase, run.run_id, adopted)
+
+
+def fresh(counted: Counts | None) -> Counts | None:
+    """The flow's count after the phase before, while it may stand for a count now (REUSED_COUNTS_S)."""
+    return counted if counted is not None and counted.age() <= REUSED_COUNTS_S else None
 
 
 def record_lost_lock(dsn: str, run_id: int, reason: str) -> None:
@@ -266,7 +269,9 @@ def check_plan(lock_conn: psycopg.Connection, phases: list[Phase], settings: Set
     """The whole-plan check of `phases`: refuses, before any change, if one of them would touch what it does
     not own."""
     soft_references.check_kept(settings.keep_global_unique)
-    findings = review(lock_conn, phases, backfill_way(lock_conn, settings.backfill), settings.keep_global_unique)
+    counted = fresh(settings.counted)
+    findings = review(lock_conn, phases, backfill_way(lock_conn, settings.backfill), settings.keep_global_unique,
+                      counted.tenants if counted else None)
     require_no_refusal(findings)
     return findings
 

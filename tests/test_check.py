@@ -11,10 +11,11 @@ from tenant_migrate import runner
 from tenant_migrate.check import soft_references
 from tenant_migrate.check.objects import declared, fits
 from tenant_migrate.cli.main import app
-from tenant_migrate.db import connection
+from tenant_migrate.db import connection, table_stats
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import ConflictError
-from tenant_migrate.plan import default_target, load_plan
+from tenant_migrate.plan import default_target, load_plan, phase
+from tenant_migrate.steps import Settings
 
 KINDS = {"table": "table", "column": "column", "constraint": "constraint", "index": "index", "function": "function"}
 
@@ -177,6 +178,7 @@ def test_tenant_ids_in_the_way_of_phase_4_and_5_are_refused_before_either(legacy
                                                         "2 rows name a user_id not in users")
             and "e.g. ids 2, 4" in line], refused
     with connection(legacy_db) as conn:
+        assert refused_after_the_flows_count(conn, 4, "orders", (0, 2)) == "data for the tenant foreign keys of orders"
         conn.execute("UPDATE orders SET user_id = 1 WHERE id IN (4, 2)")
     runner.migrate(legacy_db, to=4)
     with connection(legacy_db) as conn:
@@ -195,6 +197,17 @@ def test_tenant_ids_in_the_way_of_phase_4_and_5_are_refused_before_either(legacy
                                         "name in contact_id a row of contacts of another tenant (e.g. ids 9)" in line]
     with connection(legacy_db) as conn:
         assert conn.execute("SELECT count(*) FROM tenant_migrate.phase_runs WHERE phase = 5").fetchone() == (0,)
+        assert refused_after_the_flows_count(conn, 5, "messages", (0, 1)) == first.object
+
+
+def refused_after_the_flows_count(conn: psycopg.Connection, number: int, table: str, found: tuple[int, int]) -> str:
+    """What the check before phase `number` refuses first, where the flow's count just before (its rows off tenant
+    1, which the check reads instead of scanning) found `found` (without a tenant, on another tenant) in `table`."""
+    counted = table_stats(conn, tenants=True)
+    assert counted.tenants[table] == found, counted.tenants
+    with pytest.raises(ConflictError) as stop:
+        runner.check_plan(conn, [phase(number)], Settings(counted=counted))
+    return stop.value.findings[0].object
 
 
 def test_a_role_short_of_a_privilege_is_refused_before_any_change_naming_it(role_without_replica, legacy_db):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tenant_migrate import runner
-from tenant_migrate.db import connection
+from tenant_migrate import ledger, runner
+from tenant_migrate.check import review
+from tenant_migrate.db import connection, table_stats
 from tenant_migrate.plan import Step, phase
 from tenant_migrate.steps import Run, Settings
+from tenant_migrate.validation.checkpoints import validate_phase
 
 TABLES = ("contacts", "messages", "orders", "campaigns", "campaign_subscribers")
 FOREIGN_KEYS = {"contacts": 2, "messages": 2, "orders": 2, "campaigns": 2, "campaign_subscribers": 1}
@@ -91,3 +93,37 @@ def test_phases_4_and_5_read_each_clean_table_once_for_its_tenant_ids_and_sweep_
     # build an index or to validate a reference
     scanning = {name for name, d in steps.items() if any(d[t] != (0, 0) for t in TABLES)}
     assert scanning and all("_index" in name or "_references" in name for name in scanning), steps
+
+
+def rows_read(dsn: str) -> dict[str, int]:
+    """table -> the rows its scans have read so far (sequential, and fetched through an index)."""
+    with connection(dsn) as conn:
+        rows = conn.execute("SELECT relname, seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables "
+                            "WHERE schemaname = 'public' AND relname = ANY(%s)", (list(TABLES),)).fetchall()
+    return dict(rows)
+
+
+def test_the_count_after_phase_4_spares_its_suite_and_the_check_before_phase_5_a_read_of_each_tenant_table(
+        legacy_db: str) -> None:
+    """The flow's count after phase 4 also counts each table's rows off tenant 1 in its one scan: phase 4's suite
+    (its tenant checks, and its duplicate checks, which the app's unique keys prove) and the check before phase 5
+    then read a few rows of each tenant table at most (Great Expectations' own look at a table), where the suite
+    alone reads each whole."""
+    runner.migrate(legacy_db, to=4)
+    with connection(legacy_db) as conn:
+        sizes = dict(zip(TABLES, conn.execute(
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in TABLES)).fetchone(), strict=True))
+        snapshot = ledger.snapshot(conn, ledger.latest_run(conn, 4)["id"])
+        counted = table_stats(conn, since=snapshot, tenants=True)
+        assert counted.tenants == dict.fromkeys(TABLES, (0, 0))
+        flushed(conn)
+        before = rows_read(legacy_db)
+        assert validate_phase(legacy_db, 4, docs=False, counted=counted)["success"]
+        assert not review.refusals(runner.check_plan(conn, [phase(5)], Settings(counted=counted)))
+        flushed(conn)
+        spared = rows_read(legacy_db)
+        assert validate_phase(legacy_db, 4, docs=False)["success"]  # standalone: no count to read
+    alone = rows_read(legacy_db)
+    told = [t for t in TABLES if sizes[t] >= 100]  # tables large enough to tell a read of a few rows from a scan
+    assert told and all(spared[t] - before[t] < sizes[t] / 10 for t in told), (before, spared, sizes)
+    assert all(alone[t] - spared[t] >= sizes[t] for t in told), (spared, alone, sizes)

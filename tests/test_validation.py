@@ -12,13 +12,14 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from psycopg import sql
 from typer.testing import CliRunner
 
 from tenant_migrate import demo, ledger
-from tenant_migrate.db import connection, create_database, table_stats
+from tenant_migrate.db import Counts, connection, create_database, table_stats
 from tenant_migrate.dsn import with_database
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.paths import SQL_DIR
@@ -188,19 +189,34 @@ def test_phase3_wrong_admin_email_and_stale_sequence(at_phase: Callable[[int], s
     assert validate_phase(dsn, 3, docs=False, admin_email="someone@else.example")["failed"][0]["check"] == "admin"
 
 
-def test_phase4_null_user_id_slipped_in(at_phase: Callable[[int], str]) -> None:
+def flow_count(dsn: str) -> Counts:
+    """The flow's count after phase 4 (row_counts_task's): since the phase's snapshot, with the rows off tenant 1."""
+    with connection(dsn) as conn:
+        return table_stats(conn, since=ledger.snapshot(conn, ledger.latest_run(conn, 4)["id"]), tenants=True)
+
+
+COUNTED = pytest.mark.parametrize("counted", [False, True], ids=["standalone", "after the flow's count"])
+
+
+@COUNTED
+def test_phase4_null_user_id_slipped_in(at_phase: Callable[[int], str], counted: bool) -> None:
     dsn = at_phase(4)
     execute(dsn, "ALTER TABLE messages ALTER COLUMN user_id DROP NOT NULL",  # phase 4 made it NOT NULL
             "UPDATE messages SET user_id = NULL WHERE id = (SELECT min(id) FROM messages)")
-    result = run(dsn, 4)
+    count = flow_count(dsn) if counted else None
+    assert count is None or count.off_tenant_1() == {**dict.fromkeys(count.tenants, 0), "messages": 1}
+    result = validate_phase(dsn, 4, docs=False, counted=count)
     entry = failing(result, "tenancy", "no row without a tenant")
     assert entry["unexpected_rows"] == [{"table_name": "messages", "no_tenant": 1, "not_on_tenant_1": 0}]
     failing(result, "tenancy", "same tenant as its contact")
 
 
-def test_phase4_rows_on_another_tenant_than_their_contact_or_campaign(at_phase: Callable[[int], str]) -> None:
+@COUNTED
+def test_phase4_rows_on_another_tenant_than_their_contact_or_campaign(at_phase: Callable[[int], str],
+                                                                     counted: bool) -> None:
     """The check counts its parts from the rows off tenant 1; its counts equal those of one join of every row, for a
-    row moved off tenant 1, a contact moved off it (its messages, orders and subscriptions stay) and a campaign."""
+    row moved off tenant 1, a contact moved off it (its messages, orders and subscriptions stay) and a campaign. After
+    the flow's count, the parts that start from orders and subscriptions (none off tenant 1) do not run."""
     dsn = at_phase(4)
     execute(dsn, "INSERT INTO users (id, email) VALUES (2, 'second@tenant.example')",
             "INSERT INTO chatbots (id, user_id, name) VALUES (2, 2, 'second')",
@@ -222,11 +238,24 @@ def test_phase4_rows_on_another_tenant_than_their_contact_or_campaign(at_phase: 
     with connection(dsn) as conn:
         expected = [{"table_name": t, "mismatched_rows": n} for t, n in conn.execute(one_join)]
     assert all(row["mismatched_rows"] > 0 for row in expected) and expected[0]["mismatched_rows"] > 1, expected
-    result = run(dsn, 4)
+    count = flow_count(dsn) if counted else None
+    assert count is None or count.tenants == {"contacts": (0, 1), "messages": (0, 1), "orders": (0, 0),
+                                              "campaigns": (0, 1), "campaign_subscribers": (0, 0)}
+    result = validate_phase(dsn, 4, docs=False, counted=count)
     assert failing(result, "tenancy", "same tenant as its contact")["unexpected_rows"] == expected
     moved = failing(result, "tenancy", "no row without a tenant")["unexpected_rows"]
     assert {(r["table_name"], r["not_on_tenant_1"]) for r in moved} == {
         ("messages", 1), ("contacts", 1), ("campaigns", 1)}
+
+
+def test_phase4_duplicates_that_phase_5s_per_tenant_key_would_refuse(at_phase: Callable[[int], str]) -> None:
+    """While the app's unique key on phone_number is in place, it proves the per-tenant key holds and nothing is read;
+    without it (dropped here, as a schema that never had one), two contacts of tenant 1 with one phone are found."""
+    dsn = at_phase(4)
+    assert "duplicates" not in {f["check"] for f in run(dsn, 4)["failed"]}
+    execute(dsn, "ALTER TABLE contacts DROP CONSTRAINT contacts_phone_number_key",
+            "INSERT INTO contacts (phone_number) SELECT phone_number FROM contacts ORDER BY id LIMIT 1")
+    assert failing(run(dsn, 4), "duplicates", "(user_id, phone_number)")["observed"] == 1
 
 
 def test_phase4_deleted_row_against_the_snapshot(at_phase: Callable[[int], str]) -> None:
@@ -249,11 +278,11 @@ def test_a_lost_row_is_found_though_the_app_added_more_since_the_snapshot(at_pha
         snapshot = ledger.snapshot(conn, ledger.latest_run(conn, 4)["id"])
         counted = table_stats(conn, since=snapshot)
     assert counted.rows()["orders"] == snapshot["orders"][0] + 1
-    result = validate_phase(dsn, 4, docs=False, counted=counted.kept)
+    result = validate_phase(dsn, 4, docs=False, counted=counted)
     assert [f["check"] for f in result["failed"]] == ["row_counts"]
     row = result["failed"][0]["unexpected_rows"][0]
     assert row["table_name"] == "orders" and row["live_rows"] == row["snapshot_rows"] - 1
-    assert validate_phase(dsn, 4, docs=False, counted=counted.rows())["success"]
+    assert validate_phase(dsn, 4, docs=False, counted=replace(counted, kept=counted.rows()))["success"]
 
 
 def test_phase5_dropped_composite_unique_and_restored_single_unique(at_phase: Callable[[int], str]) -> None:

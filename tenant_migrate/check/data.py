@@ -11,7 +11,8 @@ numbers are customer data).
 Cheap on large tables: a unique key the app already guarantees (a unique index on some of its columns, or the app's
 own unique key on the value, whatever its shape, that phase 5 makes per tenant) needs no scan;
 a duplicate search is one scan of the table, or of an index; the tenant ids are read in one scan per table that has
-them, and the joins that find rows of another tenant run only when that scan found such rows.
+them (none where the flow's count after the phase before counted them, db.table_stats), and the joins that find rows
+of another tenant run only when that scan found such rows.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from psycopg import sql
 
 from tenant_migrate.check import uniques
 from tenant_migrate.check.objects import Finding, declared
-from tenant_migrate.db import LEGACY_TABLES, one
+from tenant_migrate.db import LEGACY_TABLES, columns, one
 from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import load_plan
 
@@ -56,12 +57,6 @@ def plan_uniques(numbers: set[int]) -> list[UniqueKey]:
                 columns = tuple(c.strip() for c in match.group(1).split(","))
                 keys.append(UniqueKey(target.number, spec["table"], spec["name"], columns))
     return keys
-
-
-def _columns(conn: psycopg.Connection, table: str) -> set[str]:
-    return {r[0] for r in conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
-        (f"public.{table}",))}
 
 
 def _template(name: str, **parts: sql.Composable) -> sql.Composed:
@@ -101,13 +96,15 @@ def _tenant_parts(have: set[str]) -> dict[str, sql.Composable]:
             "has_chatbot": sql.Literal(chatbot)}
 
 
-def _tenant_findings(conn: psycopg.Connection, numbers: set[int], tables: dict[str, set[str]]) -> list[Finding]:
+def _tenant_findings(conn: psycopg.Connection, numbers: set[int], tables: dict[str, set[str]],
+                     counted: dict[str, tuple[int, int]]) -> list[Finding]:
     """The tenant foreign keys of phase 4 and the composite references of phase 5, from one scan per table with
-    tenant ids (and a join only where a table has rows off tenant 1)."""
+    tenant ids, or the rows on another tenant `counted` (Counts.tenants) found there just before (and a join only
+    where a table has rows off tenant 1)."""
     findings, off = [], set()
     for table, have in tables.items():
         parts = _tenant_parts(have) | {"table": sql.Identifier(table)}
-        [off_tenant] = one(conn, _template("tenant_rows", **parts))
+        [off_tenant] = [counted[table][1]] if table in counted else one(conn, _template("tenant_rows", **parts))
         if off_tenant:
             off.add(table)
         if off_tenant and 4 in numbers:
@@ -138,9 +135,12 @@ def _cross_tenant(conn: psycopg.Connection, off: set[str]) -> list[Finding]:
     return findings
 
 
-def conflicts(conn: psycopg.Connection, numbers: set[int]) -> list[Finding]:
-    """The rows in the way of the constraints the phases `numbers` add or validate: one refusal per constraint."""
-    tables = {t: _columns(conn, t) for t in LEGACY_TABLES}
+def conflicts(conn: psycopg.Connection, numbers: set[int],
+              counted: dict[str, tuple[int, int]] | None = None) -> list[Finding]:
+    """The rows in the way of the constraints the phases `numbers` add or validate: one refusal per constraint.
+    `counted`: the tenant figures of a count just taken (Counts.tenants), which spare the scans for rows off
+    tenant 1."""
+    tables = {t: columns(conn, t) for t in LEGACY_TABLES}
     if 2 in numbers:  # tenant ids there before phase 2 are the app's own columns (refused): no row is on a tenant yet
         tables = {t: have - {TENANT, CHATBOT} for t, have in tables.items()}
     # a per-tenant key in the shape of the app's own unique key holds already (the app's key proves it); one the
@@ -150,5 +150,5 @@ def conflicts(conn: psycopg.Connection, numbers: set[int]) -> list[Finding]:
                 if (f := _duplicates(conn, key, tables[key.table]))]
     with_tenant = {t: have for t, have in tables.items() if TENANT in have}
     if numbers & {4, 5} and with_tenant:
-        findings += _tenant_findings(conn, numbers, with_tenant)
+        findings += _tenant_findings(conn, numbers, with_tenant, counted or {})
     return findings

@@ -17,12 +17,13 @@ from tenant_migrate.paths import read_sql
 from tenant_migrate.plan import Phase
 
 
-def review(conn: psycopg.Connection, phases: list[Phase], way: str, keep: tuple[str, ...] = ()) -> list[Finding]:
+def review(conn: psycopg.Connection, phases: list[Phase], way: str, keep: tuple[str, ...] = (),
+           counted: dict[str, tuple[int, int]] | None = None) -> list[Finding]:
     """Create, adopt or refuse for every object the phases create; notes and refusals about the database; the rows
     of the app's that would break a constraint the phases add or validate (tenant_migrate.check.data); the app's unique
     keys phase 5 makes per tenant, in their shape, or refused (tenant_migrate.check.uniques); the app's
     tables holding values phase 5 makes unique per tenant only, and the global unique keys `keep` keeps
-    (tenant_migrate.check.soft_references)."""
+    (tenant_migrate.check.soft_references). `counted`: the tenant figures of a count just taken (Counts.tenants)."""
     if not phases:
         return []
     mine = ownership.created_keys(conn) if ledger.exists(conn) else set()
@@ -43,7 +44,7 @@ def review(conn: psycopg.Connection, phases: list[Phase], way: str, keep: tuple[
         findings += review_phase(target, cat, unsafe)
     findings = uniques.findings(conn, numbers, findings, keep)
     findings += soft_references.kept_uniques(conn, numbers, keep, cat)
-    return findings + data.conflicts(conn, numbers) + soft_references.soft_references(conn, numbers, keep)
+    return findings + data.conflicts(conn, numbers, counted) + soft_references.soft_references(conn, numbers, keep)
 
 
 def refusals(findings: list[Finding]) -> list[Finding]:

@@ -30,7 +30,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from tenant_migrate.db import VALIDATE_APPLICATION_NAME, connection
+from tenant_migrate.db import VALIDATE_APPLICATION_NAME, Counts, connection
 from tenant_migrate.dsn import describe
 from tenant_migrate.errors import MigrationError, first_line
 from tenant_migrate.paths import PROJECT_ROOT
@@ -78,13 +78,16 @@ def _existing_tables(dsn: str) -> set[str]:
             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')")}
 
 
-def params_query(number: int, admin_email: str, counted: dict[str, int] | None = None) -> str:
-    """The one-row parameters relation the catalog checks read through {batch}. `counted`: the legacy tables' row
-    counts the caller has just taken (the flow's one count after a phase), which the row-count check then uses
-    instead of counting again; NULL: it counts."""
-    return sql.SQL("SELECT {}::integer AS phase, {}::text AS admin_email, {}::jsonb AS counted").format(
-        sql.Literal(number), sql.Literal(admin_email),
-        sql.Literal(json.dumps(counted) if counted is not None else None)).as_string(None)
+def params_query(number: int, admin_email: str, counted: Counts | None = None) -> str:
+    """The one-row parameters relation the catalog checks read through {batch}. `counted`: the legacy tables' count
+    the caller has just taken (the flow's one count after a phase): its rows still there since the phase's snapshot
+    (`counted`), which the row-count check then uses instead of counting again, and its rows off tenant 1 where it
+    counted them (`off_tenant_1`), which spare phase 4's checks the scan of a table that has none; NULL: they scan."""
+    kept, off = (counted.kept, counted.off_tenant_1()) if counted is not None else (None, None)
+    return sql.SQL("SELECT {}::integer AS phase, {}::text AS admin_email, {}::jsonb AS counted, "
+                   "{}::jsonb AS off_tenant_1").format(
+        sql.Literal(number), sql.Literal(admin_email), sql.Literal(json.dumps(kept) if kept is not None else None),
+        sql.Literal(json.dumps(off) if off is not None else None)).as_string(None)
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -196,14 +199,14 @@ def _prepare(gx: Any, target: _Target, number: int, name: str, groups: dict[str 
 
 
 def validate_phase(dsn: str, number: int, *, reports_dir: str | Path | None = None, docs: bool = True,
-                   admin_email: str | None = None, counted: dict[str, int] | None = None) -> dict[str, Any]:
+                   admin_email: str | None = None, counted: Counts | None = None) -> dict[str, Any]:
     """Run phase `number`'s suite against the database now.
 
     Returns {"phase", "name", "success", "evaluated", "passed", "failed": [...], "seconds",
     "data_docs"}; each failed entry names the expectation, its table, and what was observed.
     Data Docs (HTML) go to reports_dir (default $TENANT_MIGRATE_REPORTS_DIR or reports/gx) unless
     docs=False. admin_email is what phase 3 must have set (default $TENANT_MIGRATE_ADMIN_EMAIL or the
-    plan's). `counted`: the legacy tables' row counts just taken by the caller (see params_query). The password
+    plan's). `counted`: the legacy tables' count just taken by the caller (see params_query). The password
     never reaches the result or the Data Docs.
 
     The GX setup (context, datasource, assets, suites, checkpoints) is built once per process for the
