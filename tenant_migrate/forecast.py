@@ -167,6 +167,19 @@ def drift(conn: psycopg.Connection) -> float | None:
     return statistics.median(took / expected for took, expected in rows) if rows else None
 
 
+@dataclass(frozen=True)
+class Now:
+    """What a forecast reads of the database as it is now: the legacy tables' size and the drift of the phases run
+    here just before (read once for several forecasts)."""
+
+    size_bytes: int
+    drift: float | None
+
+
+def now(conn: psycopg.Connection) -> Now:
+    return Now(legacy_size(conn), drift(conn))
+
+
 def _nearest(candidates: list[Measured], size_bytes: int) -> Measured | None:
     """The run nearest in size (by ratio), the newest of equals."""
     return min(reversed(candidates), default=None,
@@ -192,10 +205,11 @@ def _locks(target: Phase, direction: str, way: str, longest_s: float, lock_timeo
 
 
 def forecast(conn: psycopg.Connection, target: Phase, direction: str, way: str, rates: Rates | None = None,
-             lock_timeout_ms: int = Settings.lock_timeout_ms, size_bytes: int | None = None) -> Forecast | None:
-    """The forecast of `target` in `direction` the `way` given, on this database now; None when no run of it was
-    ever measured (not even on the reference machine)."""
-    size = legacy_size(conn) if size_bytes is None else size_bytes
+             lock_timeout_ms: int = Settings.lock_timeout_ms, at: Now | None = None) -> Forecast | None:
+    """The forecast of `target` in `direction` the `way` given, on this database now (`at`, read here if not
+    given); None when no run of it was ever measured (not even on the reference machine)."""
+    at = at or now(conn)
+    size = at.size_bytes
     same_steps = [s.name for s in target.steps(direction, "instant")] == \
         [s.name for s in target.steps(direction, "batched")]
     ways = {way, "instant", "batched"} if same_steps else {way}
@@ -214,7 +228,7 @@ def forecast(conn: psycopg.Connection, target: Phase, direction: str, way: str, 
         if chosen is not None:
             seconds, longest = chosen.scaled(size, growth(candidates) or growth(reference))
             basis = f"{where} on {chosen.day} at {_mb(chosen.size_bytes)}, scaled to {_mb(size)} now"
-            factor = drift(conn)
+            factor = at.drift
             if factor is not None:
                 seconds, longest = seconds * factor, longest * factor
                 basis += f", x{factor:.2f} for the drift of the phases run here just before"
@@ -270,5 +284,5 @@ def record_start(lock_conn: psycopg.Connection, run_id: int, size_bytes: int, ma
 
 def of_phases(conn: psycopg.Connection, phases: list[Phase], direction: str, way: str) -> dict[int, Forecast | None]:
     """The forecast of each phase on this database now (rates of its own ledger, else the reference machine's)."""
-    size = legacy_size(conn)
-    return {p.number: forecast(conn, p, direction, way, size_bytes=size) for p in phases}
+    at = now(conn)
+    return {p.number: forecast(conn, p, direction, way, at=at) for p in phases}

@@ -192,10 +192,10 @@ def _forecast_start(run: Run, target: Phase, way: str) -> forecast.Forecast | No
     """Record the size the run starts at and its forecast (the ledger keeps it beside the run's actual time); a
     forecast that cannot be made is a warning, never a reason to stop the phase."""
     try:
-        size = forecast.legacy_size(run.work)
+        at = forecast.Now(forecast.legacy_size(run.work), forecast.drift(run.lock_conn))
         made = forecast.forecast(run.lock_conn, target, run.direction, way, run.settings.rates,
-                                 run.settings.lock_timeout_ms, size)
-        forecast.record_start(run.lock_conn, run.run_id, size, made)
+                                 run.settings.lock_timeout_ms, at)
+        forecast.record_start(run.lock_conn, run.run_id, at.size_bytes, made)
     except (psycopg.Error, ValueError, OSError) as exc:
         log.warning("phase %d: no forecast (%s)", target.number, first_line(exc))
         return None
