@@ -192,7 +192,7 @@ def _forecast_start(run: Run, target: Phase, way: str) -> forecast.Forecast | No
     """Record the size the run starts at and its forecast (the ledger keeps it beside the run's actual time); a
     forecast that cannot be made is a warning, never a reason to stop the phase."""
     try:
-        at = forecast.Now(forecast.legacy_size(run.work), forecast.drift(run.lock_conn))
+        at = forecast.now(run.lock_conn)
         made = forecast.forecast(run.lock_conn, target, run.direction, way, run.settings.rates,
                                  run.settings.lock_timeout_ms, at)
         forecast.record_start(run.lock_conn, run.run_id, at.size_bytes, made)
