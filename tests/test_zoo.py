@@ -12,7 +12,7 @@ change, and the database is exactly as it was.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -20,11 +20,12 @@ from conftest import clone_legacy
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from tenant_migrate import demo, fingerprint, ownership, runner
-from tenant_migrate.db import connection
+from tenant_migrate import demo, fingerprint, ledger, ownership, runner
+from tenant_migrate.db import Counts, connection, table_stats
 from tenant_migrate.dsn import database_name
 from tenant_migrate.errors import ConflictError
 from tenant_migrate.plan import default_target, load_plan
+from tenant_migrate.tasks.validate import TENANT_FIGURES_AFTER
 from tenant_migrate.validation.checkpoints import validate_phase
 
 ZOO = Path(__file__).parent / "zoo"
@@ -170,19 +171,30 @@ def test_a_variant_migrates_and_rolls_back_leaving_the_app_as_it_was(zoo_db: str
     assert sorted(zoo.adopts) == sorted(adopted)
     shape, before = catalog(zoo_db), fingerprint.take(zoo_db)
 
+    counted = None  # the flow's count after the phase before: the next check's tenant figures and snapshot
     for target in load_plan()[:default_target()]:  # phase 9 is Citus only
         if zoo.app_writes and zoo.app_writes[0] == target.number:
             refused_before(zoo_db, zoo, target.number, settings)
-        runner.migrate(zoo_db, to=target.number, settings=settings)
+        runner.migrate(zoo_db, to=target.number, settings=replace(settings, counted=counted))
+        counted = flow_count(zoo_db, target.number)
         if target.number in zoo.validate:
-            result = validate_phase(zoo_db, target.number, docs=False)
-            assert result["success"], result["failed"]
+            for given in (None, counted):  # standalone, and after the flow's count as the flow runs it
+                result = validate_phase(zoo_db, target.number, docs=False, counted=given)
+                assert result["success"], (given, result["failed"])
     assert [] == fingerprint.differences(before, fingerprint.take(zoo_db, before.columns))
     assert [] == references_of_another_type(zoo_db, {name for kind, _, name in shape if kind == "table"})
 
     runner.rollback(zoo_db, 0)
     assert shape == catalog(zoo_db)
     assert [] == fingerprint.differences(before, fingerprint.take(zoo_db))
+
+
+def flow_count(dsn: str, number: int) -> Counts:
+    """The migrate flow's count after phase `number` (row_counts_task's): since its snapshot, with the rows off
+    tenant 1 after the phases whose next readers take them."""
+    with connection(dsn) as conn:
+        snapshot = ledger.snapshot(conn, ledger.latest_run(conn, number)["id"])
+        return table_stats(conn, since=snapshot, tenants=number in TENANT_FIGURES_AFTER)
 
 
 def references_of_another_type(dsn: str, app_tables: set[str]) -> list[tuple]:
