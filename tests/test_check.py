@@ -13,7 +13,7 @@ from tenant_migrate.check.objects import declared, fits
 from tenant_migrate.cli.main import app
 from tenant_migrate.db import connection, table_stats
 from tenant_migrate.dsn import database_name
-from tenant_migrate.errors import ConflictError
+from tenant_migrate.errors import ConflictError, PhaseFailed
 from tenant_migrate.plan import default_target, load_plan, phase
 from tenant_migrate.steps import Settings
 
@@ -198,6 +198,35 @@ def test_tenant_ids_in_the_way_of_phase_4_and_5_are_refused_before_either(legacy
     with connection(legacy_db) as conn:
         assert conn.execute("SELECT count(*) FROM tenant_migrate.phase_runs WHERE phase = 5").fetchone() == (0,)
         assert refused_after_the_flows_count(conn, 5, "messages", (0, 1)) == first.object
+
+
+def test_a_conflict_the_app_writes_after_the_flows_count_stops_phase_5_at_its_step_and_nothing_is_lost(legacy_db):
+    """The check before phase 5 reads the flow's count after phase 4 (up to runner.REUSED_COUNTS_S old) instead of
+    scanning: a message the app moves to another tenant in that window passes the check. Phase 5's own validation
+    of its composite reference then stops it at that step, naming the constraint: the row is still there as the app
+    wrote it, the phase resumes once the data is mended, and the rollback takes it back to phase 4."""
+    runner.migrate(legacy_db, to=4)
+    with connection(legacy_db) as conn:
+        counted = table_stats(conn, tenants=True)
+        assert not any(counted.off_tenant_1().values()), counted.tenants
+        owner = conn.execute("SELECT user_id, chatbot_id FROM messages WHERE id = 9").fetchone()
+        conn.execute("INSERT INTO users (id, email) VALUES (2, 'two@example.com')")
+        conn.execute("INSERT INTO chatbots (user_id, name) VALUES (2, 'two')")
+        conn.execute("UPDATE messages SET user_id = 2, chatbot_id = (SELECT id FROM chatbots WHERE user_id = 2) "
+                     "WHERE id = 9")
+        before = conn.execute("SELECT count(*), sum(hashtext(m::text)) FROM messages AS m").fetchone()
+    with pytest.raises(PhaseFailed) as stop:
+        runner.migrate(legacy_db, to=5, settings=Settings(counted=counted))
+    assert 5 == stop.value.phase and "messages_contact_id_tenant_fkey" in str(stop.value), str(stop.value)
+    with connection(legacy_db) as conn:
+        assert before == conn.execute("SELECT count(*), sum(hashtext(m::text)) FROM messages AS m").fetchone()
+        assert (2,) == conn.execute("SELECT user_id FROM messages WHERE id = 9").fetchone()
+        conn.execute("UPDATE messages SET user_id = %s, chatbot_id = %s WHERE id = 9", owner)
+    assert [5] == [outcome.phase for outcome in runner.migrate(legacy_db, to=5)]
+    runner.rollback(legacy_db, to=4)
+    with connection(legacy_db) as conn:
+        assert not conn.execute("SELECT 1 FROM pg_constraint WHERE conname = 'messages_contact_id_tenant_fkey'"
+                                ).fetchall()
 
 
 def refused_after_the_flows_count(conn: psycopg.Connection, number: int, table: str, found: tuple[int, int]) -> str:
