@@ -39,7 +39,7 @@ from psycopg.rows import dict_row
 from tenant_migrate import ledger
 from tenant_migrate.db import LEGACY_TABLES, cluster_id, scalar
 from tenant_migrate.paths import read_sql
-from tenant_migrate.plan import Phase, Step
+from tenant_migrate.plan import Phase, Step, load_plan
 from tenant_migrate.steps import Settings
 
 DEFAULTS_FILE = Path(__file__).with_name("forecast_defaults.json")
@@ -169,15 +169,18 @@ def drift(conn: psycopg.Connection) -> float | None:
 
 @dataclass(frozen=True)
 class Now:
-    """What a forecast reads of the database as it is now: the legacy tables' size and the drift of the phases run
-    here just before (read once for several forecasts)."""
+    """What a forecast reads of the database as it is now, read once for several forecasts: the legacy tables'
+    size, the drift of the phases run here just before, the runs its ledger measured (of every phase of the plan)
+    and the server's id (the key of its published rates)."""
 
     size_bytes: int
     drift: float | None
+    runs: list[Measured]
+    server: str
 
 
 def now(conn: psycopg.Connection) -> Now:
-    return Now(legacy_size(conn), drift(conn))
+    return Now(legacy_size(conn), drift(conn), measured(conn, {p.number: p for p in load_plan()}), cluster_id(conn))
 
 
 def _nearest(candidates: list[Measured], size_bytes: int) -> Measured | None:
@@ -213,8 +216,8 @@ def forecast(conn: psycopg.Connection, target: Phase, direction: str, way: str, 
     same_steps = [s.name for s in target.steps(direction, "instant")] == \
         [s.name for s in target.steps(direction, "batched")]
     ways = {way, "instant", "batched"} if same_steps else {way}
-    server = cluster_id(conn)
-    own = [m for m in measured(conn, {target.number: target}) if m.direction == direction and m.way in ways]
+    server = at.server
+    own = [m for m in at.runs if m.phase == target.number and m.direction == direction and m.way in ways]
     published = rates or {}
     sources = [(own, "measured on this database")]
     sources.append((_published(published.get(server, {}), target.number, direction, ways), "measured on this server"))
