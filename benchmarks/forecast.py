@@ -10,7 +10,8 @@ target (issue 26): every phase that takes over 5 s within 25% of its forecast.
     .venv/bin/python benchmarks/forecast.py --scale 10
     .venv/bin/python benchmarks/forecast.py --scale 10 --calibrate-scale 1   # rates measured at another size
     .venv/bin/python benchmarks/forecast.py --scale 1 --write-defaults        # the reference machine's rates,
-    .venv/bin/python benchmarks/forecast.py --scale 10 --write-defaults       # at two sizes
+    .venv/bin/python benchmarks/forecast.py --scale 10 --write-defaults       # at three sizes (the curve of
+    .venv/bin/python benchmarks/forecast.py --scale 100 --write-defaults      # each phase's growth)
 """
 
 from __future__ import annotations

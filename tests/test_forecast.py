@@ -66,24 +66,30 @@ def test_a_rehearsal_measures_what_the_next_run_forecasts_and_both_are_shown(leg
     assert "   duration: about " in plan.output and "measured on this database" in plan.output
 
 
-def test_the_sized_part_grows_along_a_line_through_two_sizes_not_in_proportion_to_one():
+def test_the_sized_part_grows_along_the_curve_of_the_measured_sizes_not_in_proportion_to_one():
     """A step that reads rows has a cost that does not grow with them: scaled in proportion from a small run, a
-    quick phase would be forecast ten times too long on tables ten times larger."""
+    quick phase would be forecast ten times too long on tables ten times larger. And one that outgrows memory grows
+    faster than its tables: the growth from a size to another follows the runs measured between them."""
     small = forecast.Measured(8, "down", "instant", 100, 0.5, 1.0, 0.5, "2026-12-06")
     large = forecast.Measured(8, "down", "instant", 1000, 0.5, 1.9, 0.9, "2026-12-06")
     line = forecast.growth([large, small])
-    assert line == pytest.approx((0.9, 0.001))  # sized part: 0.9 s whatever the size, and 1 ms per byte
+    assert line == [(100, 1.0), (1000, 1.9)]  # sized part: 0.9 s whatever the size, and 1 ms per byte
     assert large.scaled(10_000, line) == pytest.approx((0.5 + 1.9 * 10.9 / 1.9, 0.9 * 10.9 / 1.9))
     assert large.scaled(10_000) == pytest.approx((0.5 + 19.0, 9.0))  # in proportion, without a line
     assert forecast.growth([small, forecast.Measured(8, "down", "instant", 150, 0.5, 1.2, 0.5, "x")]) is None
     shrank = forecast.Measured(8, "down", "instant", 1000, 0.5, 0.8, 0.5, "2026-12-06")
-    assert (1.0, 0.0) == forecast.growth([small, shrank])  # never a part that shrinks as the tables grow
+    assert [(100, 1.0), (1000, 1.0)] == forecast.growth([small, shrank])  # never a part that shrinks
+    spilled = forecast.Measured(8, "down", "instant", 10_000, 0.5, 30.0, 20.0, "2026-12-06")
+    curve = forecast.growth([spilled, small, large])
+    assert large.scaled(10_000, curve) == pytest.approx((0.5 + 30.0, 0.9 * 30.0 / 1.9))  # 16x for 10x the size
+    assert small.scaled(1000, curve) == pytest.approx((0.5 + 1.9, 0.5 * 1.9))  # below the bend: as measured there
+    assert forecast.along(curve, 20_000) == pytest.approx(30.0 + 28.1 * 10_000 / 9000)  # beyond: its last segment
 
 
 def test_a_forecast_follows_the_drift_of_the_phases_run_here_just_before(legacy_db):
     """Rates measured at another size or on a quieter day err the same way for every phase of a run: a forecast is
     multiplied by the median of actual over forecast (before its own drift) of the phases this database ran in the
-    last hour that took a second or more."""
+    last hour that took 5 s or more, where there are two such runs at least (one alone is its own noise)."""
     runner.migrate(legacy_db, to=2)
     with connection(legacy_db) as conn:
         first, second = (row[0] for row in conn.execute("SELECT id FROM tenant_migrate.phase_runs ORDER BY id"))
@@ -93,16 +99,16 @@ def test_a_forecast_follows_the_drift_of_the_phases_run_here_just_before(legacy_
                          "finished_at = clock_timestamp() - make_interval(hours => %s) WHERE id = %s",
                          (took, expected, drift, hours_ago, run_id))
 
-        ran(first, 0.5, 1.0)
-        ran(second, 0.9, 2.0)  # quicker than a second: its fixed part's noise, no drift
+        ran(first, 10.0, 5.0)
+        ran(second, 4.5, 2.0)  # quicker than 5 s: its fixed part's noise, and one run alone is no drift
         assert forecast.drift(conn) is None
         plain = forecast.forecast(conn, phase(3), "up", "instant")
-        ran(first, 2.0, 1.0)
-        ran(second, 6.0, 4.0, drift=2.0)  # 2x and 3x what was forecast before their own drift
+        ran(second, 30.0, 20.0, drift=2.0)  # 2x and 3x what was forecast before their own drift
         assert forecast.drift(conn) == pytest.approx(2.5)
         drifted = forecast.forecast(conn, phase(3), "up", "instant")
-        ran(first, 2.0, 1.0, hours_ago=2)  # another day's drift
-        assert forecast.drift(conn) == pytest.approx(3.0)
+        ran(first, 10.0, 5.0, hours_ago=2)  # another day's drift: one run is left
+        assert forecast.drift(conn) is None
+        ran(first, 10.0, 5.0)
         conn.execute("UPDATE tenant_migrate.phase_runs SET resumed_from = %s WHERE id = %s", (first, second))
         assert forecast.drift(conn) is None  # a resumed run ran only the steps left
         conn.execute("UPDATE tenant_migrate.phase_runs SET resumed_from = NULL WHERE id = %s", (second,))
@@ -114,4 +120,4 @@ def test_a_forecast_follows_the_drift_of_the_phases_run_here_just_before(legacy_
     with connection(legacy_db) as conn:
         number, drift, basis = conn.execute("SELECT phase, forecast_drift, forecast_basis "
                                             "FROM tenant_migrate.phase_runs ORDER BY id DESC LIMIT 1").fetchone()
-    assert 3 == number and float(drift) == pytest.approx(3.0) and "x3.00 for the drift" in basis
+    assert 3 == number and float(drift) == pytest.approx(2.5) and "x2.50 for the drift" in basis
