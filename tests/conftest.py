@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import itertools
 import os
 import re
@@ -27,6 +28,9 @@ from typing import Any
 # not ~/.prefect, which other test sessions and the user's own runs share (their locks stall the server's start).
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="tm-test-prefect-")
 atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
+# The command line's own Prefect settings (tenant_migrate/cli/__init__.py: a temporary server may take 120 s to start
+# on a busy machine, not 20) also for its commands run in this process (CliRunner): set before Prefect is imported.
+importlib.import_module("tenant_migrate.cli")
 
 import httpx
 import pgbouncer as pgbouncer_harness
