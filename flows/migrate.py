@@ -105,12 +105,12 @@ def flat(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k not in ("app_findings", "app_unchecked")} for row in summary]
 
 
-def run_acceptance_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]]:
+def run_acceptance_subflow(dsn: str, load_tenants: int, load_seconds: float) -> list[dict[str, Any]]:
     """The acceptance checklist as a subflow of its own: every line measured, reported as a table."""
 
     @flow(name="acceptance-checklist")
     def acceptance_flow() -> list[dict[str, Any]]:
-        return acceptance_task(dsn, load_seconds)
+        return acceptance_task(dsn, load_tenants, load_seconds)
 
     with without_heartbeat():
         return acceptance_flow()
@@ -118,7 +118,7 @@ def run_acceptance_subflow(dsn: str, load_seconds: float) -> list[dict[str, Any]
 
 def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_s: int, backup_dir: Path | None,
                    settings: Settings, poll_interval: int, data_docs: bool = True,
-                   acceptance_load_seconds: float = 5.0, app_dsn: str | None = None,
+                   acceptance_load_tenants: int = 4, acceptance_load_seconds: float = 5.0, app_dsn: str | None = None,
                    budgets: Budgets | None = None) -> list[dict[str, Any]]:
     """The body of `migrate`, also run by the staging dry run: pending phases in order, each gated, then the
     acceptance checklist once every phase is applied. `app_dsn`: where the app's statements are read (default
@@ -174,7 +174,7 @@ def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_
         send_artifact(create_table_artifact, flat(summary) or [{"phase": "-", "name": "nothing to apply"}],
                       key="migration-summary", description="per-phase results")
         if all_applied_task(lock_conn):
-            run_acceptance_subflow(dsn, acceptance_load_seconds)
+            run_acceptance_subflow(dsn, acceptance_load_tenants, acceptance_load_seconds)
     return summary
 
 
@@ -191,6 +191,7 @@ def migrate(
     lock_timeout_ms: int = Settings.lock_timeout_ms,
     poll_interval: int = 5,
     data_docs: bool = True,
+    acceptance_load_tenants: int = 4,
     acceptance_load_seconds: float = 5.0,
     keep_global_unique: list[str] | None = None,
     budgets: Budgets | None = None,
@@ -203,10 +204,13 @@ def migrate(
     the app's statements run more than `app_latency_ms` slower than usual (0: never), and stops the phase
     (resumably) at `ceiling` times a budget or after a pause of `max_pause_s`. `keep_global_unique` (phone_number,
     thread_id): values phase 5 leaves unique across tenants, the app's own unique key on each kept beside the
-    per-tenant one (for the app's tables that hold them without a tenant: docs/real-schemas.md). Every parameter
-    is checked before anything runs; approval auto in a deployment's run needs its worker's consent (flows/gate.py)."""
+    per-tenant one (for the app's tables that hold them without a tenant: docs/real-schemas.md).
+    `acceptance_load_tenants` and `_seconds`: the acceptance checklist's concurrent load after the last phase (as
+    many tenants as the app serves at once). Every parameter is checked before anything runs; approval auto in a
+    deployment's run needs its worker's consent (flows/gate.py)."""
     check_migrate_options(to=to, approval=approval, approval_timeout_s=approval_timeout_s, batch_size=batch_size,
                           lock_timeout_ms=lock_timeout_ms, poll_interval=poll_interval,
+                          acceptance_load_tenants=acceptance_load_tenants,
                           acceptance_load_seconds=acceptance_load_seconds,
                           keep_global_unique=tuple(keep_global_unique or ()))
     gate.check_approval_mode(approval)
@@ -218,4 +222,5 @@ def migrate(
                           settings=Settings(batch_size=batch_size, lock_timeout_ms=lock_timeout_ms,
                                             backfill=backfill, keep_global_unique=tuple(keep_global_unique or ())),
                           poll_interval=poll_interval, data_docs=data_docs,
+                          acceptance_load_tenants=acceptance_load_tenants,
                           acceptance_load_seconds=acceptance_load_seconds, budgets=budgets)

@@ -14,10 +14,10 @@ from tenant_migrate.errors import MigrationError
 
 
 @task(name="acceptance checklist", cache_policy=NO_CACHE)
-def acceptance_task(dsn: str, load_seconds: float) -> list[dict[str, Any]]:
+def acceptance_task(dsn: str, load_tenants: int, load_seconds: float) -> list[dict[str, Any]]:
     """Run every line; the table artifact `acceptance-checklist` holds one row per line with its evidence. Fails if
     a line fails."""
-    lines = run_checklist(dsn, load_seconds=load_seconds)
+    lines = run_checklist(dsn, load_tenants=load_tenants, load_seconds=load_seconds)
     verdict = summary(lines)
     create_table_artifact(
         [{"section": x["section"], "check": x["check"], "result": "pass" if x["ok"] else "FAIL",

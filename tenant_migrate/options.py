@@ -27,8 +27,8 @@ def _common(approval: str, approval_timeout_s: int | None, poll_interval: int) -
 
 
 def check_migrate_options(*, to: int | None, approval: str, approval_timeout_s: int | None, batch_size: int,
-                          lock_timeout_ms: int, poll_interval: int = 5, acceptance_load_seconds: float = 5.0,
-                          keep_global_unique: tuple[str, ...] = ()) -> None:
+                          lock_timeout_ms: int, poll_interval: int = 5, acceptance_load_tenants: int = 4,
+                          acceptance_load_seconds: float = 5.0, keep_global_unique: tuple[str, ...] = ()) -> None:
     """Options of `migrate`: `to` a phase of the plan (None: the last), every limit above, and the values to keep
     unique across tenants (each one phase 5 makes per tenant)."""
     if to is not None:
@@ -40,8 +40,15 @@ def check_migrate_options(*, to: int | None, approval: str, approval_timeout_s: 
         raise MigrationError(f"batch size {batch_size} is out of range: give {low:,} to {high:,} rows per backfill "
                              "transaction (a batch holds its rows' locks until it commits)")
     _at_least("lock timeout", lock_timeout_ms, MIN_LOCK_TIMEOUT_MS, "ms")
-    if acceptance_load_seconds <= 0:
-        raise MigrationError(f"acceptance load seconds must be more than 0, not {acceptance_load_seconds:g}")
+    check_acceptance_load(acceptance_load_tenants, acceptance_load_seconds)
+
+
+def check_acceptance_load(tenants: int, seconds: float) -> None:
+    """The acceptance checklist's concurrent load: at least one tenant (tenant 1, on its real data), some time."""
+    if tenants < 1:
+        raise MigrationError(f"acceptance load tenants must be at least 1, not {tenants}")
+    if seconds <= 0:
+        raise MigrationError(f"acceptance load seconds must be more than 0, not {seconds:g}")
 
 
 def check_rollback_options(*, to: int, approval: str, approval_timeout_s: int | None,

@@ -153,7 +153,7 @@ def distributed(citus, tmp_path_factory) -> SimpleNamespace:
                        fingerprint=fingerprint.take(citus.dsn), oids=table_oids(citus.dsn))
     started = time.monotonic()
     state = migrate(database=citus.dsn, to=9, approval="auto", backup_dir=str(tmp_path_factory.mktemp("backups")),
-                    acceptance_load_seconds=1, return_state=True)
+                    acceptance_load_tenants=2, acceptance_load_seconds=1, return_state=True)
     citus.facts.update(state=state, seconds=time.monotonic() - started)
     return citus
 

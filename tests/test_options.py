@@ -12,7 +12,7 @@ from tenant_migrate.options import check_migrate_options, check_rollback_options
 from tenant_migrate.plan import load_plan
 
 GOOD = {"to": None, "approval": "manual", "approval_timeout_s": 60, "batch_size": 10_000, "lock_timeout_ms": 200,
-        "poll_interval": 5, "acceptance_load_seconds": 5.0}
+        "poll_interval": 5, "acceptance_load_tenants": 4, "acceptance_load_seconds": 5.0}
 LAST = len(load_plan())
 
 BAD_MIGRATE = [
@@ -25,6 +25,7 @@ BAD_MIGRATE = [
     ({"approval_timeout_s": 0}, "approval timeout 0 s is too small: give at least 1 s"),
     ({"poll_interval": 0}, "poll interval 0 s is too small: give at least 1 s"),
     ({"acceptance_load_seconds": 0}, "acceptance load seconds must be more than 0, not 0"),
+    ({"acceptance_load_tenants": 0}, "acceptance load tenants must be at least 1, not 0"),
 ]
 
 
@@ -61,9 +62,12 @@ def test_a_rollback_target_out_of_the_plan_is_one_line(to):
     (["rollback", "--to", "0", "--budget-ceiling", "0.5"],
      "error: the ceiling is a multiple of the budgets, at least 1, not 0.5"),
     (["migrate", "--app-latency-budget-ms", "-5"], "error: the app-latency budget must be 0 (no pacing) or more ms"),
+    (["acceptance", "--load-tenants", "0"], "error: acceptance load tenants must be at least 1, not 0"),
+    (["acceptance", "--load-seconds", "0"], "error: acceptance load seconds must be more than 0, not 0"),
 ])
 def test_the_cli_checks_options_by_the_same_rules_before_anything_runs(args, message, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere")  # never reached
-    result = CliRunner().invoke(app, args if "--approval" in args else [*args, "--approval", "auto"])
+    gated = args[0] != "acceptance" and "--approval" not in args
+    result = CliRunner().invoke(app, [*args, "--approval", "auto"] if gated else args)
     assert (1, message) == (result.exit_code, result.stderr[:len(message)])
     assert 1 == result.stderr.count("\n")

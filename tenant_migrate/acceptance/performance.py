@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from functools import partial
+from itertools import count
 from typing import Any
 
 import psycopg
@@ -155,7 +156,9 @@ def tenant_round(conn: psycopg.Connection, phone: str, with_order: bool, tenant:
 
 def tenant_worker(dsn: str, tenant: dict[str, int] | None, app_role: str | None, phones: list[str], seconds: float,
                   latencies: list[float], errors: list[str]) -> None:
-    """One tenant's backend for `seconds`: messages in and out, feed reads, orders; all rolled back.
+    """One tenant's backend for `seconds` after one untimed round: messages in and out, feed reads, orders; all
+    rolled back. The first round of a session loads its caches (on Citus: the cluster's metadata and the
+    connections to its workers), up to twice a later round's time, which is not the steady state the budget is for.
 
     tenant None: a new tenant, onboarded inside the same transaction.
     """
@@ -164,13 +167,20 @@ def tenant_worker(dsn: str, tenant: dict[str, int] | None, app_role: str | None,
         with own_transaction(conn):
             tenant = tenant or onboard(conn)
             with acting_as(conn, app_role, tenant["user_id"]):
-                deadline, n = time.monotonic() + seconds, 0
-                while time.monotonic() < deadline:
+                rounds = count()
+
+                def one_round() -> list[float]:
+                    n = next(rounds)
                     try:
-                        latencies.extend(tenant_round(conn, phones[n % len(phones)], n % 10 == 0, tenant))
+                        return tenant_round(conn, phones[n % len(phones)], n % 10 == 0, tenant)
                     except psycopg.Error as exc:
                         errors.append(first_line(exc))
-                    n += 1
+                        return []
+
+                one_round()
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline:
+                    latencies.extend(one_round())
     finally:
         conn.close()
 
@@ -189,18 +199,16 @@ def concurrent_load(dsn: str, admin: psycopg.Connection, app_role: str | None, t
         with new as onboarded:
             workers = [threading.Thread(target=tenant_worker, args=(dsn, tenant, app_role, phones, seconds, latencies,
                                                                     errors)) for tenant in [first, *onboarded]]
-            start = time.monotonic()
             for w in workers:
                 w.start()
             for w in workers:
                 w.join()
-    elapsed = time.monotonic() - start
     if not latencies:
         return {"section": "Performance", "check": item, "ok": False,
                 "evidence": f"no operation completed; {errors[:1]}"}
     p95, p99 = percentile(latencies, 95), percentile(latencies, 99)
     ok = not errors and p95 < QUERY_BUDGET_MS * 2
-    evidence = (f"{len(latencies):,} operations in {elapsed:.1f} s = {len(latencies) / elapsed:,.0f} ops/s; "
+    evidence = (f"{len(latencies):,} operations = {len(latencies) / seconds:,.0f} ops/s after a warm-up round each; "
                 f"p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; "
                 f"{len(errors)} errors" + (f" (first: {errors[0]})" if errors else ""))
     return {"section": "Performance", "check": item, "ok": ok, "evidence": evidence}

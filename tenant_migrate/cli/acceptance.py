@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from tenant_migrate.cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
+from tenant_migrate.options import check_acceptance_load
 
 
 def acceptance_command(
@@ -18,6 +19,7 @@ def acceptance_command(
     """Run every line of the acceptance checklist on the migrated database (leaves no rows); exit 1 if one fails."""
     from tenant_migrate.acceptance import checklist  # noqa: PLC0415 - keeps `tenant-migrate --help` fast
 
+    check_acceptance_load(load_tenants, load_seconds)
     lines = checklist.run_checklist(target_dsn(dsn), load_tenants=load_tenants, load_seconds=load_seconds)
     text = [f"{'pass' if x['ok'] else 'FAIL'}  {x['section']}: {x['check']}\n      {x['evidence']}" for x in lines]
     emit(lines, as_json, "\n".join([*text, checklist.summary(lines)]))
