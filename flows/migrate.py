@@ -16,6 +16,7 @@ import psycopg
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from tenant_migrate.acceptance import LOAD_SECONDS, LOAD_TENANTS
 from tenant_migrate.dsn import describe
 from tenant_migrate.flows import gate
 from tenant_migrate.flows.forecast import gate_section, load_rates, publishing_rates, recorded
@@ -118,8 +119,8 @@ def run_acceptance_subflow(dsn: str, load_tenants: int, load_seconds: float) -> 
 
 def migrate_phases(dsn: str, *, to: int | None, approval: str, approval_timeout_s: int, backup_dir: Path | None,
                    settings: Settings, poll_interval: int, data_docs: bool = True,
-                   acceptance_load_tenants: int = 4, acceptance_load_seconds: float = 5.0, app_dsn: str | None = None,
-                   budgets: Budgets | None = None) -> list[dict[str, Any]]:
+                   acceptance_load_tenants: int = LOAD_TENANTS, acceptance_load_seconds: float = LOAD_SECONDS,
+                   app_dsn: str | None = None, budgets: Budgets | None = None) -> list[dict[str, Any]]:
     """The body of `migrate`, also run by the staging dry run: pending phases in order, each gated, then the
     acceptance checklist once every phase is applied. `app_dsn`: where the app's statements are read (default
     `dsn`; the dry run's source). Each row's `app_findings`: what the phase does to them (each its kind and its
@@ -191,8 +192,8 @@ def migrate(
     lock_timeout_ms: int = Settings.lock_timeout_ms,
     poll_interval: int = 5,
     data_docs: bool = True,
-    acceptance_load_tenants: int = 4,
-    acceptance_load_seconds: float = 5.0,
+    acceptance_load_tenants: int = LOAD_TENANTS,
+    acceptance_load_seconds: float = LOAD_SECONDS,
     keep_global_unique: list[str] | None = None,
     budgets: Budgets | None = None,
 ) -> list[dict[str, Any]]:

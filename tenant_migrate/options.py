@@ -3,6 +3,7 @@ before anything runs, each refusal one line (what is wrong, what to do)."""
 
 from __future__ import annotations
 
+from tenant_migrate.acceptance import LOAD_SECONDS, LOAD_TENANTS
 from tenant_migrate.check.soft_references import check_kept
 from tenant_migrate.errors import MigrationError
 from tenant_migrate.plan import phase
@@ -27,8 +28,9 @@ def _common(approval: str, approval_timeout_s: int | None, poll_interval: int) -
 
 
 def check_migrate_options(*, to: int | None, approval: str, approval_timeout_s: int | None, batch_size: int,
-                          lock_timeout_ms: int, poll_interval: int = 5, acceptance_load_tenants: int = 4,
-                          acceptance_load_seconds: float = 5.0, keep_global_unique: tuple[str, ...] = ()) -> None:
+                          lock_timeout_ms: int, poll_interval: int = 5,
+                          acceptance_load_tenants: int = LOAD_TENANTS, acceptance_load_seconds: float = LOAD_SECONDS,
+                          keep_global_unique: tuple[str, ...] = ()) -> None:
     """Options of `migrate`: `to` a phase of the plan (None: the last), every limit above, and the values to keep
     unique across tenants (each one phase 5 makes per tenant)."""
     if to is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from tenant_migrate.acceptance import LOAD_SECONDS, LOAD_TENANTS
 from tenant_migrate.acceptance.checks import Checks, Line, own_transaction, row_level_security_on
 from tenant_migrate.acceptance.functional import existing_functionality, new_functionality
 from tenant_migrate.acceptance.performance import concurrent_load, query_performance
@@ -35,7 +36,8 @@ APP_ROLES = ("tenant_legacy", "tenant_app", "tenant_owner")  # phase 8's roles, 
 GRANTED_ON = {"TABLE": sql.SQL("TABLE public.{}"), "SEQUENCE": sql.SQL("SEQUENCE public.{}")}
 
 
-def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = 4, load_seconds: float = 5.0) -> list[Line]:
+def run_checklist(dsn: str, *, samples: int = 30, load_tenants: int = LOAD_TENANTS,
+                  load_seconds: float = LOAD_SECONDS) -> list[Line]:
     """Every line of the acceptance checklist, measured; nothing is left behind in the database. A pooler that
     does not keep the session, and a checklist already running, are refused before anything else is read."""
     with connection(dsn) as admin, checklist_lock(admin, dsn):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from tenant_migrate.acceptance import LOAD_SECONDS, LOAD_TENANTS
 from tenant_migrate.cli.common import DsnOption, JsonOption, emit, fail_cleanly, target_dsn
 from tenant_migrate.options import check_acceptance_load
 
@@ -13,8 +14,8 @@ from tenant_migrate.options import check_acceptance_load
 def acceptance_command(
     dsn: DsnOption = None,
     as_json: JsonOption = False,
-    load_seconds: Annotated[float, typer.Option(help="How long the concurrent multi-tenant load runs.")] = 5.0,
-    load_tenants: Annotated[int, typer.Option(help="How many tenants write and read at once.")] = 4,
+    load_seconds: Annotated[float, typer.Option(help="How long the concurrent multi-tenant load runs.")] = LOAD_SECONDS,
+    load_tenants: Annotated[int, typer.Option(help="How many tenants write and read at once.")] = LOAD_TENANTS,
 ) -> None:
     """Run every line of the acceptance checklist on the migrated database (leaves no rows); exit 1 if one fails."""
     from tenant_migrate.acceptance import checklist  # noqa: PLC0415 - keeps `tenant-migrate --help` fast
